@@ -1,0 +1,81 @@
+"""表7 就业扶贫 — employment form: one row per township."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.columns import Col, Form
+from schemas.common import FormSchema, le, le_rule, nonneg
+
+FORM = Form(
+    code="employment",
+    table_no="表7",
+    title_zh="就业扶贫",
+    grain="one row per township",
+    columns=(
+        Col(
+            "township",
+            "text",
+            "乡（镇）",
+            ("乡镇", "乡镇名称", "乡(镇、街道)"),
+            required=True,
+            row_required=True,
+        ),
+        Col(
+            "labor_force",
+            "count",
+            "建档立卡贫困劳动力数",
+            ("贫困劳动力数", "建档立卡劳动力数"),
+            required=True,
+            unit="人",
+        ),
+        Col(
+            "migrant_employed",
+            "count",
+            "转移就业人数",
+            ("外出务工人数", "转移就业贫困劳动力数"),
+            unit="人",
+        ),
+        Col("workshops", "count", "扶贫车间数", ("扶贫车间",), unit="个"),
+        Col(
+            "workshop_employed",
+            "count",
+            "扶贫车间吸纳贫困人口就业数",
+            ("扶贫车间吸纳就业人数", "车间吸纳贫困人口就业数"),
+            unit="人",
+        ),
+        Col(
+            "public_welfare_jobs",
+            "count",
+            "公益性岗位安置人数",
+            ("公益性岗位人数", "公益岗位安置人数"),
+            unit="人",
+        ),
+        Col(
+            "ecological_rangers", "count", "生态护林员人数", ("生态护林员", "护林员人数"), unit="人"
+        ),
+    ),
+)
+
+
+class EmploymentSchema(FormSchema):
+    """Validated employment rows; persons and workshops (Int64, NULL = missing)."""
+
+    township: Series[str] = pa.Field(nullable=False)
+    labor_force: Series[pd.Int64Dtype] = nonneg()
+    migrant_employed: Series[pd.Int64Dtype] = nonneg()
+    workshops: Series[pd.Int64Dtype] = nonneg()
+    workshop_employed: Series[pd.Int64Dtype] = nonneg()
+    public_welfare_jobs: Series[pd.Int64Dtype] = nonneg()
+    ecological_rangers: Series[pd.Int64Dtype] = nonneg()
+
+    @pa.dataframe_check(
+        name=le_rule(
+            "migrant_employed", "labor_force", "转移就业人数", "建档立卡贫困劳动力数", warn=True
+        ),
+        ignore_na=False,
+    )
+    def _r1(cls, df):
+        return le(df, "migrant_employed", "labor_force")

@@ -1,0 +1,87 @@
+"""表8 贫困村基础设施 — infrastructure form: one row per poverty village (是/否 cells)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.columns import Col, Form
+from schemas.common import FormSchema
+
+FACILITIES = (
+    "hardened_road",
+    "power_grid",
+    "optical_fiber",
+    "broadband",
+    "standard_clinic",
+    "activity_site",
+    "service_station",
+)
+
+FORM = Form(
+    code="infrastructure",
+    table_no="表8",
+    title_zh="贫困村基础设施",
+    grain="one row per poverty village",
+    label_columns=("township", "village"),
+    columns=(
+        Col(
+            "township",
+            "text",
+            "乡（镇）",
+            ("乡镇", "乡镇名称", "乡(镇、街道)"),
+            required=True,
+            row_required=True,
+        ),
+        Col(
+            "village",
+            "text",
+            "行政村",
+            ("村", "贫困村", "贫困村名称", "行政村名称"),
+            required=True,
+            row_required=True,
+        ),
+        Col("village_code", "code", "村代码", ("行政村代码", "区划代码")),
+        Col("hardened_road", "bool", "通硬化路", ("是否通硬化路", "通硬化道路"), required=True),
+        Col("power_grid", "bool", "通动力电", ("是否通动力电",), required=True),
+        Col("optical_fiber", "bool", "通光纤", ("是否通光纤",), required=True),
+        Col("broadband", "bool", "通宽带", ("是否通宽带",), required=True),
+        Col(
+            "standard_clinic",
+            "bool",
+            "有标准化卫生室",
+            ("标准化卫生室", "是否有标准化卫生室"),
+            required=True,
+        ),
+        Col(
+            "activity_site",
+            "bool",
+            "有村级活动场所",
+            ("村级活动场所", "是否有村级活动场所"),
+            required=True,
+        ),
+        Col(
+            "service_station",
+            "bool",
+            '有"云岭先锋"综合服务站',
+            ("有云岭先锋综合服务站", "云岭先锋综合服务站", "综合服务站"),
+            required=True,
+        ),
+    ),
+)
+
+
+class InfrastructureSchema(FormSchema):
+    """Validated infrastructure rows; one boolean per facility (NULL = not reported)."""
+
+    township: Series[str] = pa.Field(nullable=False)
+    village: Series[str] = pa.Field(nullable=False)
+    village_code: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{12}$")
+    hardened_road: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    power_grid: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    optical_fiber: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    broadband: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    standard_clinic: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    activity_site: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+    service_station: Series[pd.BooleanDtype] = pa.Field(nullable=True)

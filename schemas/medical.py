@@ -1,0 +1,109 @@
+"""表4 建档立卡贫困人口医疗保障 — medical form: one row per township. Money: 万元 on
+the sheet, yuan (DECIMAL, exact to the fen) once coerced."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.columns import Col, Form
+from schemas.common import FormSchema, le, le_rule, nonneg
+
+FORM = Form(
+    code="medical",
+    table_no="表4",
+    title_zh="建档立卡贫困人口医疗保障",
+    grain="one row per township",
+    columns=(
+        Col(
+            "township",
+            "text",
+            "乡（镇）",
+            ("乡镇", "乡镇名称", "乡(镇、街道)"),
+            required=True,
+            row_required=True,
+        ),
+        Col(
+            "registered_persons",
+            "count",
+            "建档立卡贫困人口数",
+            ("建档立卡人口数", "贫困人口数"),
+            required=True,
+            unit="人",
+        ),
+        Col(
+            "basic_insured_persons",
+            "count",
+            "参加基本医疗保险人数",
+            ("参加基本医保人数", "基本医疗保险参保人数"),
+            unit="人",
+        ),
+        Col(
+            "serious_illness_insured_persons",
+            "count",
+            "参加大病保险人数",
+            ("大病保险参保人数",),
+            unit="人",
+        ),
+        Col("medical_assistance_cases", "count", "医疗救助人次", ("医疗救助人数",), unit="人次"),
+        Col(
+            "inpatient_expense",
+            "money",
+            "住院总费用",
+            ("住院费用总额", "住院医疗总费用"),
+            unit="万元",
+        ),
+        Col(
+            "inpatient_reimbursed",
+            "money",
+            "住院实际报销金额",
+            ("住院报销金额", "实际报销金额"),
+            unit="万元",
+        ),
+    ),
+)
+
+
+class MedicalSchema(FormSchema):
+    """Validated medical rows: persons (Int64), money in fen (Int64; staged as DECIMAL yuan)."""
+
+    township: Series[str] = pa.Field(nullable=False)
+    registered_persons: Series[pd.Int64Dtype] = nonneg()
+    basic_insured_persons: Series[pd.Int64Dtype] = nonneg()
+    serious_illness_insured_persons: Series[pd.Int64Dtype] = nonneg()
+    medical_assistance_cases: Series[pd.Int64Dtype] = nonneg()
+    # money as whole fen (1 yuan = 100 fen) so 1.13 万元 is exactly 1130000 fen
+    inpatient_expense: Series[pd.Int64Dtype] = nonneg()
+    inpatient_reimbursed: Series[pd.Int64Dtype] = nonneg()
+
+    @pa.dataframe_check(
+        name=le_rule(
+            "basic_insured_persons",
+            "registered_persons",
+            "参加基本医疗保险人数",
+            "建档立卡贫困人口数",
+        ),
+        ignore_na=False,
+    )
+    def _r1(cls, df):
+        return le(df, "basic_insured_persons", "registered_persons")
+
+    @pa.dataframe_check(
+        name=le_rule(
+            "serious_illness_insured_persons",
+            "registered_persons",
+            "参加大病保险人数",
+            "建档立卡贫困人口数",
+        ),
+        ignore_na=False,
+    )
+    def _r2(cls, df):
+        return le(df, "serious_illness_insured_persons", "registered_persons")
+
+    @pa.dataframe_check(
+        name=le_rule("inpatient_reimbursed", "inpatient_expense", "住院实际报销金额", "住院总费用"),
+        ignore_na=False,
+    )
+    def _r3(cls, df):
+        return le(df, "inpatient_reimbursed", "inpatient_expense")

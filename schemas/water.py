@@ -1,0 +1,138 @@
+"""表5 农村饮水安全 — water form: one row per administrative village with any unsafe household."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.columns import Col, Form
+from schemas.common import FormSchema, diff_rule, eq_diff, le, le_rule, nonneg
+
+FORM = Form(
+    code="water",
+    table_no="表5",
+    title_zh="农村饮水安全",
+    grain="one row per administrative village with any unsafe household",
+    label_columns=("township", "village"),
+    columns=(
+        Col(
+            "township",
+            "text",
+            "乡（镇）",
+            ("乡镇", "乡镇名称", "乡(镇、街道)"),
+            required=True,
+            row_required=True,
+        ),
+        Col(
+            "village",
+            "text",
+            "行政村",
+            ("村", "行政村名称", "村委会"),
+            required=True,
+            row_required=True,
+        ),
+        Col(
+            "unsafe_households_start",
+            "count",
+            "期初饮水不安全户数",
+            ("期初不安全户数",),
+            required=True,
+            unit="户",
+        ),
+        Col(
+            "unsafe_persons_start",
+            "count",
+            "期初饮水不安全人数",
+            ("期初不安全人数", "期初饮水不安全人口数"),
+            unit="人",
+        ),
+        Col(
+            "resolved_households",
+            "count",
+            "本期已解决户数",
+            ("已解决户数", "本期解决户数"),
+            required=True,
+            unit="户",
+        ),
+        Col(
+            "resolved_persons", "count", "本期已解决人数", ("已解决人数", "本期解决人数"), unit="人"
+        ),
+        Col(
+            "unsafe_households_end",
+            "count",
+            "期末饮水不安全户数",
+            ("期末不安全户数",),
+            required=True,
+            unit="户",
+        ),
+        Col(
+            "unsafe_persons_end",
+            "count",
+            "期末饮水不安全人数",
+            ("期末不安全人数", "期末饮水不安全人口数"),
+            unit="人",
+        ),
+    ),
+)
+
+
+class WaterSchema(FormSchema):
+    """Validated water rows; households and persons (Int64, NULL = missing)."""
+
+    township: Series[str] = pa.Field(nullable=False)
+    village: Series[str] = pa.Field(nullable=False)
+    unsafe_households_start: Series[pd.Int64Dtype] = nonneg()
+    unsafe_persons_start: Series[pd.Int64Dtype] = nonneg()
+    resolved_households: Series[pd.Int64Dtype] = nonneg()
+    resolved_persons: Series[pd.Int64Dtype] = nonneg()
+    unsafe_households_end: Series[pd.Int64Dtype] = nonneg()
+    unsafe_persons_end: Series[pd.Int64Dtype] = nonneg()
+
+    @pa.dataframe_check(
+        name=le_rule(
+            "resolved_households", "unsafe_households_start", "本期已解决户数", "期初饮水不安全户数"
+        ),
+        ignore_na=False,
+    )
+    def _r1(cls, df):
+        return le(df, "resolved_households", "unsafe_households_start")
+
+    @pa.dataframe_check(
+        name=le_rule(
+            "resolved_persons", "unsafe_persons_start", "本期已解决人数", "期初饮水不安全人数"
+        ),
+        ignore_na=False,
+    )
+    def _r2(cls, df):
+        return le(df, "resolved_persons", "unsafe_persons_start")
+
+    @pa.dataframe_check(
+        name=diff_rule(
+            "unsafe_households_end",
+            "unsafe_households_start",
+            "resolved_households",
+            "期末饮水不安全户数",
+            "期初饮水不安全户数",
+            "本期已解决户数",
+        ),
+        ignore_na=False,
+    )
+    def _r3(cls, df):
+        return eq_diff(
+            df, "unsafe_households_end", "unsafe_households_start", "resolved_households"
+        )
+
+    @pa.dataframe_check(
+        name=diff_rule(
+            "unsafe_persons_end",
+            "unsafe_persons_start",
+            "resolved_persons",
+            "期末饮水不安全人数",
+            "期初饮水不安全人数",
+            "本期已解决人数",
+        ),
+        ignore_na=False,
+    )
+    def _r4(cls, df):
+        return eq_diff(df, "unsafe_persons_end", "unsafe_persons_start", "resolved_persons")

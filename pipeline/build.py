@@ -1,0 +1,232 @@
+"""Build a NEW DuckDB warehouse file from the current extracts (one writer).
+
+Loads ``ref.*`` (reference data), ``raw.files`` (manifest), ``raw.submissions`` (which
+submission is current per county, period and form), ``raw.<form>`` (validated rows of
+every submission), ``quarantine.*``, then runs the SQL models and data tests. The
+file built here is published by ``pipeline.publish``; it is never the file analysts
+have open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline import models, refdata
+from pipeline.discover import Discovered
+from pipeline.extract.sheet import empty_frame
+from pipeline.extract.workbook import ExtractResult
+from pipeline.findings import FINDING_COLUMNS
+from schemas import FORMS, staged_columns
+
+FILES_COLUMNS = [
+    "file_sha256", "file_name", "path", "size_bytes", "received_at", "county_code", "period",
+    "reader", "status", "reason", "superseded_by", "forms", "rows_read", "rows_loaded",
+    "rows_quarantined", "warnings", "message",
+]  # fmt: skip
+RUNS_COLUMNS = [
+    "run_id", "started_at", "finished_at", "trigger", "files_seen", "files_new",
+    "files_rejected", "rows_loaded", "rows_quarantined", "tests_passed", "tests_failed",
+    "published", "status", "message",
+]  # fmt: skip
+
+
+class BuildFailed(Exception):
+    """The build could not be completed (a model or a data test failed)."""
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    models: list[str] = field(default_factory=list)
+    tests: list[models.TestResult] = field(default_factory=list)
+
+    @property
+    def tests_failed(self) -> int:
+        return sum(1 for t in self.tests if t.rows)
+
+
+def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.DataFrame:
+    """One row per (file, form) of loaded files with is_current and superseded_by.
+
+    The latest ``received_at`` per (county_code, period, form) is current; between
+    equal times the greater SHA-256 (hex) wins (forms.md), so the result does not
+    depend on the order files were processed.
+    """
+    rows = []
+    for d, r in items:
+        if r.status != "loaded":
+            continue
+        for form in r.forms:
+            rows.append((d.sha256, form, r.county_code, r.period, d.received_at, d.rel_path))
+    df = pd.DataFrame(rows, columns=["file_sha256", "form", "county_code", "period", "received_at", "path"])
+    if df.empty:
+        df["is_current"] = pd.Series(dtype=bool)
+        df["superseded_by"] = pd.Series(dtype="str")
+        return df.drop(columns="path")
+    df = df.sort_values(["county_code", "period", "form", "received_at", "file_sha256"])
+    last = df.groupby(["county_code", "period", "form"])["file_sha256"].transform("last")
+    df["is_current"] = df["file_sha256"] == last
+    df["superseded_by"] = last.where(~df["is_current"], None)
+    return df.drop(columns="path").reset_index(drop=True)
+
+
+def _files_frame(items, subs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for d, r in items:
+        status, superseded_by, reason = r.status, None, r.reason
+        if r.status == "loaded":
+            mine = subs[subs["file_sha256"] == d.sha256]
+            if len(mine) and not mine["is_current"].any():
+                status = "superseded"
+                superseded_by = sorted(set(mine["superseded_by"].dropna()))[-1]
+                reason = f"superseded by {superseded_by}"
+        rows.append(
+            {
+                "file_sha256": d.sha256,
+                "file_name": d.file_name,
+                "path": d.rel_path,
+                "size_bytes": d.size_bytes,
+                "received_at": d.received_at,
+                "county_code": r.county_code,
+                "period": r.period,
+                "reader": r.reader,
+                "status": status,
+                "reason": reason,
+                "superseded_by": superseded_by,
+                "forms": ",".join(sorted(r.forms)),
+                "rows_read": r.rows_read,
+                "rows_loaded": r.rows_loaded,
+                "rows_quarantined": r.rows_quarantined,
+                "warnings": sum(1 for f in r.findings if f.severity == "warning"),
+                "message": r.message,
+            }
+        )
+    return pd.DataFrame(rows, columns=FILES_COLUMNS)
+
+
+def _create(con, table: str, df: pd.DataFrame, casts: dict[str, str] | None = None) -> None:
+    casts = casts or {}
+    con.register("_df", df)
+    cols = ", ".join(
+        f'{casts[c].format(c=f"_df.{_q(c)}")} AS {_q(c)}' if c in casts else f"_df.{_q(c)}"
+        for c in df.columns
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM _df")
+    con.unregister("_df")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _form_frame(form: str, items, county_period: dict) -> pd.DataFrame:
+    parts = []
+    for d, r in items:
+        if r.status != "loaded" or form not in r.forms:
+            continue
+        v = r.forms[form].valid.copy()
+        if v.empty:
+            continue
+        v["county_code"] = pd.Series([r.county_code] * len(v), dtype="str")
+        v["period"] = pd.Series([r.period] * len(v), dtype="str")
+        v["file_sha256"] = pd.Series([d.sha256] * len(v), dtype="str")
+        parts.append(v)
+    base = empty_frame(form)
+    for c in ("county_code", "period", "file_sha256"):
+        base[c] = pd.Series(dtype="str")
+    if not parts:
+        return base
+    return pd.concat(parts, ignore_index=True)[base.columns]
+
+
+def build(
+    items: list[tuple[Discovered, ExtractResult]],
+    build_path: Path,
+    runs: list[dict] | None = None,
+) -> BuildReport:
+    """Create the warehouse file at ``build_path`` (must not exist) from the extracts.
+
+    Raises ``BuildFailed`` when a model fails or a SQL data test returns rows.
+    """
+    build_path = Path(build_path)
+    if build_path.exists():
+        build_path.unlink()
+    report = BuildReport(build_path)
+    con = duckdb.connect(str(build_path))
+    try:
+        for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+        _create(con, "ref.counties", refdata.counties())
+        _create(con, "ref.poverty_counties", refdata.poverty_counties())
+        _create(con, "ref.county_code_changes", refdata.county_code_changes())
+        _create(con, "ref.poverty_lines", refdata.poverty_lines(),
+                {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"})
+        _create(con, "ref.indicator_definitions", refdata.indicator_definitions())
+
+        subs = current_submissions(items)
+        _create(con, "raw.submissions", subs, {"received_at": "CAST({c} AS TIMESTAMP)", "is_current": "CAST({c} AS BOOLEAN)", "superseded_by": "CAST({c} AS VARCHAR)"})
+        _create(con, "raw.files", _files_frame(items, subs),
+                {"size_bytes": "CAST({c} AS BIGINT)", "received_at": "CAST({c} AS TIMESTAMP)",
+                 "rows_read": "CAST({c} AS BIGINT)", "rows_loaded": "CAST({c} AS BIGINT)",
+                 "rows_quarantined": "CAST({c} AS BIGINT)", "warnings": "CAST({c} AS BIGINT)",
+                 **{c: "CAST({c} AS VARCHAR)" for c in ("county_code", "period", "reader", "reason", "superseded_by", "message")}})
+        _create(con, "raw.runs", pd.DataFrame(runs or [], columns=RUNS_COLUMNS),
+                {"started_at": "CAST({c} AS TIMESTAMP)", "finished_at": "CAST({c} AS TIMESTAMP)",
+                 "trigger": "CAST({c} AS VARCHAR)", "status": "CAST({c} AS VARCHAR)", "message": "CAST({c} AS VARCHAR)",
+                 "run_id": "CAST({c} AS VARCHAR)", "published": "CAST({c} AS BOOLEAN)",
+                 **{c: "CAST({c} AS BIGINT)" for c in RUNS_COLUMNS[4:11]}})
+        cp = {}
+        for form in FORMS:
+            df = _form_frame(form, items, cp)
+            casts = {}
+            for name, typ in staged_columns(form):
+                if typ.startswith("DECIMAL"):
+                    casts[name] = "CAST(CAST({c} AS DECIMAL(20,0)) * 0.01 AS " + typ + ")"
+                else:
+                    casts[name] = "CAST({c} AS " + typ + ")"
+            casts["excel_row"] = "CAST({c} AS INTEGER)"
+            for c in ("county_code", "period", "file_sha256", "sheet"):
+                casts[c] = "CAST({c} AS VARCHAR)"
+            _create(con, f"raw.{form}", df, casts)
+
+        qfiles = pd.DataFrame(
+            [(d.sha256, d.file_name, r.reason, r.message, r.message_en) for d, r in items if r.status == "rejected"],
+            columns=["file_sha256", "file_name", "reason", "message", "message_en"],
+        )
+        _create(con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns})
+        qrows = [
+            {"file_sha256": d.sha256, "file_name": d.file_name, **q}
+            for d, r in items
+            for sr in r.forms.values()
+            for q in sr.quarantine
+        ]
+        qdf = pd.DataFrame(qrows, columns=["file_sha256", "file_name", "form", "sheet", "excel_row", "cells"])
+        _create(con, "quarantine.rows", qdf,
+                {"excel_row": "CAST({c} AS INTEGER)", "cells": "CAST({c} AS JSON)",
+                 **{c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")}})
+        fdf = pd.DataFrame([f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS)
+        _create(con, "quarantine.findings", fdf,
+                {c: ("CAST({c} AS INTEGER)" if c == "excel_row" else "CAST({c} AS VARCHAR)") for c in FINDING_COLUMNS})
+
+        try:
+            report.models = models.run_models(con)
+        except duckdb.Error as exc:
+            raise BuildFailed(str(exc)) from exc
+        report.tests = models.run_tests(con)
+        failed = [t for t in report.tests if t.rows]
+        if failed:
+            detail = "; ".join(f"{t.name}: {t.rows} rows, e.g. {t.sample[:2]}" for t in failed)
+            raise BuildFailed(f"SQL data tests failed: {detail}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return report
+
+
+def now() -> datetime:
+    return datetime.now().replace(microsecond=0)

@@ -1,0 +1,213 @@
+"""The ``tpa`` command line (typer + rich).
+
+``tpa run`` exit status (warehouse.md, a stable contract): 0 published (even when
+files or rows were rejected, which are reported); 1 the build failed (the previous
+warehouse is kept); 2 bad usage; 3 built but not published because a read-write
+session holds the warehouse; 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.config import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="tpa: targeted poverty alleviation statistics pipeline")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="drop zone of county workbooks (default data/raw)")]
+Warehouse = Annotated[Path | None, typer.Option("--warehouse", help="published DuckDB file (default data/processed/warehouse.duckdb)")]
+
+
+def _settings(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fmt_value(value, unit) -> str:
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit == "yuan":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+@app.command()
+def run(
+    raw_dir: RawDir = None,
+    warehouse: Warehouse = None,
+    trigger: Annotated[str, typer.Option(help="recorded in raw.runs")] = "manual",
+    task_runner: Annotated[str | None, typer.Option(help="threads | processes | dask | serial")] = None,
+    publish_wait: Annotated[float | None, typer.Option(help="seconds to wait for a read-write session to close")] = None,
+    lock_wait: Annotated[float | None, typer.Option(help="seconds to wait for another run to finish")] = None,
+) -> None:
+    """Run the pipeline: discover, extract, validate, build, publish, summarise."""
+    settings = _settings(raw_dir=raw_dir, warehouse=warehouse, task_runner=task_runner,
+                         publish_wait_s=publish_wait, lock_wait_s=lock_wait)
+    if not settings.raw_dir.is_dir():
+        err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
+        raise typer.Exit(2)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    from pipeline.runlock import RunLocked, run_lock
+
+    try:
+        with run_lock(settings.warehouse, wait_s=settings.lock_wait_s):
+            with console.status("tpa: reading workbooks, building the warehouse…"):
+                from flows.nightly import run_flow
+
+                outcome = run_flow(settings.raw_dir, settings.warehouse, settings, trigger)
+    except RunLocked as exc:
+        err.print(f"[red]another run is in progress:[/red] {exc}")
+        raise typer.Exit(4) from exc
+    _print_summary(outcome, settings)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _print_summary(outcome, settings: Settings) -> None:
+    rec = outcome.record
+    t = Table(title=f"tpa run {rec.run_id}", show_header=False)
+    t.add_row("files seen / new / rejected", f"{rec.files_seen} / {rec.files_new} / {rec.files_rejected}")
+    t.add_row("rows loaded / quarantined", f"{rec.rows_loaded:,} / {rec.rows_quarantined:,}")
+    t.add_row("SQL data tests passed / failed", f"{rec.tests_passed} / {rec.tests_failed}")
+    t.add_row("status", rec.status)
+    t.add_row("warehouse", str(settings.warehouse))
+    console.print(t)
+    if outcome.exit_code == 1:
+        err.print(f"[red]build failed; the previous warehouse is kept:[/red] {rec.message}")
+        return
+    if outcome.exit_code == 3:
+        err.print(
+            f"[yellow]built but not published:[/yellow] {outcome.writer}\n"
+            f"The new build is kept at {outcome.build_path} and will be published by the next run."
+        )
+        return
+    _print_rejections(settings.warehouse)
+    from pipeline.steps import headline
+
+    rows = headline(settings.warehouse)
+    if rows:
+        h = Table(title=f"Province indicators, {rows[0][2]}")
+        for col in ("indicator", "名称", "numerator", "denominator", "value"):
+            h.add_column(col, justify="right" if col in ("numerator", "denominator", "value") else "left")
+        for code, name, _p, num, den, value, unit in rows:
+            h.add_row(code, name or "", _fmt_value(num, None if unit == "ratio" else unit),
+                      _fmt_value(den, None) if den is not None else "", _fmt_value(value, unit))
+        console.print(h)
+
+
+def _print_rejections(warehouse: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rejected = con.execute("SELECT path, message FROM raw.files WHERE status = 'rejected' ORDER BY path").fetchall()
+        q = con.execute(
+            "SELECT file_name, count(*) FROM quarantine.rows GROUP BY file_name ORDER BY file_name"
+        ).fetchall()
+    finally:
+        con.close()
+    for path, msg in rejected:
+        console.print(f"[red]rejected[/red] {path}: {msg}")
+    for name, n in q:
+        console.print(f"[yellow]{n} row(s) quarantined[/yellow] in {name} (see quarantine.findings)")
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the workbooks into")] = Path("data/raw"),
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 2019,
+) -> None:
+    """Write the seeded sample workbooks (one per Yunnan county) for 2019-12."""
+    from pipeline.sample import generate
+
+    with console.status("writing sample workbooks…"):
+        paths = generate(out, seed=seed)
+    console.print(f"wrote {len(paths)} workbooks under {out}")
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="workbooks to check")],
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    feedback: Annotated[Path | None, typer.Option("--feedback", help="write a marked-up copy of each workbook here")] = None,
+) -> None:
+    """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
+    Exit status 1 when any file has errors."""
+    from pipeline.discover import sha256_of
+    from pipeline.extract.workbook import extract_workbook
+    from pipeline.steps import id_key
+
+    settings = Settings()
+    errors = 0
+    for f in files:
+        if not f.is_file():
+            err.print(f"[red]not a file:[/red] {f}")
+            raise typer.Exit(2)
+        res = extract_workbook(f, sha256_of(f), max_bytes=settings.max_file_bytes,
+                               max_unzipped=settings.max_unzipped_bytes, id_key=id_key(settings))
+        head = f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
+        if res.status == "rejected":
+            console.print(f"[red]{head}rejected[/red] — {res.message if lang == 'zh' else res.message_en}")
+            errors += 1
+            continue
+        console.print(f"[bold]{head}[/bold] rows read {res.rows_read}, loaded {res.rows_loaded}, quarantined {res.rows_quarantined}")
+        by_sheet: dict = {}
+        for fd in res.findings:
+            by_sheet.setdefault(fd.sheet or "", []).append(fd)
+        for sheet, fds in by_sheet.items():
+            console.print(f"  [bold]{sheet or '(workbook)'}[/bold]")
+            for fd in fds:
+                color = "red" if fd.severity == "error" else "yellow"
+                console.print(f"    [{color}]{fd.severity}[/{color}] {fd.text(lang)}", markup=True, highlight=False)
+        errors += sum(1 for fd in res.findings if fd.severity == "error")
+        if feedback is not None and res.findings:
+            from pipeline.feedback import write_feedback
+
+            out = write_feedback(f, res.findings, feedback, lang)
+            console.print(f"  feedback workbook: {out}")
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run on the published warehouse (read-only)")],
+    warehouse: Warehouse = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+) -> None:
+    """Run one SQL query read-only on the published warehouse."""
+    import duckdb
+
+    settings = _settings(warehouse=warehouse)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        df = con.execute(sql).df()
+    except duckdb.Error as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        con.close()
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, date_format="iso") + "\n")
+    else:
+        t = Table()
+        for c in df.columns:
+            t.add_column(str(c))
+        for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
+            t.add_row(*("" if v is None else str(v) for v in rec))
+        console.print(t)
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    app()

@@ -1,0 +1,469 @@
+"""Turn one recognised sheet into typed rows, quarantined rows and findings.
+
+Rows below the header are classified (``rows``); data rows get their township
+filled down, every cell coerced by its column's kind (``coerce``), personal data
+pseudonymised, then the typed frame is validated with the form's pandera schema.
+A row with any error goes to quarantine with its original cells; warnings keep
+the row. Reported totals and subtotals are compared with the rows they cover.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.errors
+
+from pipeline.extract import coerce as co
+from pipeline.extract import rows as rowkind
+from pipeline.extract.header import HeaderMatch, _labels, header_unit
+from pipeline.findings import Finding, compose, display_text
+from pipeline.personal import normalise_id, pseudonym
+from pipeline.readers.workbook import SheetData
+from pipeline.readers.xlsx_meta import cell_ref
+from pipeline.refdata import valid_village_prefixes
+from schemas import SCHEMAS, staged_columns
+from schemas.columns import PERSONAL_KINDS, Col
+from schemas.common import RULES
+
+PANDAS_DTYPES = {
+    "VARCHAR": "str",
+    "BIGINT": "Int64",
+    "INTEGER": "Int64",
+    "DECIMAL(18,2)": "Int64",  # fen; scaled to yuan when loaded into DuckDB
+    "DOUBLE": "float64",
+    "BOOLEAN": "boolean",
+    "DATE": "datetime64[us]",
+}
+MONEY_KINDS = ("money", "yuan")
+
+
+@dataclass
+class FileContext:
+    """What the extractor knows about the workbook a sheet belongs to."""
+
+    sha256: str
+    file_name: str
+    county_code: str | None
+    period: str | None
+    date1904: bool = False
+    id_key: bytes | None = None
+
+
+@dataclass
+class SheetResult:
+    """One sheet's outcome.
+
+    valid: canonical staged columns (``schemas.staged_columns``; money in fen, Int64)
+    plus ``sheet`` and ``excel_row``; quarantine: dicts (form, sheet, excel_row,
+    cells JSON); rows_read = len(valid) + len(quarantine).
+    """
+
+    form: str
+    sheet: str
+    header_rows: list[int]
+    valid: pd.DataFrame
+    quarantine: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rows_read: int = 0
+    rejected: bool = False
+
+    @property
+    def rows_loaded(self) -> int:
+        return len(self.valid)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+class _Row:
+    __slots__ = ("r", "values", "errors", "warnings", "typed", "merged_fill")
+
+    def __init__(self, r: int, values: dict):
+        self.r = r
+        self.values = values  # canonical name -> raw value
+        self.errors: list[tuple] = []  # (cols, rule, zh, en)
+        self.warnings: list[tuple] = []
+        self.typed: dict = {}
+        self.merged_fill = False
+
+
+def empty_frame(form: str) -> pd.DataFrame:
+    cols = {n: pd.Series(dtype=PANDAS_DTYPES[t]) for n, t in staged_columns(form)}
+    cols["sheet"] = pd.Series(dtype="str")
+    cols["excel_row"] = pd.Series(dtype="Int64")
+    return pd.DataFrame(cols)
+
+
+def _in_merge(merges, r: int, c: int):
+    for (r0, c0), (r1, c1) in merges:
+        if r0 <= r <= r1 and c0 <= c <= c1:
+            return (r0, c0)
+    return None
+
+
+def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> SheetResult:
+    """Extract one sheet whose header was recognised as ``match.form``.
+
+    Never raises on bad input: every problem becomes a Finding. A sheet missing a
+    required column, or with two headers on one canonical column, is rejected
+    (one sheet-level error) and all its data rows are counted as quarantined.
+    """
+    form = match.form
+    grid, meta = sheet.grid, sheet.meta
+    cols = match.columns
+    header_by_col = {c: o.replace("\n", " ").strip() for c, _, _, o in _labels(grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2)}
+    personal_cols = {cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols}
+    res = SheetResult(form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form.code))
+
+    def finding(row, ref, header, text, rule, severity, zh, en):
+        mzh, men = compose(ctx.file_name, sheet.name, ref, header, text, zh, en)
+        res.findings.append(
+            Finding(ctx.sha256, ctx.file_name, form.code, sheet.name, row, ref, header, text, rule, severity, mzh, men)
+        )
+
+    # classify rows
+    data: list[_Row] = []
+    totals: list[tuple[int, str]] = []  # (r, kind)
+    order: list[tuple[str, int]] = []  # ('data'|'subtotal'|'total', index/r) in sheet order
+    label_cols = [cols[n] for n in form.label_columns if n in cols] + [0, 1, 2]
+    start = match.header_rows[-1] + 1
+    end = grid.first_row + grid.height
+    if meta and meta.max_row:
+        end = min(end, meta.max_row)
+    footer_at = None
+    fwv = meta.formula_without_value if meta else set()
+    for r in range(start, end):
+        full = grid.row(r)
+        mapped = {n: grid.value(r, c) for n, c in cols.items()}
+        has_fwv = any((r, c) in fwv for c in cols.values())
+        if all(rowkind.is_blank(v) for v in full) and not has_fwv:
+            continue
+        if footer_at is not None or rowkind.is_footer(full):
+            if footer_at is None:
+                footer_at = r
+            elif any(not rowkind.is_blank(v) and not isinstance(v, str) for v in mapped.values()):
+                finding(r + 1, None, None, None, "rows_after_footer", "warning",
+                        "表尾说明之后还有数据，未读取；请把数据放在表尾之前",
+                        "numbers below the footer lines were not read; put data above the footer")
+            continue
+        if all(rowkind.is_blank(v) for v in mapped.values()) and not has_fwv:
+            continue
+        if r <= start + 1 and rowkind.is_column_number_row(list(mapped.values())):
+            continue
+        kind = rowkind.total_kind([grid.value(r, c) for c in label_cols])
+        if kind:
+            totals.append((r, kind))
+            order.append((kind, r))
+            continue
+        data.append(_Row(r, mapped))
+        order.append(("data", len(data) - 1))
+    res.rows_read = len(data)
+
+    # sheet-level rejection
+    problems_zh, problems_en = [], []
+    if match.missing_required:
+        miss = [form.col(n).header_zh for n in match.missing_required]
+        problems_zh.append(f"缺少必需的列：{'、'.join(miss)}")
+        problems_en.append(f"required columns not found: {', '.join(match.missing_required)}")
+    for name, cs in match.duplicates.items():
+        problems_zh.append(f"多列表头都对应“{form.col(name).header_zh}”（{'、'.join(header_by_col.get(c, '?') for c in cs)}）")
+        problems_en.append(f"several headers map to {name}")
+    if problems_zh:
+        found = "、".join(h for h in match.found if h)
+        finding(None, None, None, None, "sheet_rejected", "error",
+                "；".join(problems_zh) + f"。本表找到的表头：{found}。请按标准表头修改后重新报送",
+                "; ".join(problems_en) + f". Headers found: {found}")
+        res.rejected = True
+        for row in data:
+            res.quarantine.append(_qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols))
+        return res
+
+    col_specs = {c.name: c for c in form.columns if c.name in cols}
+    fmts = meta.formats if meta else {}
+    hidden = meta.hidden_rows if meta else set()
+
+    # fill down the township (merged or left blank)
+    if "township" in cols:
+        c = cols["township"]
+        prev = None
+        for row in data:
+            v = row.values["township"]
+            if rowkind.is_blank(v):
+                top = _in_merge(sheet.merges, row.r, c)
+                if top and not rowkind.is_blank(grid.value(*top)):
+                    row.values["township"] = grid.value(*top)
+                elif prev is not None:
+                    row.values["township"] = prev
+                    row.warnings.append(((("township"),), "township_filled_down",
+                                         f"乡（镇）为空，已按上一行填为“{prev}”；如不对请补填",
+                                         f"blank township filled from the row above ('{prev}')"))
+            if not rowkind.is_blank(row.values["township"]):
+                prev = row.values["township"]
+
+    # coerce
+    for row in data:
+        if row.r in hidden:
+            row.warnings.append(((), "hidden_row", "该行被隐藏，已读取；如不应上报请删除该行",
+                                 "this row is hidden; it was loaded"))
+        for name, spec in col_specs.items():
+            c = cols[name]
+            cell = co.Cell(row.values[name], is_text=isinstance(row.values[name], str),
+                           number_format=fmts.get((row.r, c)),
+                           formula_without_value=(row.r, c) in fwv)
+            try:
+                row.typed[name] = _coerce(spec, cell, ctx, match.header_text.get(name))
+            except co.CellError as e:
+                row.typed[name] = None
+                row.errors.append(((name,), e.rule, e.message_zh, e.message_en))
+                continue
+            if spec.row_required and row.typed[name] is None:
+                row.errors.append(((name,), "required_missing", "必填项为空，请填写",
+                                   "required value is empty"))
+        _check_codes(row, ctx)
+
+    if form.code == "households":
+        _duplicate_household_ids(data)
+
+    # pandera
+    frame = _frame(form.code, data)
+    _validate(form.code, frame, data)
+
+    # findings, quarantine, valid rows
+    ok_idx = []
+    for i, row in enumerate(data):
+        for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [(*w, "warning") for w in row.warnings]:
+            refs = ",".join(cell_ref(row.r, cols[n]) for n in cols_ if n in cols) or None
+            first = cols_[0] if cols_ else None
+            header = None
+            text = None
+            if first and first in cols:
+                header = match.header_text.get(first)
+                personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
+                text = None if personal else display_text(row.values.get(first))
+            if len(cols_) > 1:
+                header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
+                text = "、".join(display_text(row.values.get(n)) for n in cols_ if n in cols
+                                if col_specs[n].kind not in PERSONAL_KINDS)
+            finding(row.r + 1, refs, header, text, rule, sev, zh, en)
+        if row.errors:
+            res.quarantine.append(_qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols))
+        else:
+            ok_idx.append(i)
+    valid = frame.iloc[ok_idx].reset_index(drop=True)
+    valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
+    valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
+    res.valid = valid[empty_frame(form.code).columns]
+
+    _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding)
+    return res
+
+
+def _coerce(spec: Col, cell: co.Cell, ctx: FileContext, header: str | None):
+    k = spec.kind
+    if k in ("text",):
+        return co.parse_text(cell)
+    if k == "code":
+        return co.parse_code(cell)
+    if k == "count":
+        return co.parse_count(cell)
+    if k in MONEY_KINDS:
+        unit = header_unit(header) or ("万元" if k == "money" else "元")
+        return co.parse_money_fen(cell, unit="元" if unit == "元" else "万元")
+    if k == "percent":
+        return co.parse_percent_points(cell)
+    if k == "bool":
+        return co.parse_bool(cell)
+    if k == "date":
+        return co.parse_date(cell, ctx.date1904)
+    if k == "year":
+        return co.parse_year(cell)
+    if k == "enum":
+        return co.parse_choice(cell, spec.choices)
+    if k == "person_name":
+        return None  # dropped: never stored
+    if k == "id_number":
+        text = co.parse_code(cell)
+        if text is None:
+            return None
+        norm = normalise_id(text)
+        if norm is None:
+            raise co.CellError("bad_id_number", "身份证号码不是有效的18位号码（长度或校验位不对），请核对",
+                               "not a valid 18-character ID number (length or check digit)")
+        if ctx.id_key is None:
+            raise RuntimeError("an ID key is needed to pseudonymise the household ledger")
+        return pseudonym(ctx.id_key, norm)
+    raise ValueError(f"unknown column kind {k}")
+
+
+def _check_codes(row: _Row, ctx: FileContext) -> None:
+    code = row.typed.get("village_code")
+    if code is None:
+        return
+    if len(code) != 12 or not code.isdigit():
+        row.errors.append((("village_code",), "bad_code", "村代码应为12位数字，请核对",
+                           "a village code has 12 digits"))
+        row.typed["village_code"] = None
+    elif ctx.county_code and ctx.period and code[:6] not in valid_village_prefixes(ctx.county_code, ctx.period):
+        row.errors.append((("village_code",), "village_code_county",
+                           f"村代码前6位应为本县代码{ctx.county_code}，请核对",
+                           f"a village code must start with the county code {ctx.county_code}"))
+        row.typed["village_code"] = None
+
+
+def _duplicate_household_ids(data: list[_Row]) -> None:
+    seen: dict[str, list[_Row]] = {}
+    for row in data:
+        hid = row.typed.get("household_id")
+        if hid is not None:
+            seen.setdefault(hid, []).append(row)
+    for rows_ in seen.values():
+        if len(rows_) > 1:
+            others = "、".join(str(r.r + 1) for r in rows_)
+            for row in rows_:
+                row.errors.append((("household_id",), "duplicate_household_id",
+                                   f"户编号重复（第{others}行），无法判断哪行正确，请核对",
+                                   f"household id repeated in rows {others}"))
+
+
+def _frame(form: str, data: list[_Row]) -> pd.DataFrame:
+    cols = {}
+    for name, typ in staged_columns(form):
+        key = name
+        values = [row.typed.get(key) for row in data]
+        if typ == "DATE":
+            cols[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="raise").astype("datetime64[us]")
+        else:
+            cols[name] = pd.Series(values, dtype=PANDAS_DTYPES[typ])
+    return pd.DataFrame(cols)
+
+
+def _validate(form: str, frame: pd.DataFrame, data: list[_Row]) -> None:
+    """Run the pandera schema lazily; attach each failure to its row (index = position)."""
+    if frame.empty:
+        return
+    try:
+        SCHEMAS[form].validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        seen = set()
+        for rec in fc.itertuples(index=False):
+            idx = rec.index
+            if idx is None or (isinstance(idx, float) and pd.isna(idx)):
+                raise RuntimeError(f"schema-level failure in {form}: {rec.check} {rec.failure_case}") from exc
+            idx = int(idx)
+            check = str(rec.check)
+            column = rec.column if isinstance(rec.column, str) and rec.column in frame.columns else None
+            key = (idx, check, column if check not in RULES else None)
+            if key in seen:
+                continue
+            seen.add(key)
+            row = data[idx]
+            if check in RULES:
+                rule = RULES[check]
+                entry = (rule.columns, rule.name, rule.message_zh, rule.message_en)
+                (row.warnings if rule.severity == "warning" else row.errors).append(entry)
+            else:
+                zh, en = _field_message(check)
+                row.errors.append(((column,) if column else (), _field_rule(check), zh, en))
+
+
+def _field_rule(check: str) -> str:
+    if check.startswith("greater_than_or_equal_to"):
+        return "negative"
+    if check.startswith("isin"):
+        return "not_a_choice"
+    if check.startswith("not_nullable"):
+        return "required_missing"
+    if check.startswith("str_matches"):
+        return "bad_code"
+    if check.startswith("less_than_or_equal_to") or check.startswith("in_range"):
+        return "out_of_range"
+    return check.split("(")[0]
+
+
+def _field_message(check: str) -> tuple[str, str]:
+    rule = _field_rule(check)
+    return {
+        "negative": ("不能为负数，请核对", "must not be negative"),
+        "not_a_choice": ("不是规定的选项，请按表中说明填写", "not one of the allowed values"),
+        "required_missing": ("必填项为空，请填写", "required value is empty"),
+        "bad_code": ("代码格式不对，请核对", "the code has the wrong form"),
+        "out_of_range": ("数值超出合理范围，请核对", "value out of the allowed range"),
+    }.get(rule, (f"未通过检查 {check}，请核对", f"failed check {check}"))
+
+
+def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
+    cells = {}
+    for c, header in header_by_col.items():
+        if c in personal_cols:
+            continue
+        v = grid.value(r, c)
+        if v in (None, ""):
+            continue
+        key = header or cell_ref(r, c)
+        while key in cells:
+            key += "'"
+        cells[key] = display_text(v) if not hasattr(v, "isoformat") else v.isoformat()
+    return {"form": form, "sheet": sheet, "excel_row": r + 1, "cells": json.dumps(cells, ensure_ascii=False)}
+
+
+def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding) -> None:
+    """Compare each 合计/小计 row with the sum of the data rows it covers (warnings).
+
+    A subtotal covers the data rows since the previous subtotal (or total); a total
+    covers every data row of the sheet. Where one covered row was quarantined, or a
+    reported cell cannot be read (e.g. a formula without a saved value), that
+    comparison is reported as not checked.
+    """
+    numeric = [n for n, s in col_specs.items() if s.kind in ("count", "money")]
+    if not totals or not numeric:
+        return
+    covered: dict[int, list[_Row]] = {}
+    group: list[_Row] = []
+    for kind, ref in order:
+        if kind == "data":
+            group.append(data[ref])
+        elif kind == "subtotal":
+            covered[ref] = group
+            group = []
+        else:
+            covered[ref] = list(data)
+    for r, _kind in totals:
+        rows_ = covered.get(r, [])
+        if not rows_:
+            continue
+        label = next((str(grid.value(r, c)).strip() for c in range(0, 3) if isinstance(grid.value(r, c), str) and grid.value(r, c).strip()), "合计")
+        if any(row.errors for row in rows_):
+            finding(r + 1, None, None, label, "total_not_checked", "warning",
+                    "该合计/小计所含的行有错误被暂存，未核对合计数",
+                    "not checked: a row this total covers was quarantined")
+            continue
+        for name in numeric:
+            c = cols[name]
+            spec = col_specs[name]
+            raw = grid.value(r, c)
+            cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)),
+                           formula_without_value=(r, c) in fwv)
+            try:
+                reported = _coerce(spec, cell, FileContext("", "", None, None), match.header_text.get(name))
+            except co.CellError:
+                finding(r + 1, cell_ref(r, c), match.header_text.get(name), display_text(raw),
+                        "total_not_checked", "warning", "合计数无法读取（如公式未保存计算结果），未核对",
+                        "reported total cannot be read; not checked")
+                continue
+            if reported is None:
+                continue
+            vals = [row.typed.get(name) for row in rows_]
+            computed = sum(v for v in vals if v is not None)
+            if computed != reported:
+                scale = 100 if spec.kind in MONEY_KINDS else 1
+                rep, comp = reported / scale, computed / scale
+                diff = rep - comp
+                fmt = (lambda x: f"{x:,.2f}") if scale != 1 else (lambda x: f"{x:,}")
+                finding(r + 1, cell_ref(r, c), match.header_text.get(name), display_text(raw),
+                        "total_mismatch", "warning",
+                        f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
+                        f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})")

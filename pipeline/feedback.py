@@ -1,0 +1,76 @@
+"""Feedback workbooks for county clerks: a copy of their workbook with every offending
+cell highlighted and commented, and a first sheet summarising the findings.
+
+Text copied from a clerk's cells is always written as a string cell (never a live
+formula: values starting with ``=``, ``+``, ``-``, ``@`` get ``quotePrefix``), and
+the clerk's own cells keep the type they had in their file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+
+from pipeline.findings import Finding
+
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
+WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
+SUMMARY_HEADERS = {
+    "zh": ["严重程度", "工作表", "单元格", "行", "列标题", "原文", "问题及修改建议"],
+    "en": ["severity", "sheet", "cell", "row", "column header", "original text", "problem and what to do"],
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_text(cell, value) -> None:
+    """Put ``value`` into ``cell``; strings always as text, never as a formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+
+
+def write_feedback(source: Path, findings: list[Finding], out_dir: Path, lang: str = "zh") -> Path:
+    """Write ``out_dir/<name>_反馈.xlsx``; return its path.
+
+    Raises whatever openpyxl raises for a file it cannot open (callers report it);
+    ``.xls`` files get only the summary sheet.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    except Exception:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+    for f in findings:
+        if not f.sheet or not f.cell_ref or f.sheet not in wb.sheetnames:
+            continue
+        ws = wb[f.sheet]
+        for ref in f.cell_ref.split(","):
+            cell = ws[ref]
+            cell.fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
+            note = f.text(lang)
+            if cell.comment is not None:
+                note = cell.comment.text + "\n" + note
+            cell.comment = Comment(note[:30000], "tpa")
+    ws = wb.create_sheet("检查结果" if lang == "zh" else "findings", 0)
+    for j, h in enumerate(SUMMARY_HEADERS[lang], start=1):
+        c = ws.cell(row=1, column=j)
+        write_text(c, h)
+        c.font = Font(bold=True)
+    for i, f in enumerate(findings, start=2):
+        values = [f.severity, f.sheet, f.cell_ref, f.excel_row, f.column_header, f.cell_text, f.text(lang)]
+        for j, v in enumerate(values, start=1):
+            write_text(ws.cell(row=i, column=j), v)
+        ws.cell(row=i, column=1).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
+    for col, width in zip("ABCDEFG", (10, 14, 10, 6, 22, 24, 80), strict=True):
+        ws.column_dimensions[col].width = width
+    wb.active = 0
+    suffix = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
+    out = out_dir / f"{source.stem}_{'反馈' if lang == 'zh' else 'feedback'}{suffix}"
+    wb.save(out)
+    return out

@@ -1,0 +1,135 @@
+"""End to end: ``tpa sample`` -> the nightly flow -> the province rows of marts.indicators
+equal every published 2019 figure (indicators.md), and row accounting adds up per file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PUBLISHED_2019 = {
+    # indicator_code: (numerator, denominator or None, value rounded to 4 places)
+    "housing_key_completion_rate": (374900, None, 0.9967),
+    "housing_other_completion_rate": (208100, None, 0.7525),
+    "water_unsafe_households": (41393, None, 41393),
+    "water_resolved_households": (10321, None, 10321),
+    "water_zero_counties": (12, 37, 0.3243),
+    "relocation_sites_completed": (121, 201, 0.6020),
+    "relocation_clear_zero": (26, 53, 0.4906),
+    "medical_basic_coverage": (None, None, 1.0),
+    "medical_serious_illness_coverage": (None, None, 1.0),
+}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.nightly import run_flow
+    from pipeline.sample import generate
+
+    base = tmp_path_factory.mktemp("e2e")
+    raw = base / "raw"
+    paths = generate(raw, seed=2019)
+    wh = base / "processed" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    settings = Settings(raw_dir=raw, warehouse=wh, id_key="k", task_runner="threads")
+    with prefect_test_harness():
+        outcome = run_flow(raw, wh, settings)
+    return base, raw, wh, paths, outcome
+
+
+def _q(wh, sql, params=None):
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_published(sample_run):
+    _, _, wh, paths, outcome = sample_run
+    assert outcome.exit_code == 0, outcome.record.message
+    assert len(paths) == 129
+    rows = {
+        r[0]: r[1:]
+        for r in _q(
+            wh,
+            "SELECT indicator_code, numerator, denominator, value FROM marts.indicators "
+            "WHERE geo_level = 'province' AND geo_code = '530000' AND period = '2019-12'",
+        )
+    }
+    for code, (num, den, value) in PUBLISHED_2019.items():
+        assert code in rows, code
+        n, d, v = rows[code]
+        if num is not None:
+            assert n == num, code
+        if den is not None:
+            assert d == den, code
+        assert round(v, 4) == pytest.approx(value, abs=1e-12), code
+
+
+def test_medical_numerator_equals_denominator(sample_run):
+    _, _, wh, _, _ = sample_run
+    for code in ("medical_basic_coverage", "medical_serious_illness_coverage"):
+        ((n, d),) = _q(
+            wh,
+            "SELECT numerator, denominator FROM marts.indicators WHERE geo_level='province' "
+            "AND indicator_code = ? AND period = '2019-12'",
+            [code],
+        )
+        assert n == d and n > 0
+
+
+def test_row_accounting(sample_run):
+    """Every sample file: rows read = loaded + quarantined = the data rows the generator wrote."""
+    from pipeline.sample import known_totals
+
+    _, _, wh, _, _ = sample_run
+    written = known_totals(2019)["rows"]
+    files = _q(wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM raw.files")
+    assert len(files) == 129
+    for name, status, read, loaded, quarantined in files:
+        assert status == "loaded", name
+        assert read == loaded + quarantined, name
+        assert read == sum(written[name].values()), name
+    staged = dict(_q(wh, "SELECT file_name, count(*) FROM quarantine.findings WHERE severity='error' GROUP BY 1"))
+    assert staged == {}
+
+
+def test_forms_per_county(sample_run):
+    _, _, wh, _, _ = sample_run
+    counts = dict(_q(wh, "SELECT form, count(DISTINCT county_code) FROM raw.submissions GROUP BY form"))
+    assert counts == {"population": 129, "housing": 129, "medical": 129, "water": 37, "relocation": 53}
+
+
+def test_cli_run_exit_status_and_summary(sample_run, tmp_path):
+    """The real command in a fresh process: no cached extracts reused across paths, exit 0."""
+    _, raw, _, _, _ = sample_run
+    wh = tmp_path / "w.duckdb"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "ph"), "TPA_ID_KEY": "k"}
+    p = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--raw-dir", str(raw), "--warehouse", str(wh)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "housing_key_completion_rate" in p.stdout
+    assert "99.67%" in p.stdout
+    assert "Traceback" not in p.stderr and "ERROR" not in p.stderr
+    assert (tmp_path / "w.duckdb").exists()
+
+
+def test_cli_bad_usage(tmp_path):
+    p = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--raw-dir", str(tmp_path / "nope")],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 2

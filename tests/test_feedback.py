@@ -1,0 +1,85 @@
+"""`tpa check --feedback`: offending cells highlighted and commented, a summary sheet first,
+and no clerk text ever turned into a live formula (case 19 and generated variants)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from pipeline.feedback import write_feedback, write_text
+from pipeline.findings import Finding
+
+ROOT = Path(__file__).resolve().parent.parent
+DANGEROUS = ["=1+1", '=HYPERLINK("http://example.invalid/x","点击查看")', "+86 871 6000", "-5", "@SUM(1,1)", "\t=2"]
+
+
+def _finding(sheet, ref, text, sev="error"):
+    return Finding("x", "f.xlsx", "population", sheet, int(ref[1:]), ref, "总人口", text, "not_a_number", sev,
+                   f"f.xlsx {sheet}!{ref}「总人口」原文“{text}”：不是有效的数字", "not a number")  # fmt: skip
+
+
+def test_write_text_never_formula(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for i, t in enumerate(DANGEROUS, start=1):
+        write_text(ws.cell(row=i, column=1), t)
+    write_text(ws.cell(row=1, column=2), 12.5)
+    wb.save(tmp_path / "t.xlsx")
+    back = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    for i, t in enumerate(DANGEROUS, start=1):
+        assert back.cell(row=i, column=1).data_type == "s"
+        assert back.cell(row=i, column=1).value == t
+    assert back.cell(row=1, column=2).data_type == "n"  # numbers stay numbers
+
+
+def test_feedback_marks_cells(tmp_path):
+    src = tmp_path / "530129_寻甸回族彝族自治县_2019-12.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表1"
+    ws["F4"] = "12O"
+    ws["B4"] = "=1+1"
+    ws["B4"].data_type = "s"
+    wb.save(src)
+    out = write_feedback(src, [_finding("表1", "F4", "12O"), _finding("表1", "B4", "=1+1", "warning")], tmp_path / "fb")
+    back = openpyxl.load_workbook(out)
+    assert back.sheetnames[0] == "检查结果"
+    cell = back["表1"]["F4"]
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "不是有效的数字" in cell.comment.text
+    assert back["表1"]["B4"].data_type == "s" and back["表1"]["B4"].value == "=1+1"
+    summary = back["检查结果"]
+    texts = [summary.cell(row=r, column=6) for r in (2, 3)]
+    assert [c.value for c in texts] == ["12O", "=1+1"]
+    assert all(c.data_type == "s" for c in texts)
+
+
+def test_case19_feedback_from_check(cases_dir, tmp_path):
+    """`tpa check --feedback` on case 19: clerk strings come back as text, exactly."""
+    import json
+
+    case = cases_dir / "19_formula_injection_in_feedback"
+    exp = json.loads((case / "expected.json").read_text(encoding="utf-8"))["files"][0]
+    src = case / exp["file"]
+    p = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", str(src), "--feedback", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert p.returncode == 1, p.stdout + p.stderr  # the case has errors
+    (out,) = tmp_path.glob("*.xlsx")
+    wb = openpyxl.load_workbook(out)
+    seen = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str):
+                    seen.setdefault(c.value, c.data_type)
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+    for text in exp["feedback_workbook"]["must_contain_as_text"]:
+        assert any(text == v or text in v for v in seen), text
+    for text in exp["feedback_workbook"]["must_contain_as_text"]:
+        if text in seen:
+            assert seen[text] == "s"

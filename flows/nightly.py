@@ -16,7 +16,7 @@ from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from prefect import flow, task  # noqa: E402
+from prefect import flow, task, unmapped  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
@@ -25,7 +25,7 @@ from pipeline import steps  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
-from pipeline.publish import new_build_path, publish  # noqa: E402
+from pipeline.publish import PublishError, new_build_path, publish  # noqa: E402
 
 
 @dataclass
@@ -44,8 +44,15 @@ def discover_task(raw_dir: str) -> list[Discovered]:
     return discover(Path(raw_dir))
 
 
-@task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
-      retry_condition_fn=lambda task, run, state: isinstance(state.result(raise_on_failure=False), OSError))
+@task(
+    name="extract",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=lambda task, run, state: isinstance(
+        state.result(raise_on_failure=False), OSError
+    ),
+)
 def extract_task(path: str, sha256: str, warehouse: str, settings: Settings) -> tuple[str, bool]:
     return steps.extract_one(path, sha256, warehouse, settings)
 
@@ -99,14 +106,19 @@ def _runner(settings: Settings):
 
 
 @flow(name="tpa-nightly", log_prints=False)
-def nightly(raw_dir: str, warehouse: str, trigger: str = "manual", settings: Settings | None = None) -> FlowOutcome:
+def nightly(
+    raw_dir: str, warehouse: str, trigger: str = "manual", settings: Settings | None = None
+) -> FlowOutcome:
     """Run the whole pipeline once; never raises for bad input (it is reported)."""
     settings = settings or Settings()
     rec = steps.RunRecord(trigger=trigger)
     found = discover_task(raw_dir)
     rec.files_seen = len(found)
     futures = extract_task.map(
-        [str(d.path) for d in found], [d.sha256 for d in found], warehouse, settings
+        [str(d.path) for d in found],
+        [d.sha256 for d in found],
+        unmapped(warehouse),
+        unmapped(settings),
     )
     results = [f.result() for f in futures]
     folders = [r[0] for r in results]
@@ -123,9 +135,21 @@ def nightly(raw_dir: str, warehouse: str, trigger: str = "manual", settings: Set
         steps.save_run(Path(warehouse), rec)
         report_task(rec)
         return outcome
-    pub = publish_task(build_path, warehouse, settings.publish_wait_s)
+    try:
+        pub = publish_task(build_path, warehouse, settings.publish_wait_s)
+    except PublishError as exc:
+        rec.status, rec.message = "build_failed", f"publish refused the build: {exc}"
+        outcome.exit_code = 1
+        rec.finished_at = datetime.now().replace(microsecond=0)
+        steps.save_run(Path(warehouse), rec)
+        report_task(rec)
+        return outcome
     rec.published = bool(pub.published)
-    if pub.published:
+    if pub.published and pub.verified is False:
+        rec.status = "not_published"
+        rec.message = f"published file did not open: {pub.problem}"
+        outcome.exit_code = 3
+    elif pub.published:
         rec.status = "published"
     else:
         rec.status = "not_published"
@@ -138,5 +162,7 @@ def nightly(raw_dir: str, warehouse: str, trigger: str = "manual", settings: Set
     return outcome
 
 
-def run_flow(raw_dir: Path, warehouse: Path, settings: Settings, trigger: str = "manual") -> FlowOutcome:
+def run_flow(
+    raw_dir: Path, warehouse: Path, settings: Settings, trigger: str = "manual"
+) -> FlowOutcome:
     return nightly(str(raw_dir), str(warehouse), trigger, settings)

@@ -63,7 +63,9 @@ def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.Dat
             continue
         for form in r.forms:
             rows.append((d.sha256, form, r.county_code, r.period, d.received_at, d.rel_path))
-    df = pd.DataFrame(rows, columns=["file_sha256", "form", "county_code", "period", "received_at", "path"])
+    df = pd.DataFrame(
+        rows, columns=["file_sha256", "form", "county_code", "period", "received_at", "path"]
+    )
     if df.empty:
         df["is_current"] = pd.Series(dtype=bool)
         df["superseded_by"] = pd.Series(dtype="str")
@@ -113,7 +115,7 @@ def _create(con, table: str, df: pd.DataFrame, casts: dict[str, str] | None = No
     casts = casts or {}
     con.register("_df", df)
     cols = ", ".join(
-        f'{casts[c].format(c=f"_df.{_q(c)}")} AS {_q(c)}' if c in casts else f"_df.{_q(c)}"
+        f"{casts[c].format(c=f'_df.{_q(c)}')} AS {_q(c)}" if c in casts else f"_df.{_q(c)}"
         for c in df.columns
     )
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {cols} FROM _df")
@@ -164,22 +166,64 @@ def build(
         _create(con, "ref.counties", refdata.counties())
         _create(con, "ref.poverty_counties", refdata.poverty_counties())
         _create(con, "ref.county_code_changes", refdata.county_code_changes())
-        _create(con, "ref.poverty_lines", refdata.poverty_lines(),
-                {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"})
+        _create(
+            con,
+            "ref.poverty_lines",
+            refdata.poverty_lines(),
+            {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"},
+        )
         _create(con, "ref.indicator_definitions", refdata.indicator_definitions())
 
         subs = current_submissions(items)
-        _create(con, "raw.submissions", subs, {"received_at": "CAST({c} AS TIMESTAMP)", "is_current": "CAST({c} AS BOOLEAN)", "superseded_by": "CAST({c} AS VARCHAR)"})
-        _create(con, "raw.files", _files_frame(items, subs),
-                {"size_bytes": "CAST({c} AS BIGINT)", "received_at": "CAST({c} AS TIMESTAMP)",
-                 "rows_read": "CAST({c} AS BIGINT)", "rows_loaded": "CAST({c} AS BIGINT)",
-                 "rows_quarantined": "CAST({c} AS BIGINT)", "warnings": "CAST({c} AS BIGINT)",
-                 **{c: "CAST({c} AS VARCHAR)" for c in ("county_code", "period", "reader", "reason", "superseded_by", "message")}})
-        _create(con, "raw.runs", pd.DataFrame(runs or [], columns=RUNS_COLUMNS),
-                {"started_at": "CAST({c} AS TIMESTAMP)", "finished_at": "CAST({c} AS TIMESTAMP)",
-                 "trigger": "CAST({c} AS VARCHAR)", "status": "CAST({c} AS VARCHAR)", "message": "CAST({c} AS VARCHAR)",
-                 "run_id": "CAST({c} AS VARCHAR)", "published": "CAST({c} AS BOOLEAN)",
-                 **{c: "CAST({c} AS BIGINT)" for c in RUNS_COLUMNS[4:11]}})
+        _create(
+            con,
+            "raw.submissions",
+            subs,
+            {
+                "received_at": "CAST({c} AS TIMESTAMP)",
+                "is_current": "CAST({c} AS BOOLEAN)",
+                "superseded_by": "CAST({c} AS VARCHAR)",
+            },
+        )
+        _create(
+            con,
+            "raw.files",
+            _files_frame(items, subs),
+            {
+                "size_bytes": "CAST({c} AS BIGINT)",
+                "received_at": "CAST({c} AS TIMESTAMP)",
+                "rows_read": "CAST({c} AS BIGINT)",
+                "rows_loaded": "CAST({c} AS BIGINT)",
+                "rows_quarantined": "CAST({c} AS BIGINT)",
+                "warnings": "CAST({c} AS BIGINT)",
+                **{
+                    c: "CAST({c} AS VARCHAR)"
+                    for c in (
+                        "county_code",
+                        "period",
+                        "reader",
+                        "reason",
+                        "superseded_by",
+                        "message",
+                    )
+                },
+            },
+        )
+        _create(
+            con,
+            "raw.runs",
+            pd.DataFrame(runs or [], columns=RUNS_COLUMNS),
+            {
+                "started_at": "CAST({c} AS TIMESTAMP)",
+                "finished_at": "CAST({c} AS TIMESTAMP)",
+                "trigger": "CAST({c} AS VARCHAR)",
+                "status": "CAST({c} AS VARCHAR)",
+                "message": "CAST({c} AS VARCHAR)",
+                "run_id": "CAST({c} AS VARCHAR)",
+                "published": "CAST({c} AS BOOLEAN)",
+                **{c: "CAST({c} AS BIGINT)" for c in RUNS_COLUMNS[4:11]},
+            },
+        )
         cp = {}
         for form in FORMS:
             df = _form_frame(form, items, cp)
@@ -195,23 +239,49 @@ def build(
             _create(con, f"raw.{form}", df, casts)
 
         qfiles = pd.DataFrame(
-            [(d.sha256, d.file_name, r.reason, r.message, r.message_en) for d, r in items if r.status == "rejected"],
+            [
+                (d.sha256, d.file_name, r.reason, r.message, r.message_en)
+                for d, r in items
+                if r.status == "rejected"
+            ],
             columns=["file_sha256", "file_name", "reason", "message", "message_en"],
         )
-        _create(con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns})
+        _create(
+            con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns}
+        )
         qrows = [
             {"file_sha256": d.sha256, "file_name": d.file_name, **q}
             for d, r in items
             for sr in r.forms.values()
             for q in sr.quarantine
         ]
-        qdf = pd.DataFrame(qrows, columns=["file_sha256", "file_name", "form", "sheet", "excel_row", "cells"])
-        _create(con, "quarantine.rows", qdf,
-                {"excel_row": "CAST({c} AS INTEGER)", "cells": "CAST({c} AS JSON)",
-                 **{c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")}})
-        fdf = pd.DataFrame([f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS)
-        _create(con, "quarantine.findings", fdf,
-                {c: ("CAST({c} AS INTEGER)" if c == "excel_row" else "CAST({c} AS VARCHAR)") for c in FINDING_COLUMNS})
+        qdf = pd.DataFrame(
+            qrows, columns=["file_sha256", "file_name", "form", "sheet", "excel_row", "cells"]
+        )
+        _create(
+            con,
+            "quarantine.rows",
+            qdf,
+            {
+                "excel_row": "CAST({c} AS INTEGER)",
+                "cells": "CAST({c} AS JSON)",
+                **{
+                    c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")
+                },
+            },
+        )
+        fdf = pd.DataFrame(
+            [f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS
+        )
+        _create(
+            con,
+            "quarantine.findings",
+            fdf,
+            {
+                c: ("CAST({c} AS INTEGER)" if c == "excel_row" else "CAST({c} AS VARCHAR)")
+                for c in FINDING_COLUMNS
+            },
+        )
 
         try:
             report.models = models.run_models(con)

@@ -19,12 +19,24 @@ from rich.table import Table
 
 from pipeline.config import Settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="tpa: targeted poverty alleviation statistics pipeline")
-console = Console(stderr=False)
-err = Console(stderr=True)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="tpa: targeted poverty alleviation statistics pipeline",
+)
+# Wide when piped (CI, logs), so indicator codes are never cut.
+console = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
-RawDir = Annotated[Path | None, typer.Option("--raw-dir", help="drop zone of county workbooks (default data/raw)")]
-Warehouse = Annotated[Path | None, typer.Option("--warehouse", help="published DuckDB file (default data/processed/warehouse.duckdb)")]
+RawDir = Annotated[
+    Path | None, typer.Option("--raw-dir", help="drop zone of county workbooks (default data/raw)")
+]
+Warehouse = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse", help="published DuckDB file (default data/processed/warehouse.duckdb)"
+    ),
+]
 
 
 def _settings(**overrides) -> Settings:
@@ -46,13 +58,24 @@ def run(
     raw_dir: RawDir = None,
     warehouse: Warehouse = None,
     trigger: Annotated[str, typer.Option(help="recorded in raw.runs")] = "manual",
-    task_runner: Annotated[str | None, typer.Option(help="threads | processes | dask | serial")] = None,
-    publish_wait: Annotated[float | None, typer.Option(help="seconds to wait for a read-write session to close")] = None,
-    lock_wait: Annotated[float | None, typer.Option(help="seconds to wait for another run to finish")] = None,
+    task_runner: Annotated[
+        str | None, typer.Option(help="threads | processes | dask | serial")
+    ] = None,
+    publish_wait: Annotated[
+        float | None, typer.Option(help="seconds to wait for a read-write session to close")
+    ] = None,
+    lock_wait: Annotated[
+        float | None, typer.Option(help="seconds to wait for another run to finish")
+    ] = None,
 ) -> None:
     """Run the pipeline: discover, extract, validate, build, publish, summarise."""
-    settings = _settings(raw_dir=raw_dir, warehouse=warehouse, task_runner=task_runner,
-                         publish_wait_s=publish_wait, lock_wait_s=lock_wait)
+    settings = _settings(
+        raw_dir=raw_dir,
+        warehouse=warehouse,
+        task_runner=task_runner,
+        publish_wait_s=publish_wait,
+        lock_wait_s=lock_wait,
+    )
     if not settings.raw_dir.is_dir():
         err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
         raise typer.Exit(2)
@@ -61,6 +84,9 @@ def run(
 
     try:
         with run_lock(settings.warehouse, wait_s=settings.lock_wait_s):
+            from pipeline.publish import discard_abandoned_builds
+
+            discard_abandoned_builds(settings.warehouse)
             with console.status("tpa: reading workbooks, building the warehouse…"):
                 from flows.nightly import run_flow
 
@@ -75,7 +101,9 @@ def run(
 def _print_summary(outcome, settings: Settings) -> None:
     rec = outcome.record
     t = Table(title=f"tpa run {rec.run_id}", show_header=False)
-    t.add_row("files seen / new / rejected", f"{rec.files_seen} / {rec.files_new} / {rec.files_rejected}")
+    t.add_row(
+        "files seen / new / rejected", f"{rec.files_seen} / {rec.files_new} / {rec.files_rejected}"
+    )
     t.add_row("rows loaded / quarantined", f"{rec.rows_loaded:,} / {rec.rows_quarantined:,}")
     t.add_row("SQL data tests passed / failed", f"{rec.tests_passed} / {rec.tests_failed}")
     t.add_row("status", rec.status)
@@ -97,10 +125,17 @@ def _print_summary(outcome, settings: Settings) -> None:
     if rows:
         h = Table(title=f"Province indicators, {rows[0][2]}")
         for col in ("indicator", "名称", "numerator", "denominator", "value"):
-            h.add_column(col, justify="right" if col in ("numerator", "denominator", "value") else "left")
+            h.add_column(
+                col, justify="right" if col in ("numerator", "denominator", "value") else "left"
+            )
         for code, name, _p, num, den, value, unit in rows:
-            h.add_row(code, name or "", _fmt_value(num, None if unit == "ratio" else unit),
-                      _fmt_value(den, None) if den is not None else "", _fmt_value(value, unit))
+            h.add_row(
+                code,
+                name or "",
+                _fmt_value(num, None if unit == "ratio" else unit),
+                _fmt_value(den, None) if den is not None else "",
+                _fmt_value(value, unit),
+            )
         console.print(h)
 
 
@@ -109,7 +144,9 @@ def _print_rejections(warehouse: Path) -> None:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rejected = con.execute("SELECT path, message FROM raw.files WHERE status = 'rejected' ORDER BY path").fetchall()
+        rejected = con.execute(
+            "SELECT path, message FROM raw.files WHERE status = 'rejected' ORDER BY path"
+        ).fetchall()
         q = con.execute(
             "SELECT file_name, count(*) FROM quarantine.rows GROUP BY file_name ORDER BY file_name"
         ).fetchall()
@@ -118,12 +155,16 @@ def _print_rejections(warehouse: Path) -> None:
     for path, msg in rejected:
         console.print(f"[red]rejected[/red] {path}: {msg}")
     for name, n in q:
-        console.print(f"[yellow]{n} row(s) quarantined[/yellow] in {name} (see quarantine.findings)")
+        console.print(
+            f"[yellow]{n} row(s) quarantined[/yellow] in {name} (see quarantine.findings)"
+        )
 
 
 @app.command()
 def sample(
-    out: Annotated[Path, typer.Option("--out", help="folder to write the workbooks into")] = Path("data/raw"),
+    out: Annotated[Path, typer.Option("--out", help="folder to write the workbooks into")] = Path(
+        "data/raw"
+    ),
     seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 2019,
 ) -> None:
     """Write the seeded sample workbooks (one per Yunnan county) for 2019-12."""
@@ -138,7 +179,9 @@ def sample(
 def check(
     files: Annotated[list[Path], typer.Argument(help="workbooks to check")],
     lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
-    feedback: Annotated[Path | None, typer.Option("--feedback", help="write a marked-up copy of each workbook here")] = None,
+    feedback: Annotated[
+        Path | None, typer.Option("--feedback", help="write a marked-up copy of each workbook here")
+    ] = None,
 ) -> None:
     """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
     Exit status 1 when any file has errors."""
@@ -152,14 +195,23 @@ def check(
         if not f.is_file():
             err.print(f"[red]not a file:[/red] {f}")
             raise typer.Exit(2)
-        res = extract_workbook(f, sha256_of(f), max_bytes=settings.max_file_bytes,
-                               max_unzipped=settings.max_unzipped_bytes, id_key=id_key(settings))
+        res = extract_workbook(
+            f,
+            sha256_of(f),
+            max_bytes=settings.max_file_bytes,
+            max_unzipped=settings.max_unzipped_bytes,
+            id_key=id_key(settings),
+        )
         head = f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
         if res.status == "rejected":
-            console.print(f"[red]{head}rejected[/red] — {res.message if lang == 'zh' else res.message_en}")
+            console.print(
+                f"[red]{head}rejected[/red] — {res.message if lang == 'zh' else res.message_en}"
+            )
             errors += 1
             continue
-        console.print(f"[bold]{head}[/bold] rows read {res.rows_read}, loaded {res.rows_loaded}, quarantined {res.rows_quarantined}")
+        console.print(
+            f"[bold]{head}[/bold] rows read {res.rows_read}, loaded {res.rows_loaded}, quarantined {res.rows_quarantined}"
+        )
         by_sheet: dict = {}
         for fd in res.findings:
             by_sheet.setdefault(fd.sheet or "", []).append(fd)
@@ -167,7 +219,11 @@ def check(
             console.print(f"  [bold]{sheet or '(workbook)'}[/bold]")
             for fd in fds:
                 color = "red" if fd.severity == "error" else "yellow"
-                console.print(f"    [{color}]{fd.severity}[/{color}] {fd.text(lang)}", markup=True, highlight=False)
+                console.print(
+                    f"    [{color}]{fd.severity}[/{color}] {fd.text(lang)}",
+                    markup=True,
+                    highlight=False,
+                )
         errors += sum(1 for fd in res.findings if fd.severity == "error")
         if feedback is not None and res.findings:
             from pipeline.feedback import write_feedback
@@ -175,6 +231,36 @@ def check(
             out = write_feedback(f, res.findings, feedback, lang)
             console.print(f"  feedback workbook: {out}")
     raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def template(
+    forms: Annotated[list[str] | None, typer.Argument(help="forms (default: all nine)")] = None,
+    county: Annotated[str, typer.Option("--county", help="6-digit county code")] = ...,
+    period: Annotated[str, typer.Option("--period", help="YYYY-MM")] = ...,
+    out: Annotated[Path | None, typer.Option("--out", help="file to write")] = None,
+) -> None:
+    """Write a blank county workbook with standard headers, cover line and data validation."""
+    from pipeline.refdata import counties
+    from pipeline.template import write_template
+    from schemas import FORMS
+
+    bad = [f for f in forms or [] if f not in FORMS]
+    if bad:
+        err.print(f"[red]unknown form(s):[/red] {', '.join(bad)}; known: {', '.join(FORMS)}")
+        raise typer.Exit(2)
+    df = counties()
+    hit = df[df["county_code"] == county]
+    if hit.empty:
+        err.print(f"[red]unknown county code:[/red] {county}")
+        raise typer.Exit(2)
+    out = out or Path(f"{county}_{hit['county_name_zh'].iloc[0]}_{period}.xlsx")
+    try:
+        write_template(out, county, period, forms or None)
+    except ValueError as exc:
+        err.print(f"[red]bad period (YYYY-MM):[/red] {period}")
+        raise typer.Exit(2) from exc
+    console.print(f"wrote {out}")
 
 
 @app.command()

@@ -20,7 +20,15 @@ ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 SUMMARY_HEADERS = {
     "zh": ["严重程度", "工作表", "单元格", "行", "列标题", "原文", "问题及修改建议"],
-    "en": ["severity", "sheet", "cell", "row", "column header", "original text", "problem and what to do"],
+    "en": [
+        "severity",
+        "sheet",
+        "cell",
+        "row",
+        "column header",
+        "original text",
+        "problem and what to do",
+    ],
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,7 +71,15 @@ def write_feedback(source: Path, findings: list[Finding], out_dir: Path, lang: s
         write_text(c, h)
         c.font = Font(bold=True)
     for i, f in enumerate(findings, start=2):
-        values = [f.severity, f.sheet, f.cell_ref, f.excel_row, f.column_header, f.cell_text, f.text(lang)]
+        values = [
+            f.severity,
+            f.sheet,
+            f.cell_ref,
+            f.excel_row,
+            f.column_header,
+            f.cell_text,
+            f.text(lang),
+        ]
         for j, v in enumerate(values, start=1):
             write_text(ws.cell(row=i, column=j), v)
         ws.cell(row=i, column=1).fill = ERROR_FILL if f.severity == "error" else WARNING_FILL

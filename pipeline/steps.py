@@ -18,14 +18,18 @@ from pipeline.config import Settings
 from pipeline.discover import Discovered
 from pipeline.extract.workbook import ExtractResult, extract_workbook
 from pipeline.personal import load_key
-from pipeline.state import state_dir
+from pipeline.state import runs_dir, state_dir
 
 
 @dataclass
 class RunRecord:
     """One row of ``raw.runs`` (also kept as JSON in the state folder's runs/)."""
 
-    run_id: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6])
+    run_id: str = field(
+        default_factory=lambda: (
+            datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        )
+    )
     started_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     finished_at: datetime | None = None
     trigger: str = "manual"
@@ -67,14 +71,10 @@ def extract_one(path: str, sha256: str, warehouse: str, settings: Settings) -> t
     return str(extracts.save(result, root, key)), True
 
 
-def load_extracts(found: list[Discovered], folders: list[str]) -> list[tuple[Discovered, ExtractResult]]:
+def load_extracts(
+    found: list[Discovered], folders: list[str]
+) -> list[tuple[Discovered, ExtractResult]]:
     return [(d, extracts.load(Path(f))) for d, f in zip(found, folders, strict=True)]
-
-
-def runs_dir(warehouse: Path) -> Path:
-    d = state_dir(warehouse) / "runs"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
 
 
 def save_run(warehouse: Path, rec: RunRecord) -> None:

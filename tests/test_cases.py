@@ -8,7 +8,7 @@ not) mention, and reported-total differences.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -36,7 +36,9 @@ def _files(cases_dir, case):
 
 
 def _extract(path):
-    return extract_workbook(path, sha256_of(path), max_bytes=2**28, max_unzipped=2**30, id_key=load_key("k"))
+    return extract_workbook(
+        path, sha256_of(path), max_bytes=2**28, max_unzipped=2**30, id_key=load_key("k")
+    )
 
 
 def _norm(name, value):
@@ -45,7 +47,7 @@ def _norm(name, value):
         return None
     if name in MONEY:
         return int(value) / 100
-    if hasattr(value, "date") and not isinstance(value, date):
+    if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
@@ -88,7 +90,11 @@ def test_case(cases_dir, case):
             assert qrows == sorted(q["excel_row"] for q in fexp["quarantined"]), (form, msg)
             assert sr.rows_read == len(got) + len(qrows)
             for q in fexp["quarantined"]:
-                texts = [f.message for f in sr.findings if f.excel_row == q["excel_row"] and f.severity == "error"]
+                texts = [
+                    f.message
+                    for f in sr.findings
+                    if f.excel_row == q["excel_row"] and f.severity == "error"
+                ]
                 assert texts, q
                 joined = "\n".join(texts)
                 for s in q.get("message_must_mention", []):
@@ -98,11 +104,18 @@ def test_case(cases_dir, case):
                     assert all(s not in (f.cell_text or "") for f in sr.findings)
                     assert all(s not in qq["cells"] for qq in sr.quarantine)
             for t in fexp.get("total_rows", []):
-                diffs = [f for f in sr.findings if f.excel_row == t["excel_row"] and f.rule == "total_mismatch"]
+                diffs = [
+                    f
+                    for f in sr.findings
+                    if f.excel_row == t["excel_row"] and f.rule == "total_mismatch"
+                ]
                 assert len(diffs) == len(t["differences"]), (t, [f.message for f in diffs])
                 for d in t["differences"]:
                     (f,) = [f for f in diffs if f.column_header == d["column_header"]]
-                    assert str(d["reported"]) in f.message and str(d["sum_of_detail_rows"]) in f.message
+                    assert (
+                        str(d["reported"]) in f.message
+                        and str(d["sum_of_detail_rows"]) in f.message
+                    )
         if "counts" in exp:
             assert res.rows_read == exp["counts"]["data_rows"]
             assert res.rows_loaded == exp["counts"]["loaded"]
@@ -111,7 +124,7 @@ def test_case(cases_dir, case):
 
 def test_case04_text_cells(cases_dir):
     """Every listed text cell of case 04 loads as its exact value (money in yuan)."""
-    (path, exp), = _files(cases_dir, "04_numbers_as_text")
+    ((path, exp),) = _files(cases_dir, "04_numbers_as_text")
     res = _extract(path)
     from pipeline.readers.xlsx_meta import col_index
 
@@ -132,7 +145,7 @@ def test_case04_text_cells(cases_dir):
 
 
 def test_case11_household_id_zero_padded(cases_dir):
-    (path, _), = _files(cases_dir, "11_codes_as_numbers_leading_zeros")
+    ((path, _),) = _files(cases_dir, "11_codes_as_numbers_leading_zeros")
     res = _extract(path)
     v = res.forms["households"].valid
     assert v.loc[v["excel_row"] == 5, "household_id"].iloc[0] == "0002"

@@ -95,20 +95,35 @@ def test_row_accounting(sample_run):
 
     _, _, wh, _, _ = sample_run
     written = known_totals(2019)["rows"]
-    files = _q(wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM raw.files")
+    files = _q(
+        wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM raw.files"
+    )
     assert len(files) == 129
     for name, status, read, loaded, quarantined in files:
         assert status == "loaded", name
         assert read == loaded + quarantined, name
         assert read == sum(written[name].values()), name
-    staged = dict(_q(wh, "SELECT file_name, count(*) FROM quarantine.findings WHERE severity='error' GROUP BY 1"))
+    staged = dict(
+        _q(
+            wh,
+            "SELECT file_name, count(*) FROM quarantine.findings WHERE severity='error' GROUP BY 1",
+        )
+    )
     assert staged == {}
 
 
 def test_forms_per_county(sample_run):
     _, _, wh, _, _ = sample_run
-    counts = dict(_q(wh, "SELECT form, count(DISTINCT county_code) FROM raw.submissions GROUP BY form"))
-    assert counts == {"population": 129, "housing": 129, "medical": 129, "water": 37, "relocation": 53}
+    counts = dict(
+        _q(wh, "SELECT form, count(DISTINCT county_code) FROM raw.submissions GROUP BY form")
+    )
+    assert counts == {
+        "population": 129,
+        "housing": 129,
+        "medical": 129,
+        "water": 37,
+        "relocation": 53,
+    }
 
 
 def test_cli_run_exit_status_and_summary(sample_run, tmp_path):

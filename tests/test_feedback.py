@@ -13,7 +13,14 @@ from pipeline.feedback import write_feedback, write_text
 from pipeline.findings import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
-DANGEROUS = ["=1+1", '=HYPERLINK("http://example.invalid/x","点击查看")', "+86 871 6000", "-5", "@SUM(1,1)", "\t=2"]
+DANGEROUS = [
+    "=1+1",
+    '=HYPERLINK("http://example.invalid/x","点击查看")',
+    "+86 871 6000",
+    "-5",
+    "@SUM(1,1)",
+    "\t=2",
+]
 
 
 def _finding(sheet, ref, text, sev="error"):
@@ -44,7 +51,11 @@ def test_feedback_marks_cells(tmp_path):
     ws["B4"] = "=1+1"
     ws["B4"].data_type = "s"
     wb.save(src)
-    out = write_feedback(src, [_finding("表1", "F4", "12O"), _finding("表1", "B4", "=1+1", "warning")], tmp_path / "fb")
+    out = write_feedback(
+        src,
+        [_finding("表1", "F4", "12O"), _finding("表1", "B4", "=1+1", "warning")],
+        tmp_path / "fb",
+    )
     back = openpyxl.load_workbook(out)
     assert back.sheetnames[0] == "检查结果"
     cell = back["表1"]["F4"]

@@ -62,7 +62,14 @@ def test_single_row_header_variants(tmp_path, form, variant, title_lines):
 @pytest.mark.parametrize("parent_variant", range(len(VARIANTS)))
 def test_housing_two_row_header_with_total_group(tmp_path, parent_variant):
     """Parents merged over two children; a 合计 group first must not take registered_*."""
-    groups = ["合计", "建档立卡贫困户", "低保户", "农村分散供养特困人员", "贫困残疾人家庭", "非四类重点对象"]
+    groups = [
+        "合计",
+        "建档立卡贫困户",
+        "低保户",
+        "农村分散供养特困人员",
+        "贫困残疾人家庭",
+        "非四类重点对象",
+    ]
     top = ["乡（镇）"]
     bottom = [None]
     merges = ["A3:A4"]

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pipeline.extract.coerce import Cell, CellError, parse_period
 
 _UNIT_LABEL = re.compile(r"填报单位[:：]?")
-_DATE_LABEL = re.compile(r"(统计截止时间|统计截止日期|统计时间|统计期|报告期|截止时间|截止日期)[:：]?")
+_DATE_LABEL = re.compile(
+    r"(统计截止时间|统计截止日期|统计时间|统计期|报告期|截止时间|截止日期)[:：]?"
+)
 _UNIT_END = re.compile(r"([(（]\s*(盖章|公章|章)\s*[)）]|\s{2,}|统计|单位[:：]|报告期|截止)")
 _AFTER_DATE_END = re.compile(r"(\s{2,}|单位[:：]|填报单位|计量单位)")
 _NAME_PERIOD = re.compile(r"(?<!\d)(20\d{2})\s*[-_.年]?\s*(0[1-9]|1[0-2])(?!\d)")
@@ -70,7 +72,9 @@ def read_cover(grid, last_row: int, date1904: bool) -> Cover:
                 cover.date_text = str(target)
                 cover.row = r
                 try:
-                    y, mth = parse_period(target if isinstance(target, str) else Cell(target), date1904)
+                    y, mth = parse_period(
+                        target if isinstance(target, str) else Cell(target), date1904
+                    )
                     cover.period = f"{y:04d}-{mth:02d}"
                 except CellError:
                     cover.error = cover.date_text

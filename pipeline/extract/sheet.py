@@ -114,14 +114,36 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     form = match.form
     grid, meta = sheet.grid, sheet.meta
     cols = match.columns
-    header_by_col = {c: o.replace("\n", " ").strip() for c, _, _, o in _labels(grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2)}
-    personal_cols = {cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols}
-    res = SheetResult(form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form.code))
+    header_by_col = {
+        c: o.replace("\n", " ").strip()
+        for c, _, _, o in _labels(
+            grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2
+        )
+    }
+    personal_cols = {
+        cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
+    }
+    res = SheetResult(
+        form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form.code)
+    )
 
     def finding(row, ref, header, text, rule, severity, zh, en):
         mzh, men = compose(ctx.file_name, sheet.name, ref, header, text, zh, en)
         res.findings.append(
-            Finding(ctx.sha256, ctx.file_name, form.code, sheet.name, row, ref, header, text, rule, severity, mzh, men)
+            Finding(
+                ctx.sha256,
+                ctx.file_name,
+                form.code,
+                sheet.name,
+                row,
+                ref,
+                header,
+                text,
+                rule,
+                severity,
+                mzh,
+                men,
+            )
         )
 
     # classify rows
@@ -145,13 +167,20 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             if footer_at is None:
                 footer_at = r
             elif any(not rowkind.is_blank(v) and not isinstance(v, str) for v in mapped.values()):
-                finding(r + 1, None, None, None, "rows_after_footer", "warning",
-                        "表尾说明之后还有数据，未读取；请把数据放在表尾之前",
-                        "numbers below the footer lines were not read; put data above the footer")
+                finding(
+                    r + 1,
+                    None,
+                    None,
+                    None,
+                    "rows_after_footer",
+                    "warning",
+                    "表尾说明之后还有数据，未读取；请把数据放在表尾之前",
+                    "numbers below the footer lines were not read; put data above the footer",
+                )
             continue
         if all(rowkind.is_blank(v) for v in mapped.values()) and not has_fwv:
             continue
-        if r <= start + 1 and rowkind.is_column_number_row(list(mapped.values())):
+        if not data and rowkind.is_column_number_row(list(mapped.values())):
             continue
         kind = rowkind.total_kind([grid.value(r, c) for c in label_cols])
         if kind:
@@ -169,16 +198,27 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         problems_zh.append(f"缺少必需的列：{'、'.join(miss)}")
         problems_en.append(f"required columns not found: {', '.join(match.missing_required)}")
     for name, cs in match.duplicates.items():
-        problems_zh.append(f"多列表头都对应“{form.col(name).header_zh}”（{'、'.join(header_by_col.get(c, '?') for c in cs)}）")
+        problems_zh.append(
+            f"多列表头都对应“{form.col(name).header_zh}”（{'、'.join(header_by_col.get(c, '?') for c in cs)}）"
+        )
         problems_en.append(f"several headers map to {name}")
     if problems_zh:
         found = "、".join(h for h in match.found if h)
-        finding(None, None, None, None, "sheet_rejected", "error",
-                "；".join(problems_zh) + f"。本表找到的表头：{found}。请按标准表头修改后重新报送",
-                "; ".join(problems_en) + f". Headers found: {found}")
+        finding(
+            None,
+            None,
+            None,
+            None,
+            "sheet_rejected",
+            "error",
+            "；".join(problems_zh) + f"。本表找到的表头：{found}。请按标准表头修改后重新报送",
+            "; ".join(problems_en) + f". Headers found: {found}",
+        )
         res.rejected = True
         for row in data:
-            res.quarantine.append(_qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols))
+            res.quarantine.append(
+                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+            )
         return res
 
     col_specs = {c.name: c for c in form.columns if c.name in cols}
@@ -197,31 +237,47 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                     row.values["township"] = grid.value(*top)
                 elif prev is not None:
                     row.values["township"] = prev
-                    row.warnings.append(((("township"),), "township_filled_down",
-                                         f"乡（镇）为空，已按上一行填为“{prev}”；如不对请补填",
-                                         f"blank township filled from the row above ('{prev}')"))
+                    row.warnings.append(
+                        (
+                            (("township"),),
+                            "township_filled_down",
+                            f"乡（镇）为空，已按上一行填为“{prev}”；如不对请补填",
+                            f"blank township filled from the row above ('{prev}')",
+                        )
+                    )
             if not rowkind.is_blank(row.values["township"]):
                 prev = row.values["township"]
 
     # coerce
     for row in data:
         if row.r in hidden:
-            row.warnings.append(((), "hidden_row", "该行被隐藏，已读取；如不应上报请删除该行",
-                                 "this row is hidden; it was loaded"))
+            row.warnings.append(
+                (
+                    (),
+                    "hidden_row",
+                    "该行被隐藏，已读取；如不应上报请删除该行",
+                    "this row is hidden; it was loaded",
+                )
+            )
         for name, spec in col_specs.items():
             c = cols[name]
-            cell = co.Cell(row.values[name], is_text=isinstance(row.values[name], str),
-                           number_format=fmts.get((row.r, c)),
-                           formula_without_value=(row.r, c) in fwv)
+            cell = co.Cell(
+                row.values[name],
+                is_text=isinstance(row.values[name], str),
+                number_format=fmts.get((row.r, c)),
+                formula_without_value=(row.r, c) in fwv,
+            )
+            key = "head_id_hash" if spec.kind == "id_number" else name
             try:
-                row.typed[name] = _coerce(spec, cell, ctx, match.header_text.get(name))
+                row.typed[key] = _coerce(spec, cell, ctx, match.header_text.get(name))
             except co.CellError as e:
-                row.typed[name] = None
+                row.typed[key] = None
                 row.errors.append(((name,), e.rule, e.message_zh, e.message_en))
                 continue
-            if spec.row_required and row.typed[name] is None:
-                row.errors.append(((name,), "required_missing", "必填项为空，请填写",
-                                   "required value is empty"))
+            if spec.row_required and row.typed[key] is None:
+                row.errors.append(
+                    ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
+                )
         _check_codes(row, ctx)
 
     if form.code == "households":
@@ -234,7 +290,9 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     # findings, quarantine, valid rows
     ok_idx = []
     for i, row in enumerate(data):
-        for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [(*w, "warning") for w in row.warnings]:
+        for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [
+            (*w, "warning") for w in row.warnings
+        ]:
             refs = ",".join(cell_ref(row.r, cols[n]) for n in cols_ if n in cols) or None
             first = cols_[0] if cols_ else None
             header = None
@@ -245,11 +303,17 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                 text = None if personal else display_text(row.values.get(first))
             if len(cols_) > 1:
                 header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
-                text = "、".join(display_text(row.values.get(n)) for n in cols_ if n in cols
-                                if col_specs[n].kind not in PERSONAL_KINDS)
+                text = "、".join(
+                    display_text(row.values.get(n))
+                    for n in cols_
+                    if n in cols
+                    if col_specs[n].kind not in PERSONAL_KINDS
+                )
             finding(row.r + 1, refs, header, text, rule, sev, zh, en)
         if row.errors:
-            res.quarantine.append(_qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols))
+            res.quarantine.append(
+                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+            )
         else:
             ok_idx.append(i)
     valid = frame.iloc[ok_idx].reset_index(drop=True)
@@ -290,8 +354,11 @@ def _coerce(spec: Col, cell: co.Cell, ctx: FileContext, header: str | None):
             return None
         norm = normalise_id(text)
         if norm is None:
-            raise co.CellError("bad_id_number", "身份证号码不是有效的18位号码（长度或校验位不对），请核对",
-                               "not a valid 18-character ID number (length or check digit)")
+            raise co.CellError(
+                "bad_id_number",
+                "身份证号码不是有效的18位号码（长度或校验位不对），请核对",
+                "not a valid 18-character ID number (length or check digit)",
+            )
         if ctx.id_key is None:
             raise RuntimeError("an ID key is needed to pseudonymise the household ledger")
         return pseudonym(ctx.id_key, norm)
@@ -303,13 +370,28 @@ def _check_codes(row: _Row, ctx: FileContext) -> None:
     if code is None:
         return
     if len(code) != 12 or not code.isdigit():
-        row.errors.append((("village_code",), "bad_code", "村代码应为12位数字，请核对",
-                           "a village code has 12 digits"))
+        row.errors.append(
+            (
+                ("village_code",),
+                "bad_code",
+                "村代码应为12位数字，请核对",
+                "a village code has 12 digits",
+            )
+        )
         row.typed["village_code"] = None
-    elif ctx.county_code and ctx.period and code[:6] not in valid_village_prefixes(ctx.county_code, ctx.period):
-        row.errors.append((("village_code",), "village_code_county",
-                           f"村代码前6位应为本县代码{ctx.county_code}，请核对",
-                           f"a village code must start with the county code {ctx.county_code}"))
+    elif (
+        ctx.county_code
+        and ctx.period
+        and code[:6] not in valid_village_prefixes(ctx.county_code, ctx.period)
+    ):
+        row.errors.append(
+            (
+                ("village_code",),
+                "village_code_county",
+                f"村代码前6位应为本县代码{ctx.county_code}，请核对",
+                f"a village code must start with the county code {ctx.county_code}",
+            )
+        )
         row.typed["village_code"] = None
 
 
@@ -323,9 +405,14 @@ def _duplicate_household_ids(data: list[_Row]) -> None:
         if len(rows_) > 1:
             others = "、".join(str(r.r + 1) for r in rows_)
             for row in rows_:
-                row.errors.append((("household_id",), "duplicate_household_id",
-                                   f"户编号重复（第{others}行），无法判断哪行正确，请核对",
-                                   f"household id repeated in rows {others}"))
+                row.errors.append(
+                    (
+                        ("household_id",),
+                        "duplicate_household_id",
+                        f"户编号重复（第{others}行），无法判断哪行正确，请核对",
+                        f"household id repeated in rows {others}",
+                    )
+                )
 
 
 def _frame(form: str, data: list[_Row]) -> pd.DataFrame:
@@ -334,7 +421,9 @@ def _frame(form: str, data: list[_Row]) -> pd.DataFrame:
         key = name
         values = [row.typed.get(key) for row in data]
         if typ == "DATE":
-            cols[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="raise").astype("datetime64[us]")
+            cols[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="raise").astype(
+                "datetime64[us]"
+            )
         else:
             cols[name] = pd.Series(values, dtype=PANDAS_DTYPES[typ])
     return pd.DataFrame(cols)
@@ -352,10 +441,14 @@ def _validate(form: str, frame: pd.DataFrame, data: list[_Row]) -> None:
         for rec in fc.itertuples(index=False):
             idx = rec.index
             if idx is None or (isinstance(idx, float) and pd.isna(idx)):
-                raise RuntimeError(f"schema-level failure in {form}: {rec.check} {rec.failure_case}") from exc
+                raise RuntimeError(
+                    f"schema-level failure in {form}: {rec.check} {rec.failure_case}"
+                ) from exc
             idx = int(idx)
             check = str(rec.check)
-            column = rec.column if isinstance(rec.column, str) and rec.column in frame.columns else None
+            column = (
+                rec.column if isinstance(rec.column, str) and rec.column in frame.columns else None
+            )
             key = (idx, check, column if check not in RULES else None)
             if key in seen:
                 continue
@@ -407,7 +500,12 @@ def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
         while key in cells:
             key += "'"
         cells[key] = display_text(v) if not hasattr(v, "isoformat") else v.isoformat()
-    return {"form": form, "sheet": sheet, "excel_row": r + 1, "cells": json.dumps(cells, ensure_ascii=False)}
+    return {
+        "form": form,
+        "sheet": sheet,
+        "excel_row": r + 1,
+        "cells": json.dumps(cells, ensure_ascii=False),
+    }
 
 
 def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding) -> None:
@@ -435,24 +533,51 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
         rows_ = covered.get(r, [])
         if not rows_:
             continue
-        label = next((str(grid.value(r, c)).strip() for c in range(0, 3) if isinstance(grid.value(r, c), str) and grid.value(r, c).strip()), "合计")
+        label = next(
+            (
+                str(grid.value(r, c)).strip()
+                for c in range(0, 3)
+                if isinstance(grid.value(r, c), str) and grid.value(r, c).strip()
+            ),
+            "合计",
+        )
         if any(row.errors for row in rows_):
-            finding(r + 1, None, None, label, "total_not_checked", "warning",
-                    "该合计/小计所含的行有错误被暂存，未核对合计数",
-                    "not checked: a row this total covers was quarantined")
+            finding(
+                r + 1,
+                None,
+                None,
+                label,
+                "total_not_checked",
+                "warning",
+                "该合计/小计所含的行有错误被暂存，未核对合计数",
+                "not checked: a row this total covers was quarantined",
+            )
             continue
         for name in numeric:
             c = cols[name]
             spec = col_specs[name]
             raw = grid.value(r, c)
-            cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)),
-                           formula_without_value=(r, c) in fwv)
+            cell = co.Cell(
+                raw,
+                is_text=isinstance(raw, str),
+                number_format=fmts.get((r, c)),
+                formula_without_value=(r, c) in fwv,
+            )
             try:
-                reported = _coerce(spec, cell, FileContext("", "", None, None), match.header_text.get(name))
+                reported = _coerce(
+                    spec, cell, FileContext("", "", None, None), match.header_text.get(name)
+                )
             except co.CellError:
-                finding(r + 1, cell_ref(r, c), match.header_text.get(name), display_text(raw),
-                        "total_not_checked", "warning", "合计数无法读取（如公式未保存计算结果），未核对",
-                        "reported total cannot be read; not checked")
+                finding(
+                    r + 1,
+                    cell_ref(r, c),
+                    match.header_text.get(name),
+                    display_text(raw),
+                    "total_not_checked",
+                    "warning",
+                    "合计数无法读取（如公式未保存计算结果），未核对",
+                    "reported total cannot be read; not checked",
+                )
                 continue
             if reported is None:
                 continue
@@ -463,7 +588,13 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
                 rep, comp = reported / scale, computed / scale
                 diff = rep - comp
                 fmt = (lambda x: f"{x:,.2f}") if scale != 1 else (lambda x: f"{x:,}")
-                finding(r + 1, cell_ref(r, c), match.header_text.get(name), display_text(raw),
-                        "total_mismatch", "warning",
-                        f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
-                        f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})")
+                finding(
+                    r + 1,
+                    cell_ref(r, c),
+                    match.header_text.get(name),
+                    display_text(raw),
+                    "total_mismatch",
+                    "warning",
+                    f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
+                    f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
+                )

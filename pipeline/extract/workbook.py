@@ -57,7 +57,20 @@ def _reject(res: ExtractResult, reason: str, zh: str, en: str) -> ExtractResult:
     res.reason = reason
     res.message, res.message_en = compose(res.file_name, None, None, None, None, zh, en)
     res.findings.append(
-        Finding(res.file_sha256, res.file_name, None, None, None, None, None, None, reason, "error", res.message, res.message_en)
+        Finding(
+            res.file_sha256,
+            res.file_name,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            reason,
+            "error",
+            res.message,
+            res.message_en,
+        )
     )
     res.forms = {}
     return res
@@ -95,8 +108,12 @@ def extract_workbook(
             sheets.append((sheet, match))
     if not sheets:
         if any(s.grid.height for s in wb.sheets):
-            return _reject(res, "no_form_found", "未找到任何标准报表（表头无法识别），请使用标准模板填报",
-                           "no form found: no sheet has a recognisable header")
+            return _reject(
+                res,
+                "no_form_found",
+                "未找到任何标准报表（表头无法识别），请使用标准模板填报",
+                "no form found: no sheet has a recognisable header",
+            )
         return _reject(res, "empty", "工作簿中没有任何内容，请重新报送", "the workbook is empty")
 
     # county and period from the covers, then the file name
@@ -108,44 +125,73 @@ def extract_workbook(
             texts.add(cover.county_text)
             code = resolver().resolve(cover.county_text)
             if code is None:
-                return _reject(res, "unknown_county",
-                               f"封面“填报单位：{cover.county_text}”无法识别为云南省的县（市、区），请填写规范全称",
-                               f"the county '{cover.county_text}' on the cover is not a Yunnan county")
+                return _reject(
+                    res,
+                    "unknown_county",
+                    f"封面“填报单位：{cover.county_text}”无法识别为云南省的县（市、区），请填写规范全称",
+                    f"the county '{cover.county_text}' on the cover is not a Yunnan county",
+                )
             codes.add(code)
         if cover.period:
             periods.add(cover.period)
         elif cover.error:
             bad_dates.add(cover.error)
     if len(codes) > 1:
-        return _reject(res, "county_conflict", f"各表填报单位不一致：{'、'.join(sorted(texts))}",
-                       f"sheets name different counties: {', '.join(sorted(texts))}")
+        return _reject(
+            res,
+            "county_conflict",
+            f"各表填报单位不一致：{'、'.join(sorted(texts))}",
+            f"sheets name different counties: {', '.join(sorted(texts))}",
+        )
     if len(periods) > 1:
-        return _reject(res, "period_conflict", f"各表统计截止时间不一致：{'、'.join(sorted(periods))}",
-                       f"sheets give different periods: {', '.join(sorted(periods))}")
+        return _reject(
+            res,
+            "period_conflict",
+            f"各表统计截止时间不一致：{'、'.join(sorted(periods))}",
+            f"sheets give different periods: {', '.join(sorted(periods))}",
+        )
     code = next(iter(codes), None)
     period = next(iter(periods), None)
     if name_code:
         name_resolved = resolver().resolve(name_code)
         if code and name_resolved and name_resolved != code:
-            return _reject(res, "county_conflict",
-                           f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
-                           f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})")
+            return _reject(
+                res,
+                "county_conflict",
+                f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
+                f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})",
+            )
         code = code or name_resolved
     if code is None:
-        return _reject(res, "unknown_county", "无法确定填报单位：封面没有“填报单位”，文件名也没有县代码",
-                       "unknown county: no 填报单位 on the cover and no county code in the file name")
+        return _reject(
+            res,
+            "unknown_county",
+            "无法确定填报单位：封面没有“填报单位”，文件名也没有县代码",
+            "unknown county: no 填报单位 on the cover and no county code in the file name",
+        )
     if period and name_period and period != name_period:
         cover_text = next(iter(bad_dates), None) or period
-        return _reject(res, "period_conflict",
-                       f"文件名的报告期 {name_period} 与封面统计截止时间（{_cover_date_text(sheets, wb.date1904) or cover_text}，即 {period}）不一致",
-                       f"file name period {name_period} differs from the cover date ({_cover_date_text(sheets, wb.date1904) or cover_text} = {period})")
+        return _reject(
+            res,
+            "period_conflict",
+            f"文件名的报告期 {name_period} 与封面统计截止时间（{_cover_date_text(sheets, wb.date1904) or cover_text}，即 {period}）不一致",
+            f"file name period {name_period} differs from the cover date ({_cover_date_text(sheets, wb.date1904) or cover_text} = {period})",
+        )
     if period is None:
         if bad_dates:
-            return _reject(res, "bad_period", f"封面统计截止时间“{next(iter(bad_dates))}”无法识别，请写成如 2019年12月31日",
-                           f"the cover date '{next(iter(bad_dates))}' cannot be read")
+            return _reject(
+                res,
+                "bad_period",
+                f"封面统计截止时间“{next(iter(bad_dates))}”无法识别，请写成如 2019年12月31日",
+                f"the cover date '{next(iter(bad_dates))}' cannot be read",
+            )
         if name_period is None:
-            return _reject(res, "unknown_period", "封面没有统计截止时间，文件名也没有报告期",
-                           "no statistics date on the cover and no period in the file name")
+            return _reject(
+                res,
+                "unknown_period",
+                "封面没有统计截止时间，文件名也没有报告期",
+                "no statistics date on the cover and no period in the file name",
+            )
         period = name_period
     res.county_code, res.period = code, period
 
@@ -153,19 +199,61 @@ def extract_workbook(
     for sheet, match in sheets:
         if match.form.code in res.forms:
             other = res.forms[match.form.code].sheet
-            zh, en = compose(path.name, sheet.name, None, None, None,
-                             f"与工作表“{other}”是同一张报表，本表未读取；请只保留一张",
-                             f"same form as sheet '{other}'; this sheet was not read")
-            res.findings.append(Finding(sha256, path.name, match.form.code, sheet.name, None, None, None, None,
-                                        "duplicate_form_sheet", "error", zh, en))
+            zh, en = compose(
+                path.name,
+                sheet.name,
+                None,
+                None,
+                None,
+                f"与工作表“{other}”是同一张报表，本表未读取；请只保留一张",
+                f"same form as sheet '{other}'; this sheet was not read",
+            )
+            res.findings.append(
+                Finding(
+                    sha256,
+                    path.name,
+                    match.form.code,
+                    sheet.name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "duplicate_form_sheet",
+                    "error",
+                    zh,
+                    en,
+                )
+            )
             continue
         result = extract_sheet(sheet, match, ctx)
         res.forms[match.form.code] = result
         res.findings.extend(result.findings)
     for name in res.hidden_sheets:
-        zh, en = compose(path.name, name, None, None, None, "隐藏的工作表未读取；如需上报请取消隐藏",
-                         "hidden sheet not read")
-        res.findings.append(Finding(sha256, path.name, None, name, None, None, None, None, "hidden_sheet", "warning", zh, en))
+        zh, en = compose(
+            path.name,
+            name,
+            None,
+            None,
+            None,
+            "隐藏的工作表未读取；如需上报请取消隐藏",
+            "hidden sheet not read",
+        )
+        res.findings.append(
+            Finding(
+                sha256,
+                path.name,
+                None,
+                name,
+                None,
+                None,
+                None,
+                None,
+                "hidden_sheet",
+                "warning",
+                zh,
+                en,
+            )
+        )
     return res
 
 

@@ -117,8 +117,10 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
 def _is_encrypted_ole(path: Path) -> bool:
     with open(path, "rb") as fh:
         data = fh.read(1 << 20)
-    return "EncryptionInfo".encode("utf-16-le") in data or b"EncryptedPackage" in data[:0] or (
-        "EncryptedPackage".encode("utf-16-le") in data
+    return (
+        "EncryptionInfo".encode("utf-16-le") in data
+        or b"EncryptedPackage" in data[:0]
+        or ("EncryptedPackage".encode("utf-16-le") in data)
     )
 
 
@@ -130,7 +132,9 @@ def open_workbook(path: Path, max_bytes: int, max_uncompressed: int) -> Workbook
     """
     size = path.stat().st_size
     if size == 0:
-        raise UnreadableWorkbook("empty", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)")
+        raise UnreadableWorkbook(
+            "empty", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
+        )
     if size > max_bytes:
         raise UnreadableWorkbook(
             "too_large",

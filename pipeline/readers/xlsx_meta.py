@@ -137,7 +137,9 @@ def _is_interesting(fmt: str) -> bool:
     return fmt not in ("General", "@", "0", "0.00")
 
 
-def read_sheet_meta(zf: zipfile.ZipFile, name: str, state: str, path: str, xfs: list[str]) -> SheetMeta:
+def read_sheet_meta(
+    zf: zipfile.ZipFile, name: str, state: str, path: str, xfs: list[str]
+) -> SheetMeta:
     """Stream one worksheet's XML; keep formats, formulas without values, hidden rows/cols."""
     meta = SheetMeta(name=name, state=state)
     with zf.open(path) as fh:

@@ -1,0 +1,79 @@
+-- one row per indicator code, geography level (county, prefecture, province) and
+-- geography, and period: numerator, denominator, value and unit (indicators.md). A ratio
+-- (unit 'ratio') is numerator / denominator, NULL when the denominator is 0; at
+-- prefecture and province level both are sums over the counties (a ratio of sums, never
+-- an average of county ratios). A plain count has a NULL denominator and value =
+-- numerator. A geography has a form's indicators only when at least one of its counties
+-- submitted that form for the period. Ledger indicators (households_*, af_*) and village
+-- rows are not built yet.
+with facts as (
+    select * from intermediate.int_county_indicators
+),
+
+county as (
+    select
+        indicator_code,
+        'county' as geo_level,
+        county_code as geo_code,
+        county_name_zh as geo_name_zh,
+        period,
+        numerator,
+        denominator
+    from facts
+),
+
+prefecture as (
+    select
+        indicator_code,
+        'prefecture' as geo_level,
+        prefecture_code as geo_code,
+        prefecture_name_zh as geo_name_zh,
+        period,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from facts
+    group by indicator_code, prefecture_code, prefecture_name_zh, period
+),
+
+province as (
+    select
+        indicator_code,
+        'province' as geo_level,
+        '530000' as geo_code,
+        '云南省' as geo_name_zh,
+        period,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from facts
+    group by indicator_code, period
+),
+
+all_levels as (
+    select * from county
+    union all
+    select * from prefecture
+    union all
+    select * from province
+)
+
+select
+    a.indicator_code,
+    a.geo_level,
+    a.geo_code,
+    a.geo_name_zh,
+    a.period,
+    cast(a.numerator as double) as numerator,
+    cast(a.denominator as double) as denominator,
+    case
+        when d.unit = 'ratio'
+            then cast(a.numerator as double) / cast(nullif(a.denominator, 0) as double)
+        else cast(a.numerator as double)
+    end as value,
+    d.unit
+from all_levels as a
+left join ref.indicator_definitions as d on d.indicator_code = a.indicator_code
+order by
+    a.indicator_code,
+    case a.geo_level when 'county' then 1 when 'prefecture' then 2 else 3 end,
+    a.geo_code,
+    a.period

@@ -1,0 +1,164 @@
+-- one row per county of ref.counties and period of raw.submissions (counties that sent
+-- nothing included): which of the nine forms arrived (current submissions) and which
+-- did not, files received / loaded / superseded / rejected, data rows loaded (the
+-- current rows in staging) and quarantined, error and warning findings, and reported
+-- totals that differ from the sum of their detail rows (rule total_mismatch).
+-- Quarantined rows and findings count for the files still loaded (raw.files status
+-- 'loaded'), leaving out the parts of a file whose form was superseded by a later file.
+with periods as (
+    select distinct period from raw.submissions
+),
+
+grid as (
+    select
+        c.county_code,
+        c.county_name_zh,
+        c.prefecture_code,
+        c.prefecture_name_zh,
+        p.period
+    from ref.counties as c
+    cross join periods as p
+),
+
+forms as (
+    select *
+    from (
+        values
+        ('population', 1),
+        ('relocation', 2),
+        ('housing', 3),
+        ('medical', 4),
+        ('water', 5),
+        ('education', 6),
+        ('employment', 7),
+        ('infrastructure', 8),
+        ('households', 9)
+    ) as f (form, ord)
+),
+
+received as (
+    select distinct county_code, period, form
+    from raw.submissions
+    where is_current
+),
+
+form_lists as (
+    select
+        g.county_code,
+        g.period,
+        count(r.form) as forms_received,
+        string_agg(f.form, ',' order by f.ord) filter (where r.form is not null)
+            as forms_received_list,
+        string_agg(f.form, ',' order by f.ord) filter (where r.form is null) as forms_missing
+    from grid as g
+    cross join forms as f
+    left join received as r
+        on r.county_code = g.county_code and r.period = g.period and r.form = f.form
+    group by g.county_code, g.period
+),
+
+files as (
+    select
+        county_code,
+        period,
+        count(*) as files_received,
+        count(*) filter (where status = 'loaded') as files_loaded,
+        count(*) filter (where status = 'superseded') as files_superseded,
+        count(*) filter (where status = 'rejected') as files_rejected
+    from raw.files
+    where county_code is not null and period is not null
+    group by county_code, period
+),
+
+staged as (
+    select county_code, period from staging.population
+    union all
+    select county_code, period from staging.relocation
+    union all
+    select county_code, period from staging.housing
+    union all
+    select county_code, period from staging.medical
+    union all
+    select county_code, period from staging.water
+    union all
+    select county_code, period from staging.education
+    union all
+    select county_code, period from staging.employment
+    union all
+    select county_code, period from staging.infrastructure
+    union all
+    select county_code, period from staging.households
+),
+
+rows_loaded as (
+    select county_code, period, count(*) as rows_loaded
+    from staged
+    group by county_code, period
+),
+
+loaded_files as (
+    select file_sha256, county_code, period
+    from raw.files
+    where status = 'loaded'
+),
+
+superseded_parts as (
+    select file_sha256, form
+    from raw.submissions
+    where not is_current
+),
+
+quarantined as (
+    select lf.county_code, lf.period, count(*) as rows_quarantined
+    from quarantine.rows as q
+    inner join loaded_files as lf on lf.file_sha256 = q.file_sha256
+    where not exists (
+        select 1
+        from superseded_parts as sp
+        where sp.file_sha256 = q.file_sha256 and sp.form = q.form
+    )
+    group by lf.county_code, lf.period
+),
+
+findings as (
+    select
+        lf.county_code,
+        lf.period,
+        count(*) filter (where q.severity = 'error') as errors,
+        count(*) filter (where q.severity = 'warning') as warnings,
+        count(*) filter (where q.rule = 'total_mismatch') as total_mismatches
+    from quarantine.findings as q
+    inner join loaded_files as lf on lf.file_sha256 = q.file_sha256
+    where not exists (
+        select 1
+        from superseded_parts as sp
+        where sp.file_sha256 = q.file_sha256 and sp.form = q.form
+    )
+    group by lf.county_code, lf.period
+)
+
+select
+    g.county_code,
+    g.county_name_zh,
+    g.prefecture_code,
+    g.prefecture_name_zh,
+    g.period,
+    fl.forms_received,
+    coalesce(fl.forms_received_list, '') as forms_received_list,
+    coalesce(fl.forms_missing, '') as forms_missing,
+    coalesce(fi.files_received, 0) as files_received,
+    coalesce(fi.files_loaded, 0) as files_loaded,
+    coalesce(fi.files_superseded, 0) as files_superseded,
+    coalesce(fi.files_rejected, 0) as files_rejected,
+    coalesce(rl.rows_loaded, 0) as rows_loaded,
+    coalesce(q.rows_quarantined, 0) as rows_quarantined,
+    coalesce(fd.errors, 0) as errors,
+    coalesce(fd.warnings, 0) as warnings,
+    coalesce(fd.total_mismatches, 0) as total_mismatches
+from grid as g
+inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
+left join files as fi on fi.county_code = g.county_code and fi.period = g.period
+left join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
+left join quarantined as q on q.county_code = g.county_code and q.period = g.period
+left join findings as fd on fd.county_code = g.county_code and fd.period = g.period
+order by g.county_code, g.period

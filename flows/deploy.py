@@ -1,9 +1,17 @@
 """The nightly deployment: every night at 02:00 Asia/Shanghai, one run at a time.
 
 ``make serve`` (``python -m flows.deploy``) serves it against the Prefect API named by
-``PREFECT_API_URL`` (``make server`` starts one on 127.0.0.1:4200 with its UI). A run
-that starts late, or twice, is harmless: runs take the run lock in turn and each
-builds the warehouse from the raw folder as it is.
+``PREFECT_API_URL`` (``make server`` starts one on 127.0.0.1:4200 with its UI). The
+raw folder and warehouse come from ``TPA_RAW_DIR`` and ``TPA_WAREHOUSE`` (defaults
+``data/raw`` and ``data/processed/warehouse.duckdb``, made absolute); every other
+``TPA_*`` setting (task runner, workers, ID key file…) is read by the serving process.
+
+A run that starts late, or twice, is harmless: the deployment's concurrency limit is 1
+(a second run is queued, not dropped), each run takes the warehouse's run lock
+(waiting up to an hour for a manual ``tpa run``), tidies what a killed run left, and
+builds the warehouse from the raw folder as it is — the same files give the same
+warehouse. A failed run (build failed, or not published because an analyst holds the
+warehouse read-write) fails the flow run and is retried once after five minutes.
 """
 
 from __future__ import annotations
@@ -14,24 +22,32 @@ from datetime import timedelta
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, serve  # noqa: E402
+from prefect.client.schemas.objects import (  # noqa: E402
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+)
 from prefect.schedules import Cron  # noqa: E402
 
-from flows.nightly import nightly  # noqa: E402
+from flows.nightly import run_flow  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.runlock import run_lock  # noqa: E402
 
 CRON = "0 2 * * *"
 TIMEZONE = "Asia/Shanghai"
 LOCK_WAIT_S = timedelta(hours=1).total_seconds()
+DEPLOYMENT = "nightly"
 
 
 @flow(name="tpa-nightly-scheduled", retries=1, retry_delay_seconds=300)
 def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb") -> int:
-    """Take the run lock (waiting up to an hour), run the pipeline, fail the flow run
-    when the build failed or could not be published (exit status 1 or 3)."""
+    """Take the run lock (waiting up to an hour), tidy after killed runs, run the pipeline;
+    fail the flow run when the build failed or could not be published (status 1 or 3)."""
+    from pipeline.steps import recover
+
     settings = Settings(raw_dir=raw_dir, warehouse=warehouse)
     with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):
-        outcome = nightly(raw_dir, warehouse, "schedule", settings)
+        recover(settings.warehouse)
+        outcome = run_flow(settings.raw_dir, settings.warehouse, settings, "schedule")
     if outcome.exit_code:
         raise RuntimeError(
             f"tpa run ended with status {outcome.exit_code}: {outcome.record.message}"
@@ -40,11 +56,13 @@ def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/wareho
 
 
 def deployment(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb"):
-    """The deployment object (cron, timezone and concurrency checked by the tests)."""
+    """The deployment object (cron, timezone, concurrency and parameters checked by the tests)."""
     return scheduled.to_deployment(
-        name="nightly",
+        name=DEPLOYMENT,
         schedule=Cron(CRON, timezone=TIMEZONE),
-        concurrency_limit=1,
+        concurrency_limit=ConcurrencyLimitConfig(
+            limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE
+        ),
         parameters={
             "raw_dir": str(os.path.abspath(raw_dir)),
             "warehouse": str(os.path.abspath(warehouse)),

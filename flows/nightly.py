@@ -1,8 +1,24 @@
-"""The nightly flow: discover -> extract (one task per workbook, parallel, cached by
+"""The nightly flow: discover -> extract (new workbooks only, in parallel, cached by
 SHA-256) -> build a new DuckDB file -> publish atomically -> report.
 
 Runs with no Prefect server and no network (a temporary local API is started by
 Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
+
+* Only workbooks without a cached extract are handed to the task runner, so a night
+  with no new file parses nothing (``files_new`` = 0) and starts no extract task.
+* The extract tasks run on the task runner named by ``Settings.task_runner``:
+  ``processes`` (the default), ``threads``, ``serial``, ``dask`` (a local Dask cluster
+  of ``Settings.workers`` processes) or ``dask:<scheduler address>`` (an existing
+  cluster, e.g. ``dask:tcp://10.0.0.5:8786``; its workers must see the raw and state
+  folders). ``Settings.workers`` = 0 means one worker per core. Threads run one
+  workbook per task (parsing holds the GIL: no faster than serial); processes and Dask
+  run batches of workbooks (``batch_size``) and only when at least ``INLINE_BELOW`` are
+  new — fewer are parsed in the flow's thread, since starting workers costs more.
+* An extract task is retried twice on an OSError (a network share that hiccups, a file
+  still being copied); a workbook that still cannot be read is reported as rejected
+  with reason ``read_error`` for this run and not cached, so the next run reads it.
+* The personal-data key never becomes a flow parameter (flow parameters are stored by
+  the Prefect API and shown in its UI): ``run_flow`` hands it to the flow in memory.
 """
 
 from __future__ import annotations
@@ -12,6 +28,9 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from contextvars import ContextVar  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -21,11 +40,22 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from pipeline import steps  # noqa: E402
+from pipeline import extracts, steps, testhook  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
 from pipeline.publish import PublishError, new_build_path, publish  # noqa: E402
+
+RUNNERS = ("threads", "processes", "serial", "dask", "dask:<address>")
+
+# The ID key of the run in progress: set by run_flow, never a flow parameter.
+_ID_KEY: ContextVar[bytes | None] = ContextVar("tpa_id_key", default=None)
+
+
+def _current_key() -> bytes | None:
+    # A function, not the ContextVar itself, in the flow's code: process and Dask task
+    # runners pickle the flow with the run context, and a ContextVar cannot be pickled.
+    return _ID_KEY.get()
 
 
 @dataclass
@@ -39,111 +69,263 @@ class FlowOutcome:
     test_failures: list | None = None
 
 
-@task(name="discover", cache_policy=NO_CACHE)
+def _failure(state) -> BaseException | None:
+    """The exception of a failed Prefect state (None if it is not one)."""
+    exc = state.result(raise_on_failure=False)
+    return exc if isinstance(exc, BaseException) else None
+
+
+def _transient(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and not isinstance(
+        exc, FileNotFoundError | IsADirectoryError | NotADirectoryError
+    )
+
+
+def transient_io_error(task, task_run, state) -> bool:
+    """``retry_condition_fn`` (Prefect 3.9 calls it with (task, task_run, state)): retry
+    an OSError, but not a file that is gone (FileNotFoundError: retrying cannot help)."""
+    return _transient(_failure(state))
+
+
+def any_io_error(task, task_run, state) -> bool:
+    """``retry_condition_fn`` for discovery: any OSError (a file vanishing while the
+    folder is listed is retried: the next listing does not have it)."""
+    return isinstance(_failure(state), OSError)
+
+
+@task(
+    name="discover",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=2,
+    retry_condition_fn=any_io_error,
+)
 def discover_task(raw_dir: str) -> list[Discovered]:
-    return discover(Path(raw_dir))
+    return steps.unique_by_hash(discover(Path(raw_dir)))
+
+
+def _extract_run_name() -> str:
+    from prefect.runtime import task_run
+
+    files = task_run.parameters.get("files") or [("?", "", "")]
+    more = f" (+{len(files) - 1})" if len(files) > 1 else ""
+    return f"extract {Path(files[0][0]).name}{more}"
 
 
 @task(
     name="extract",
+    task_run_name=_extract_run_name,
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=1,
-    retry_condition_fn=lambda task, run, state: isinstance(
-        state.result(raise_on_failure=False), OSError
-    ),
+    retry_delay_seconds=2,
+    retry_condition_fn=transient_io_error,
 )
-def extract_task(path: str, sha256: str, warehouse: str, settings: Settings) -> tuple[str, bool]:
-    return steps.extract_one(path, sha256, warehouse, settings)
+def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: bytes) -> int:
+    """Extract a batch of workbooks, (path, sha256, extract folder) each; return how many
+    were parsed. Every file is tried; then the first transient I/O error is raised (the
+    retry re-reads only the files whose extract is not complete), else the first error."""
+    parsed, errors = 0, []
+    for path, sha256, folder in files:
+        try:
+            parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
+        except Exception as exc:  # reported per file by the flow
+            errors.append(exc)
+    if errors:
+        raise ([e for e in errors if _transient(e)] or errors)[0]
+    return parsed
+
+
+def _workers(settings: Settings) -> int:
+    return settings.workers or (os.cpu_count() or 1)
+
+
+def batch_size(settings: Settings, n: int) -> int:
+    """Workbooks per extract task: one on threads (a task run per file in the UI); on
+    processes and Dask about four tasks per worker, since every task run there pays
+    Prefect's start-up in the worker (≈ 0.1–0.2 s, more than parsing a small workbook)."""
+    if settings.task_runner in ("threads", "serial"):
+        return 1
+    return max(1, -(-n // (_workers(settings) * 4)))
+
+
+INLINE_BELOW = 64
+
+
+def inline_below(settings: Settings) -> int:
+    """On processes and Dask, fewer new workbooks than this (``INLINE_BELOW``) are parsed
+    in the flow's own thread, as one task: starting worker processes (≈ 3 s) costs more
+    than it saves (measured on 2 cores: the break-even is ≈ 70 sample workbooks). A usual
+    night brings a few workbooks; a first load or ``--rebuild`` brings them all."""
+    if settings.task_runner in ("threads", "serial"):
+        return 0
+    return INLINE_BELOW
 
 
 @task(name="build", cache_policy=NO_CACHE)
-def build_task(found, folders, warehouse: str, rec: steps.RunRecord):
-    items = steps.load_extracts(found, folders)
+def build_task(
+    present: list[tuple[Discovered, str | None, str | None]],
+    warehouse: str,
+    rec: steps.RunRecord,
+):
+    """Load the extracts of the workbooks present (folder, or None with the read error),
+    record them in the manifest, add the workbooks that have left the raw folder, build."""
+    wh = Path(warehouse)
+    items = [
+        (d, extracts.load(Path(folder)) if folder else steps.unread(d, error))
+        for d, folder, error in present
+    ]
+    manifest = steps.update_manifest(
+        wh,
+        [(d, r, folder) for (d, r), (_, folder, _) in zip(items, present, strict=True)],
+        rec.run_id,
+    )
+    gone, removed = steps.removed_items(wh, manifest, {d.sha256 for d, _, _ in present})
     rec.files_rejected = sum(1 for _, r in items if r.status == "rejected")
     rec.rows_loaded = sum(r.rows_loaded for _, r in items)
     rec.rows_quarantined = sum(r.rows_quarantined for _, r in items)
-    path = new_build_path(Path(warehouse), rec.run_id)
-    report = steps.build_warehouse(items, path, Path(warehouse), rec)
-    return str(path), report
+    path = new_build_path(wh, rec.run_id)
+    report = steps.build_warehouse(items + gone, path, wh, rec, removed)
+    return str(path), report, manifest
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(build_path: str, warehouse: str, wait_s: float):
+    testhook.pause("publish")  # tests kill the run here: built, closed, not yet renamed
     return publish(Path(build_path), Path(warehouse), wait_s=wait_s)
 
 
-@task(name="report", cache_policy=NO_CACHE)
-def report_task(rec: steps.RunRecord) -> None:
-    md = "\n".join(
+def _cell(v) -> str:
+    return "" if v is None else str(v).replace("|", "\\|").replace("\n", "<br>")
+
+
+def summary_markdown(rec: steps.RunRecord) -> str:
+    return "\n".join(
         [
             f"# tpa run {rec.run_id}",
             "",
             "| | |",
             "|---|---|",
-            *(f"| {k} | {v} |" for k, v in rec.as_row().items()),
+            *(f"| {k} | {_cell(v)} |" for k, v in rec.as_row().items()),
         ]
     )
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(rec: steps.RunRecord) -> None:
     try:
-        create_markdown_artifact(md, key="tpa-run-summary", description="tpa nightly run summary")
+        create_markdown_artifact(
+            summary_markdown(rec), key="tpa-run-summary", description="tpa nightly run summary"
+        )
     except Exception:  # the artifact is a convenience; never fail a run on it
         pass
 
 
-def _runner(settings: Settings):
+def make_runner(settings: Settings):
+    """The task runner of the extract step (see the module docstring)."""
+    kind = settings.task_runner
     workers = settings.workers or (os.cpu_count() or 1)
-    if settings.task_runner == "processes":
+    if kind == "threads":
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if kind == "serial":
+        return ThreadPoolTaskRunner(max_workers=1)
+    if kind == "processes":
         from prefect.task_runners import ProcessPoolTaskRunner
 
         return ProcessPoolTaskRunner(max_workers=workers)
-    if settings.task_runner == "dask":
+    if kind == "dask" or kind.startswith("dask:"):
         from prefect_dask import DaskTaskRunner
 
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1})
-    if settings.task_runner == "serial":
-        return ThreadPoolTaskRunner(max_workers=1)
-    return ThreadPoolTaskRunner(max_workers=max(workers, 2))
+        address = kind.partition(":")[2]
+        if address:
+            return DaskTaskRunner(address=address)
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    raise ValueError(f"unknown task runner {kind!r}; use one of {', '.join(RUNNERS)}")
+
+
+def _finish(outcome: FlowOutcome, warehouse: str) -> FlowOutcome:
+    rec = outcome.record
+    rec.finished_at = datetime.now().replace(microsecond=0)
+    steps.save_run(Path(warehouse), rec)
+    report_task(rec)
+    return outcome
 
 
 @flow(name="tpa-nightly", log_prints=False)
 def nightly(
-    raw_dir: str, warehouse: str, trigger: str = "manual", settings: Settings | None = None
+    raw_dir: str,
+    warehouse: str,
+    trigger: str = "manual",
+    settings: Settings | None = None,
+    rebuild: bool = False,
 ) -> FlowOutcome:
-    """Run the whole pipeline once; never raises for bad input (it is reported)."""
+    """Run the whole pipeline once; never raises for bad input (it is reported).
+
+    ``rebuild``: parse every workbook again instead of using cached extracts (workbooks
+    no longer in the raw folder keep theirs). Call it through ``run_flow``, which keeps
+    the ID key out of the flow's parameters.
+    """
     settings = settings or Settings()
+    key = _current_key() or steps.id_key(settings)
+    wh = Path(warehouse)
     rec = steps.RunRecord(trigger=trigger)
+    steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
     found = discover_task(raw_dir)
     rec.files_seen = len(found)
-    futures = extract_task.map(
-        [str(d.path) for d in found],
-        [d.sha256 for d in found],
-        unmapped(warehouse),
-        unmapped(settings),
-    )
-    results = [f.result() for f in futures]
-    folders = [r[0] for r in results]
-    rec.files_new = sum(1 for r in results if r[1])
+    plan = steps.plan_extracts(found, wh, key, rebuild)
+    todo = [p for p in plan if not p.cached]
+    outcome_of: dict[str, tuple[str | None, str | None]] = {
+        p.found.sha256: (p.folder, None) for p in plan if p.cached
+    }
+    if todo:
+        files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
+        if len(todo) < inline_below(settings):
+            batches = [todo]
+            states = [extract_task(files, settings, key, return_state=True)]
+        else:
+            size = batch_size(settings, len(todo))
+            batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+            futures = extract_task.map(
+                [files[i : i + size] for i in range(0, len(files), size)],
+                unmapped(settings),
+                unmapped(key),
+            )
+            states = []
+            for fut in futures:
+                fut.wait()
+                states.append(fut.state)
+        for batch, state in zip(batches, states, strict=True):
+            exc = _failure(state) if state.is_failed() else None
+            error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
+            for p in batch:  # whatever the task's state: a complete extract is a result
+                if extracts.is_cached(Path(p.folder)):
+                    outcome_of[p.found.sha256] = (p.folder, None)
+                    rec.files_new += 1
+                else:
+                    outcome_of[p.found.sha256] = (None, error)
+    present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
     outcome = FlowOutcome(rec, 0)
     try:
-        build_path, report = build_task(found, folders, warehouse, rec)
+        build_path, report, manifest = build_task(present, warehouse, rec)
         rec.tests_passed = len(report.tests) - report.tests_failed
         outcome.build_path = build_path
     except BuildFailed as exc:
         rec.status, rec.message = "build_failed", str(exc)
         outcome.exit_code = 1
-        rec.finished_at = datetime.now().replace(microsecond=0)
-        steps.save_run(Path(warehouse), rec)
-        report_task(rec)
-        return outcome
+        return _finish(outcome, warehouse)
+    steps.prune_extracts(wh, manifest, key)
     try:
         pub = publish_task(build_path, warehouse, settings.publish_wait_s)
     except PublishError as exc:
         rec.status, rec.message = "build_failed", f"publish refused the build: {exc}"
         outcome.exit_code = 1
-        rec.finished_at = datetime.now().replace(microsecond=0)
-        steps.save_run(Path(warehouse), rec)
-        report_task(rec)
-        return outcome
+        return _finish(outcome, warehouse)
     rec.published = bool(pub.published)
     if pub.published and pub.verified is False:
         rec.status = "not_published"
@@ -156,13 +338,58 @@ def nightly(
         outcome.exit_code = 3
         outcome.writer = pub.writer.describe() if pub.writer else None
         rec.message = outcome.writer
-    rec.finished_at = datetime.now().replace(microsecond=0)
-    steps.save_run(Path(warehouse), rec)
-    report_task(rec)
-    return outcome
+    return _finish(outcome, warehouse)
+
+
+def public_settings(settings: Settings) -> Settings:
+    """``settings`` without the ID key (what may be shown as a flow parameter)."""
+    return settings.model_copy(update={"id_key": None})
+
+
+@contextmanager
+def _temporary_server(warehouse: Path) -> Iterator[None]:
+    """Without ``PREFECT_API_URL`` Prefect starts a temporary API server in a child process
+    on first use. Start it here, note its PID in the state folder (the next run stops it
+    if this one is killed: ``pipeline.steps.recover``), and name it in PREFECT_API_URL for
+    the duration of the run, so that process and Dask workers report to it instead of
+    each starting a server of their own."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    if server.server_process is not None and server.port is not None:
+        steps.note_server(warehouse, server.server_process.pid, server.port)
+    old = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if old is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = old
 
 
 def run_flow(
-    raw_dir: Path, warehouse: Path, settings: Settings, trigger: str = "manual"
+    raw_dir: Path,
+    warehouse: Path,
+    settings: Settings,
+    trigger: str = "manual",
+    rebuild: bool = False,
 ) -> FlowOutcome:
-    return nightly(str(raw_dir), str(warehouse), trigger, settings)
+    """Run the nightly flow on ``settings.task_runner`` (the caller holds the run lock)."""
+    token = _ID_KEY.set(steps.id_key(settings))
+    try:
+        runner = make_runner(settings)
+        with _temporary_server(Path(warehouse)):
+            return nightly.with_options(task_runner=runner)(
+                str(raw_dir), str(warehouse), trigger, public_settings(settings), rebuild
+            )
+    finally:
+        _ID_KEY.reset(token)

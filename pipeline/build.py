@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline import models, refdata
+from pipeline import docs, models, refdata, testhook
 from pipeline.discover import Discovered
 from pipeline.extract.sheet import empty_frame
 from pipeline.extract.workbook import ExtractResult
@@ -77,16 +77,19 @@ def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.Dat
     return df.drop(columns="path").reset_index(drop=True)
 
 
-def _files_frame(items, subs: pd.DataFrame) -> pd.DataFrame:
+def _files_frame(items, subs: pd.DataFrame, removed: dict[str, str] | None = None) -> pd.DataFrame:
     rows = []
+    paths = {d.sha256: d.rel_path for d, _ in items}
     for d, r in items:
         status, superseded_by, reason = r.status, None, r.reason
-        if r.status == "loaded":
+        if d.sha256 in (removed or {}):  # left the raw folder: its staging rows are gone
+            status, reason = "removed", removed[d.sha256]
+        elif r.status == "loaded":
             mine = subs[subs["file_sha256"] == d.sha256]
             if len(mine) and not mine["is_current"].any():
                 status = "superseded"
                 superseded_by = sorted(set(mine["superseded_by"].dropna()))[-1]
-                reason = f"superseded by {superseded_by}"
+                reason = f"superseded by {paths.get(superseded_by, '?')} ({superseded_by[:12]})"
         rows.append(
             {
                 "file_sha256": d.sha256,
@@ -150,8 +153,13 @@ def build(
     items: list[tuple[Discovered, ExtractResult]],
     build_path: Path,
     runs: list[dict] | None = None,
+    removed: dict[str, str] | None = None,
 ) -> BuildReport:
     """Create the warehouse file at ``build_path`` (must not exist) from the extracts.
+
+    ``removed`` (SHA-256 -> reason): workbooks no longer in the raw folder; they keep
+    their ``raw.files`` row (status ``removed``) and quarantine records, not their
+    staging rows, and do not compete as submissions.
 
     Raises ``BuildFailed`` when a model fails or a SQL data test returns rows.
     """
@@ -173,8 +181,10 @@ def build(
             {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"},
         )
         _create(con, "ref.indicator_definitions", refdata.indicator_definitions())
+        _create(con, "ref.af_parameters", refdata.af_parameters())
 
-        subs = current_submissions(items)
+        present = [(d, r) for d, r in items if d.sha256 not in (removed or {})]
+        subs = current_submissions(present)
         _create(
             con,
             "raw.submissions",
@@ -188,7 +198,7 @@ def build(
         _create(
             con,
             "raw.files",
-            _files_frame(items, subs),
+            _files_frame(items, subs, removed),
             {
                 "size_bytes": "CAST({c} AS BIGINT)",
                 "received_at": "CAST({c} AS TIMESTAMP)",
@@ -226,7 +236,7 @@ def build(
         )
         cp = {}
         for form in FORMS:
-            df = _form_frame(form, items, cp)
+            df = _form_frame(form, present, cp)
             casts = {}
             for name, typ in staged_columns(form):
                 if typ.startswith("DECIMAL"):
@@ -283,11 +293,13 @@ def build(
             },
         )
 
+        testhook.pause("build")  # tests kill the run here: a half-written build
         try:
             report.models = models.run_models(con)
         except duckdb.Error as exc:
             raise BuildFailed(str(exc)) from exc
         report.tests = models.run_tests(con)
+        docs.apply_comments(con)  # the data dictionary (COMMENT ON every column)
         failed = [t for t in report.tests if t.rows]
         if failed:
             detail = "; ".join(f"{t.name}: {t.rows} rows, e.g. {t.sample[:2]}" for t in failed)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.config import Settings
@@ -59,7 +60,10 @@ def run(
     warehouse: Warehouse = None,
     trigger: Annotated[str, typer.Option(help="recorded in raw.runs")] = "manual",
     task_runner: Annotated[
-        str | None, typer.Option(help="threads | processes | dask | serial")
+        str | None,
+        typer.Option(
+            help="extract step: threads | processes | serial | dask | dask:<scheduler address>"
+        ),
     ] = None,
     publish_wait: Annotated[
         float | None, typer.Option(help="seconds to wait for a read-write session to close")
@@ -67,8 +71,18 @@ def run(
     lock_wait: Annotated[
         float | None, typer.Option(help="seconds to wait for another run to finish")
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="parse every workbook again instead of using cached extracts (make rebuild)",
+        ),
+    ] = False,
 ) -> None:
-    """Run the pipeline: discover, extract, validate, build, publish, summarise."""
+    """Run the pipeline: discover, extract, validate, build, publish, summarise.
+
+    Only one run per warehouse at a time: a second one exits with status 4 (or waits
+    --lock-wait seconds). What a killed run left behind is tidied first."""
     settings = _settings(
         raw_dir=raw_dir,
         warehouse=warehouse,
@@ -79,18 +93,27 @@ def run(
     if not settings.raw_dir.is_dir():
         err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
         raise typer.Exit(2)
+    tr = settings.task_runner
+    if tr not in ("threads", "processes", "serial", "dask") and not tr.startswith("dask:"):
+        err.print(
+            f"[red]unknown task runner:[/red] {tr} (threads | processes | serial | dask | dask:<address>)"
+        )
+        raise typer.Exit(2)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from pipeline.runlock import RunLocked, run_lock
 
     try:
         with run_lock(settings.warehouse, wait_s=settings.lock_wait_s):
-            from pipeline.publish import discard_abandoned_builds
+            from pipeline.steps import recover
 
-            discard_abandoned_builds(settings.warehouse)
+            for line in recover(settings.warehouse):  # builds, extracts of killed runs
+                err.print(f"[yellow]tidied after an interrupted run:[/yellow] {line}")
             with console.status("tpa: reading workbooks, building the warehouse…"):
                 from flows.nightly import run_flow
 
-                outcome = run_flow(settings.raw_dir, settings.warehouse, settings, trigger)
+                outcome = run_flow(
+                    settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
+                )
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
         raise typer.Exit(4) from exc
@@ -166,12 +189,29 @@ def sample(
         "data/raw"
     ),
     seed: Annotated[int, typer.Option(help="random seed (same seed, same files)")] = 2019,
+    households: Annotated[
+        int | None, typer.Option(help="ledger households in all (default 50,000)")
+    ] = None,
+    scale: Annotated[
+        str | None, typer.Option(help="'province': 1,000,000 ledger households")
+    ] = None,
+    period: Annotated[
+        list[str] | None, typer.Option(help="periods to write (default 2018-12 and 2019-12)")
+    ] = None,
 ) -> None:
-    """Write the seeded sample workbooks (one per Yunnan county) for 2019-12."""
-    from pipeline.sample import generate
+    """Write the seeded sample workbooks: one per Yunnan county and period, all nine forms."""
+    from pipeline.sample import DEFAULT_HOUSEHOLDS, DEFAULT_PERIODS, PROVINCE_HOUSEHOLDS, generate
 
+    if scale not in (None, "province"):
+        err.print(f"[red]unknown --scale {scale}[/red] (known: province)")
+        raise typer.Exit(2)
+    n = households or (PROVINCE_HOUSEHOLDS if scale == "province" else DEFAULT_HOUSEHOLDS)
     with console.status("writing sample workbooks…"):
-        paths = generate(out, seed=seed)
+        try:
+            paths = generate(out, seed=seed, periods=tuple(period or DEFAULT_PERIODS), households=n)
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
     console.print(f"wrote {len(paths)} workbooks under {out}")
 
 
@@ -201,35 +241,49 @@ def check(
             max_bytes=settings.max_file_bytes,
             max_unzipped=settings.max_unzipped_bytes,
             id_key=id_key(settings),
+            max_cells=settings.max_cells,
         )
-        head = f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
+        head = escape(
+            f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
+        )
         if res.status == "rejected":
             console.print(
-                f"[red]{head}rejected[/red] — {res.message if lang == 'zh' else res.message_en}"
+                f"[red]{head}rejected[/red] — "
+                + escape(res.message if lang == "zh" else res.message_en),
+                soft_wrap=True,
+                highlight=False,
             )
             errors += 1
+            if feedback is not None:  # the summary only: a rejected file is never opened
+                from pipeline.feedback import write_feedback
+
+                out = write_feedback(f, res.findings, feedback, lang, copy=False)
+                console.print(f"  feedback workbook: {escape(str(out))}", soft_wrap=True)
             continue
         console.print(
-            f"[bold]{head}[/bold] rows read {res.rows_read}, loaded {res.rows_loaded}, quarantined {res.rows_quarantined}"
+            f"[bold]{head}[/bold] rows read {res.rows_read}, loaded {res.rows_loaded}, quarantined {res.rows_quarantined}",
+            soft_wrap=True,
+            highlight=False,
         )
         by_sheet: dict = {}
         for fd in res.findings:
             by_sheet.setdefault(fd.sheet or "", []).append(fd)
         for sheet, fds in by_sheet.items():
-            console.print(f"  [bold]{sheet or '(workbook)'}[/bold]")
+            console.print(f"  [bold]{escape(sheet or '(workbook)')}[/bold]", soft_wrap=True)
             for fd in fds:
                 color = "red" if fd.severity == "error" else "yellow"
                 console.print(
-                    f"    [{color}]{fd.severity}[/{color}] {fd.text(lang)}",
+                    f"    [{color}]{fd.severity}[/{color}] {escape(fd.text(lang))}",
                     markup=True,
                     highlight=False,
+                    soft_wrap=True,
                 )
         errors += sum(1 for fd in res.findings if fd.severity == "error")
         if feedback is not None and res.findings:
             from pipeline.feedback import write_feedback
 
             out = write_feedback(f, res.findings, feedback, lang)
-            console.print(f"  feedback workbook: {out}")
+            console.print(f"  feedback workbook: {escape(str(out))}", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
 
 
@@ -292,6 +346,112 @@ def query(
         for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
             t.add_row(*("" if v is None else str(v) for v in rec))
         console.print(t)
+
+
+def _published(settings: Settings) -> Path:
+    """The published warehouse, or exit 2 with a message when there is none."""
+    if not settings.warehouse.is_file():
+        err.print(f"[red]no warehouse at[/red] {settings.warehouse} (run `tpa run` first)")
+        raise typer.Exit(2)
+    return settings.warehouse
+
+
+@app.command()
+def report(
+    period: Annotated[
+        str | None, typer.Option("--period", help="YYYY-MM (default: the latest period)")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="folder to write report_<period>.html into")
+    ] = Path("data/processed/reports"),
+    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "zh",
+    warehouse: Warehouse = None,
+) -> None:
+    """Write the period's self-contained HTML report (charts, exit line, data quality)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipeline.report import STEPS, ReportError, write_report
+
+    if lang not in ("zh", "en"):
+        err.print(f"[red]unknown language:[/red] {lang} (zh | en)")
+        raise typer.Exit(2)
+    wh = _published(_settings(warehouse=warehouse))
+    with Progress(
+        TextColumn("[bold]tpa report[/bold]"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=STEPS)
+
+        def step(msg: str) -> None:
+            bar.update(task, description=msg, advance=1)
+
+        try:
+            path = write_report(wh, out, period, lang, progress=step)
+        except ReportError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    console.print(f"report written: {path}")
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="xlsx | csv | parquet")] = "xlsx",
+    out: Annotated[Path, typer.Option("--out", help="folder to write into")] = Path(
+        "data/processed/exports"
+    ),
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="YYYY-MM (xlsx default: the latest; csv/parquet default: all)"
+        ),
+    ] = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Export the indicators: xlsx (sheets 省/州市/县, Chinese headers), csv or parquet."""
+    from pipeline.export import ExportError
+    from pipeline.export import export as do_export
+
+    wh = _published(_settings(warehouse=warehouse))
+    try:
+        with console.status(f"exporting {fmt}…"):
+            paths = do_export(wh, fmt, out, period)
+    except ExportError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for p in paths:
+        console.print(f"wrote {p}")
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option("--out", help="folder for data_dictionary.md")] = Path(
+        "docs"
+    ),
+    warehouse: Warehouse = None,
+) -> None:
+    """Write the data dictionary (every table and column with its description) as Markdown."""
+    from pipeline.docs import write_markdown
+
+    wh = _published(_settings(warehouse=warehouse))
+    console.print(f"wrote {write_markdown(wh, out)}")
+
+
+@app.command()
+def shell(
+    warehouse: Warehouse = None,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="the built-in prompt even if Harlequin is installed")
+    ] = False,
+) -> None:
+    """Interactive SQL on the published warehouse, read-only (Harlequin if installed)."""
+    from pipeline.shell import repl
+
+    wh = _published(_settings(warehouse=warehouse))
+    raise typer.Exit(repl(wh, console, plain=plain))
 
 
 def main() -> None:  # pragma: no cover

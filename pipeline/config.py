@@ -18,9 +18,12 @@ class Settings(BaseSettings):
     lang: str = "zh"  # zh | en: language of printed findings
     max_file_mib: int = 200  # a workbook larger than this is rejected
     max_unzipped_mib: int = 1024  # an .xlsx expanding beyond this is rejected (zip bomb)
+    max_cells: int = 5_000_000  # per sheet: rows x columns spanned by cells with values
     publish_wait_s: float = 60.0  # wait for a read-write session on the warehouse to close
     lock_wait_s: float = 0.0  # wait for another run to finish
-    task_runner: str = "threads"  # threads | processes | dask | serial
+    # extract step: processes | threads | serial | dask | dask:<scheduler address>; processes
+    # parse in worker processes only when 64+ workbooks are new (flows/nightly.py)
+    task_runner: str = "processes"
     workers: int = 0  # 0: one per core
     id_key: str | None = None  # HMAC key for ID numbers (hex or text); else id_key_file
     id_key_file: Path | None = None  # default: ~/.config/tpa/id_key (created 0600)

@@ -1,10 +1,18 @@
-"""Content-addressed extract cache: ``<state>/extracts/<version>-<key>-<sha256>/``.
+"""Content-addressed extract cache: ``<state>/extracts/v<version>-<code>-<key>-<sha256>/``.
 
-A workbook's parsed, validated result is kept under the hash of its bytes, the
-parser version and a fingerprint of the ID key (pseudonyms depend on it), so a
-night with no new files parses nothing and changing the parser invalidates the
-cache. Frames are Parquet; the file-level record is JSON. Writes go to a temporary
-folder renamed into place, so a killed run never leaves a half-written extract.
+A workbook's parsed, validated result is kept under the SHA-256 of its bytes, so a
+night with no new files parses nothing. The folder name also holds
+
+* ``PARSER_VERSION`` (``pipeline.extract.workbook``; bump it when parsing changes) and
+  a fingerprint of the parsing code itself (the sources of ``pipeline/extract``,
+  ``pipeline/readers``, ``schemas``, the findings/personal/refdata modules, the
+  reference CSVs and the reader libraries' versions), so that any change to how a
+  workbook is read invalidates the cache even when nobody bumped the version;
+* a fingerprint of the ID key (pseudonyms depend on it).
+
+Frames are Parquet; the file-level record is JSON. Writes go to a ``.tmp-*`` folder
+renamed into place, so a killed run never leaves a half-written extract under a real
+key; ``clean_temp`` removes what a killed run left (call it under the run lock).
 """
 
 from __future__ import annotations
@@ -13,55 +21,150 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from dataclasses import asdict
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline import testhook
+from pipeline.extract import workbook as _workbook
 from pipeline.extract.sheet import SheetResult, empty_frame
-from pipeline.extract.workbook import PARSER_VERSION, ExtractResult
+from pipeline.extract.workbook import ExtractResult
 from pipeline.findings import FINDING_COLUMNS, Finding
 
 QUARANTINE_COLUMNS = ["form", "sheet", "excel_row", "cells"]
+TMP_PREFIX = ".tmp-"
+
+_PKG = Path(__file__).resolve().parent
+_ROOT = _PKG.parent
+# What decides how a workbook is parsed (besides PARSER_VERSION): hashed into the key.
+_CODE_GLOBS = [
+    (_PKG / "extract", "*.py"),
+    (_PKG / "readers", "*.py"),
+    (_ROOT / "schemas", "*.py"),
+    (_PKG / "reference", "*.csv"),
+]
+_CODE_FILES = ["findings.py", "personal.py", "refdata.py", "extracts.py"]
+_LIBRARIES = ["python-calamine", "pandas", "pandera", "pyarrow"]
+
+
+@cache
+def code_fingerprint() -> str:
+    """12 hex digits over the parsing code, reference data and reader library versions."""
+    h = hashlib.sha256()
+    files = [p for folder, pattern in _CODE_GLOBS for p in sorted(folder.glob(pattern))]
+    files += [_PKG / name for name in _CODE_FILES]
+    for p in files:
+        h.update(p.relative_to(_ROOT).as_posix().encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"{lib}=={metadata.version(lib)}\0".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{lib}==?\0".encode())
+    return h.hexdigest()[:12]
+
+
+def cache_prefix(id_key: bytes | None) -> str:
+    """The key without the file hash: every extract made by this code with this ID key."""
+    fp = hashlib.sha256(b"tpa-key-fingerprint:" + (id_key or b"")).hexdigest()[:12]
+    return f"v{_workbook.PARSER_VERSION}-{code_fingerprint()}-{fp}"
 
 
 def cache_key(sha256: str, id_key: bytes | None) -> str:
-    fp = hashlib.sha256(b"tpa-key-fingerprint:" + (id_key or b"")).hexdigest()[:12]
-    return f"v{PARSER_VERSION}-{fp}-{sha256}"
+    """Folder name of the extract of the workbook whose bytes hash to ``sha256``."""
+    return f"{cache_prefix(id_key)}-{sha256}"
+
+
+def is_cached(folder: Path) -> bool:
+    """True when ``folder`` holds a complete extract (``meta.json`` is written last)."""
+    return (Path(folder) / "meta.json").is_file()
 
 
 def save(result: ExtractResult, root: Path, key: str) -> Path:
-    """Write ``result`` under ``root/key`` atomically; return the folder."""
+    """Write ``result`` under ``root/key`` atomically; return the folder.
+
+    An existing complete extract under ``key`` is kept as it is (same bytes, same code,
+    same result); with ``replace=True`` semantics wanted, remove it first.
+    """
     final = root / key
-    if final.exists():
+    if is_cached(final):
         return final
-    tmp = root / f".tmp-{key}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = root / f"{TMP_PREFIX}{key}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
-    meta = {k: v for k, v in asdict(result).items() if k not in ("forms", "findings")}
-    meta["forms"] = {}
-    quarantine = []
-    for form, sr in result.forms.items():
-        meta["forms"][form] = {
-            "sheet": sr.sheet,
-            "header_rows": sr.header_rows,
-            "rows_read": sr.rows_read,
-            "rejected": sr.rejected,
-        }
-        sr.valid.to_parquet(tmp / f"{form}.parquet", index=False)
-        quarantine.extend(sr.quarantine)
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).astype({"excel_row": "Int64"}).to_parquet(
-        tmp / "quarantine.parquet", index=False
-    )
-    findings = pd.DataFrame([f.as_dict() for f in result.findings], columns=FINDING_COLUMNS)
-    findings.astype({"excel_row": "Int64"}).to_parquet(tmp / "findings.parquet", index=False)
     try:
-        os.replace(tmp, final)
-    except OSError:  # another process wrote the same key first
-        shutil.rmtree(tmp, ignore_errors=True)
+        meta = {k: v for k, v in asdict(result).items() if k not in ("forms", "findings")}
+        meta["forms"] = {}
+        quarantine = []
+        for form, sr in result.forms.items():
+            meta["forms"][form] = {
+                "sheet": sr.sheet,
+                "header_rows": sr.header_rows,
+                "rows_read": sr.rows_read,
+                "rejected": sr.rejected,
+            }
+            sr.valid.to_parquet(tmp / f"{form}.parquet", index=False)
+            quarantine.extend(sr.quarantine)
+        testhook.pause("extract")  # tests kill the run here: a half-written .tmp-* folder
+        pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).astype(
+            {"excel_row": "Int64"}
+        ).to_parquet(tmp / "quarantine.parquet", index=False)
+        findings = pd.DataFrame([f.as_dict() for f in result.findings], columns=FINDING_COLUMNS)
+        findings.astype({"excel_row": "Int64"}).to_parquet(tmp / "findings.parquet", index=False)
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if final.exists():  # an incomplete folder under the real key (should not happen)
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.replace(tmp, final)
+        except OSError:  # another process wrote the same key first
+            if not is_cached(final):
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def remove(folder: Path) -> None:
+    """Remove one extract (``--rebuild`` re-parses the workbooks of the raw folder)."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_temp(root: Path) -> list[Path]:
+    """Remove half-written extracts (``.tmp-*``) left by killed runs; return them.
+
+    Call it only under the run lock: a running run's temporary folders look the same.
+    """
+    removed = []
+    if not Path(root).is_dir():
+        return removed
+    for p in Path(root).glob(TMP_PREFIX + "*"):
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def prune(root: Path, keep: set[str], prefix: str) -> list[Path]:
+    """Remove extracts made by other code or another ID key (not ``prefix``) that are not
+    in ``keep`` (the extracts the manifest still needs). Returns the removed folders."""
+    removed = []
+    if not Path(root).is_dir():
+        return removed
+    for p in Path(root).iterdir():
+        if p.name.startswith(TMP_PREFIX) or p.name in keep or p.name.startswith(prefix + "-"):
+            continue
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+@cache
+def _dtypes(form: str) -> dict:
+    return empty_frame(form).dtypes.to_dict()
 
 
 def load(folder: Path) -> ExtractResult:
@@ -77,7 +180,9 @@ def load(folder: Path) -> ExtractResult:
     ]
     for form, fm in forms_meta.items():
         valid = pd.read_parquet(folder / f"{form}.parquet")
-        valid = valid.astype(empty_frame(form).dtypes.to_dict())
+        dtypes = _dtypes(form)
+        if valid.dtypes.to_dict() != dtypes:
+            valid = valid.astype(dtypes)
         qrows = [
             {**r, "excel_row": int(r["excel_row"])}
             for r in q[q["form"] == form].astype(object).to_dict("records")

@@ -8,6 +8,7 @@ the clerk's own cells keep the type they had in their file.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
 from pipeline.findings import Finding
+from pipeline.readers.workbook import sniff
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -42,23 +44,41 @@ def write_text(cell, value) -> None:
             cell.quotePrefix = True
 
 
-def write_feedback(source: Path, findings: list[Finding], out_dir: Path, lang: str = "zh") -> Path:
-    """Write ``out_dir/<name>_反馈.xlsx``; return its path.
+def write_feedback(
+    source: Path, findings: list[Finding], out_dir: Path, lang: str = "zh", copy: bool = True
+) -> Path:
+    """Write ``out_dir/<name>_反馈.xlsx`` (``_feedback`` in English); return its path.
 
-    Raises whatever openpyxl raises for a file it cannot open (callers report it);
-    ``.xls`` files get only the summary sheet.
+    With ``copy`` (a workbook that was read) it is the clerk's workbook with every
+    offending cell filled and commented, after a first summary sheet; without it (a
+    rejected file: damaged, encrypted, over a limit — never opened again), or when
+    openpyxl cannot open the source (``.xls``), it holds the summary sheet only.
+    Raises ``OSError`` when the output cannot be written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
-    except Exception:
+    wb = None
+    if copy and sniff(source) == "zip":  # by content: an xlsx named .xls is still copied
+        try:
+            with open(source, "rb") as fh:
+                wb = openpyxl.load_workbook(
+                    io.BytesIO(fh.read()), keep_vba=source.suffix.lower() == ".xlsm"
+                )
+        except Exception:
+            wb = None
+    if wb is None:
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
     for f in findings:
-        if not f.sheet or not f.cell_ref or f.sheet not in wb.sheetnames:
+        if not f.sheet or f.sheet not in wb.sheetnames:
+            continue
+        if f.cell_ref:
+            refs = f.cell_ref.split(",")
+        elif f.excel_row:  # a whole row (hidden, a total not checked): mark its first cell
+            refs = [f"A{f.excel_row}"]
+        else:
             continue
         ws = wb[f.sheet]
-        for ref in f.cell_ref.split(","):
+        for ref in refs:
             cell = ws[ref]
             cell.fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
             note = f.text(lang)
@@ -86,7 +106,7 @@ def write_feedback(source: Path, findings: list[Finding], out_dir: Path, lang: s
     for col, width in zip("ABCDEFG", (10, 14, 10, 6, 22, 24, 80), strict=True):
         ws.column_dimensions[col].width = width
     wb.active = 0
-    suffix = ".xlsm" if source.suffix.lower() == ".xlsm" else ".xlsx"
+    suffix = ".xlsm" if source.suffix.lower() == ".xlsm" and wb.vba_archive else ".xlsx"
     out = out_dir / f"{source.stem}_{'反馈' if lang == 'zh' else 'feedback'}{suffix}"
     wb.save(out)
     return out

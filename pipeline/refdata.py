@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
@@ -72,6 +73,21 @@ def poverty_lines() -> pd.DataFrame:
 def indicator_definitions() -> pd.DataFrame:
     """``ref.indicator_definitions``: one row per indicator code of indicators.md."""
     return _read("indicator_definitions.csv")
+
+
+AF_PARAMETER_COLUMNS = ("k", "w_food_clothing", "w_education", "w_medical", "w_housing", "w_water")
+
+
+@cache
+def af_parameters() -> pd.DataFrame:
+    """``ref.af_parameters``: the one-row Alkire–Foster settings of af_parameters.csv —
+    poverty cut-off ``k`` and the weight of each of the five ledger dimensions, all
+    DOUBLE. The CSV may write exact fractions (``1/3``, ``1/5``) or decimals; the models
+    normalise the weights by their sum."""
+    df = _read("af_parameters.csv")
+    if len(df) != 1 or tuple(df.columns) != AF_PARAMETER_COLUMNS:
+        raise ValueError(f"af_parameters.csv: one row of {', '.join(AF_PARAMETER_COLUMNS)}")
+    return pd.DataFrame({c: [float(Fraction(df.at[0, c].strip()))] for c in AF_PARAMETER_COLUMNS})
 
 
 def _clean(text: str) -> str:

@@ -1,12 +1,23 @@
 """The pipeline's steps as plain functions (the Prefect flow in ``flows/`` calls them;
-tests and ``tpa check`` call them directly, without Prefect)."""
+tests and ``tpa check`` call them directly, without Prefect).
+
+State kept beside the warehouse (``pipeline.state``) besides builds and the lock:
+
+* ``extracts/``: one folder per workbook content (``pipeline.extracts``);
+* ``manifest.json``: every workbook ever seen, by SHA-256 — where it was, its size,
+  received time, reader and status, and which extract holds its rows — so that a
+  workbook that has left the raw folder keeps its ``raw.files`` row (status
+  ``removed``) and its quarantine records;
+* ``runs/<run_id>.json``: run history, copied into ``raw.runs``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,10 +26,13 @@ import duckdb
 from pipeline import extracts
 from pipeline.build import BuildReport, build
 from pipeline.config import Settings
-from pipeline.discover import Discovered
+from pipeline.discover import Discovered, sha256_of
 from pipeline.extract.workbook import ExtractResult, extract_workbook
 from pipeline.personal import load_key
-from pipeline.state import runs_dir, state_dir
+from pipeline.state import extracts_dir, runs_dir, state_dir
+
+MANIFEST = "manifest.json"
+SERVER_NOTE = "prefect-server.json"  # the temporary Prefect server of the run in progress
 
 
 @dataclass
@@ -52,29 +66,200 @@ def id_key(settings: Settings) -> bytes:
     return load_key(settings.id_key, settings.id_key_file)
 
 
-def extract_one(path: str, sha256: str, warehouse: str, settings: Settings) -> tuple[str, bool]:
-    """Extract one workbook unless its extract is cached; return (extract folder, was_new)."""
-    key_bytes = id_key(settings)
-    root = state_dir(Path(warehouse)) / "extracts"
-    root.mkdir(parents=True, exist_ok=True)
-    key = extracts.cache_key(sha256, key_bytes)
-    folder = root / key
-    if (folder / "meta.json").exists():
-        return str(folder), False
+# ------------------------------------------------------------------ discovery
+
+
+def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
+    """One entry per content: the same bytes under several paths are one submission.
+
+    Keeps the first path (by relative path) and the latest modification time of the
+    copies (a county that sends the same file again has sent it last). Sorted by path.
+    """
+    by_sha: dict[str, Discovered] = {}
+    for d in sorted(found, key=lambda x: (x.rel_path, x.sha256)):
+        seen = by_sha.get(d.sha256)
+        if seen is None:
+            by_sha[d.sha256] = d
+        elif d.received_at > seen.received_at:
+            by_sha[d.sha256] = replace(seen, received_at=d.received_at)
+    return sorted(by_sha.values(), key=lambda x: (x.rel_path, x.sha256))
+
+
+# ------------------------------------------------------------------ extraction
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A workbook of this run and the extract folder that holds (or will hold) its rows."""
+
+    found: Discovered
+    folder: str
+    cached: bool
+
+
+def plan_extracts(
+    found: list[Discovered], warehouse: Path, key: bytes, rebuild: bool = False
+) -> list[Planned]:
+    """Which workbooks need parsing: those without a complete extract for this code and
+    key. ``rebuild``: every one (their old extracts are dropped first)."""
+    root = extracts_dir(Path(warehouse))
+    out = []
+    for d in found:
+        folder = root / extracts.cache_key(d.sha256, key)
+        if rebuild and folder.exists():
+            extracts.remove(folder)
+        out.append(Planned(d, str(folder), extracts.is_cached(folder)))
+    return out
+
+
+class FileChanged(OSError):
+    """The workbook's bytes changed between discovery and parsing (still being copied?)."""
+
+
+def extract_one(
+    path: str, sha256: str, folder: str, settings: Settings, key: bytes | None = None
+) -> tuple[str, bool]:
+    """Extract one workbook into ``folder`` unless it holds a complete extract already;
+    return (folder, was_parsed).
+
+    The file is hashed again after parsing: if its bytes are no longer ``sha256`` the
+    result is not cached and ``FileChanged`` (an OSError, retried by the flow) is raised.
+
+    Raises:
+        OSError: the file could not be read (transient I/O, vanished, changed).
+    """
+    out = Path(folder)
+    if extracts.is_cached(out):
+        return str(out), False
+    key = key if key is not None else id_key(settings)
     result = extract_workbook(
         Path(path),
         sha256,
         max_bytes=settings.max_file_bytes,
         max_unzipped=settings.max_unzipped_bytes,
-        id_key=key_bytes,
+        id_key=key,
+        max_cells=settings.max_cells,
     )
-    return str(extracts.save(result, root, key)), True
+    now = sha256_of(Path(path))
+    if now != sha256:
+        raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return str(extracts.save(result, out.parent, out.name)), True
+
+
+def unread(d: Discovered, error: str) -> ExtractResult:
+    """The record of a workbook that could not be read this run (not cached: the next run
+    tries again)."""
+    zh = f"本次运行无法读取该文件（{error}），下次运行将重新读取"
+    en = f"could not be read in this run ({error}); the next run reads it again"
+    return ExtractResult(
+        d.sha256, d.file_name, status="rejected", reason="read_error", message=zh, message_en=en
+    )
 
 
 def load_extracts(
     found: list[Discovered], folders: list[str]
 ) -> list[tuple[Discovered, ExtractResult]]:
     return [(d, extracts.load(Path(f))) for d, f in zip(found, folders, strict=True)]
+
+
+# ------------------------------------------------------------------ manifest
+
+
+def manifest_path(warehouse: Path) -> Path:
+    return state_dir(Path(warehouse)) / MANIFEST
+
+
+def load_manifest(warehouse: Path) -> dict[str, dict]:
+    """Every workbook ever seen: {sha256: entry} ({} before the first run)."""
+    p = manifest_path(warehouse)
+    if not p.is_file():
+        return {}
+    data = json.loads(p.read_text(encoding="utf-8"))
+    return data.get("files", {})
+
+
+def save_manifest(warehouse: Path, files: dict[str, dict]) -> None:
+    p = manifest_path(warehouse)
+    tmp = p.with_name(f"{p.name}.tmp-{os.getpid()}")
+    body = {"version": 1, "files": dict(sorted(files.items()))}
+    tmp.write_text(json.dumps(body, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, p)
+
+
+def update_manifest(
+    warehouse: Path,
+    present: list[tuple[Discovered, ExtractResult, str | None]],
+    run_id: str,
+) -> dict[str, dict]:
+    """Record this run's workbooks (with their extract folder, None when unread); keep
+    every entry of workbooks no longer present. Returns the manifest."""
+    files = load_manifest(warehouse)
+    now = datetime.now().replace(microsecond=0).isoformat()
+    for d, r, folder in present:
+        old = files.get(d.sha256, {})
+        files[d.sha256] = {
+            "path": d.rel_path,
+            "file_name": d.file_name,
+            "size_bytes": d.size_bytes,
+            "received_at": d.received_at.isoformat(),
+            "county_code": r.county_code,
+            "period": r.period,
+            "reader": r.reader,
+            "status": r.status,
+            "reason": r.reason,
+            "message": r.message,
+            "message_en": r.message_en,
+            "extract": Path(folder).name if folder else old.get("extract"),
+            "first_seen_run": old.get("first_seen_run", run_id),
+            "first_seen_at": old.get("first_seen_at", now),
+            "last_seen_run": run_id,
+            "last_seen_at": now,
+        }
+    save_manifest(warehouse, files)
+    return files
+
+
+def removed_items(
+    warehouse: Path, manifest: dict[str, dict], present: set[str]
+) -> tuple[list[tuple[Discovered, ExtractResult]], dict[str, str]]:
+    """The workbooks of the manifest that are no longer in the raw folder, with their
+    kept extracts (or the manifest's record when the extract is gone), and the reason
+    per SHA-256 for ``raw.files``."""
+    root = extracts_dir(Path(warehouse))
+    items, reasons = [], {}
+    for sha, e in sorted(manifest.items(), key=lambda kv: (kv[1]["path"], kv[0])):
+        if sha in present:
+            continue
+        d = Discovered(
+            path=Path(e["path"]),
+            rel_path=e["path"],
+            file_name=e["file_name"],
+            size_bytes=int(e["size_bytes"]),
+            received_at=datetime.fromisoformat(e["received_at"]),
+            sha256=sha,
+        )
+        folder = root / e["extract"] if e.get("extract") else None
+        if folder is not None and extracts.is_cached(folder):
+            r = extracts.load(folder)
+        else:
+            r = ExtractResult(
+                sha,
+                e["file_name"],
+                county_code=e.get("county_code"),
+                period=e.get("period"),
+                reader=e.get("reader"),
+                status=e.get("status") or "loaded",
+                reason=e.get("reason"),
+                message=e.get("message"),
+                message_en=e.get("message_en"),
+            )
+        items.append((d, r))
+        reasons[sha] = f"no longer in the raw folder (last seen by run {e['last_seen_run']})"
+    return items, reasons
+
+
+# ------------------------------------------------------------------ run history
 
 
 def save_run(warehouse: Path, rec: RunRecord) -> None:
@@ -94,10 +279,106 @@ def run_history(warehouse: Path) -> list[dict]:
     return rows
 
 
-def build_warehouse(items, build_path: Path, warehouse: Path, rec: RunRecord) -> BuildReport:
-    """Build into ``build_path`` with the run history (this run as of now) in raw.runs."""
+def note_server(warehouse: Path, pid: int, port: int) -> None:
+    """Record the temporary Prefect server this run started (``recover`` stops it if the
+    run is killed: a killed process does not stop its server, which would run on)."""
+    note = {"pid": pid, "port": port, "owner": os.getpid()}
+    (state_dir(Path(warehouse)) / SERVER_NOTE).write_text(json.dumps(note), encoding="utf-8")
+
+
+def _proc(pid: int) -> tuple[str, bool]:
+    """(command line, alive) of a local process; ("", False) when it is gone."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        cmd = ""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return cmd, False
+    except PermissionError:
+        return cmd, True
+    try:  # a zombie (killed, not yet reaped) is not alive
+        zombie = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        zombie = False
+    return cmd, not zombie
+
+
+def _stop_orphaned_server(warehouse: Path) -> list[str]:
+    note = state_dir(warehouse) / SERVER_NOTE
+    if not note.is_file():
+        return []
+    done = []
+    try:
+        info = json.loads(note.read_text(encoding="utf-8"))
+        pid, port, owner = int(info["pid"]), int(info["port"]), int(info["owner"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = port = owner = 0
+    cmd, alive = _proc(pid) if pid else ("", False)
+    is_server = "prefect.server.api.server:create_app" in cmd and f"--port {port} " in cmd + " "
+    if alive and is_server and not _proc(owner)[1]:
+        os.kill(pid, signal.SIGTERM)
+        done.append(f"stopped the temporary Prefect server (PID {pid}) of a killed run")
+    note.unlink(missing_ok=True)
+    return done
+
+
+def recover(warehouse: Path) -> list[str]:
+    """Tidy what killed or crashed runs left behind; return what was done (one line each).
+
+    Removes abandoned builds (``pipeline.publish.discard_abandoned_builds``), half-written
+    extracts (``.tmp-*``) and temporary run/manifest files, marks run records still
+    ``running`` as ``killed``, and stops the temporary Prefect server a killed run left
+    running (by the PID it noted, checked against the process's command line). Call it
+    only while holding the run lock (``pipeline.runlock.run_lock``): without it, a live
+    run looks abandoned.
+    """
+    from pipeline.publish import discard_abandoned_builds
+
+    warehouse = Path(warehouse)
+    done = _stop_orphaned_server(warehouse)
+    done += [f"removed abandoned build {b.name}" for b in discard_abandoned_builds(warehouse)]
+    done += [
+        f"removed half-written extract {p.name}"
+        for p in extracts.clean_temp(extracts_dir(warehouse))
+    ]
+    for p in [*runs_dir(warehouse).glob("*.tmp"), *state_dir(warehouse).glob(MANIFEST + ".tmp-*")]:
+        p.unlink(missing_ok=True)
+        done.append(f"removed temporary file {p.name}")
+    for p in sorted(runs_dir(warehouse).glob("*.json")):
+        try:
+            row = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if row.get("status") == "running":
+            row["status"] = "killed"
+            row["message"] = "the run ended without recording its end (killed or crashed)"
+            tmp = p.with_suffix(".tmp")
+            tmp.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, p)
+            done.append(f"marked run {row.get('run_id')} as killed")
+    return done
+
+
+def prune_extracts(warehouse: Path, manifest: dict[str, dict], key: bytes) -> list[Path]:
+    """Drop extracts made by older parsing code or another ID key that no workbook of the
+    manifest needs any more."""
+    keep = {e["extract"] for e in manifest.values() if e.get("extract")}
+    return extracts.prune(extracts_dir(Path(warehouse)), keep, extracts.cache_prefix(key))
+
+
+def build_warehouse(
+    items,
+    build_path: Path,
+    warehouse: Path,
+    rec: RunRecord,
+    removed: dict[str, str] | None = None,
+) -> BuildReport:
+    """Build into ``build_path`` with the run history (this run as of now) in raw.runs;
+    ``removed``: SHA-256 -> reason of the workbooks no longer in the raw folder."""
     save_run(warehouse, rec)
-    return build(items, build_path, run_history(warehouse))
+    return build(items, build_path, run_history(warehouse), removed=removed or {})
 
 
 def headline(warehouse: Path, period: str | None = None) -> list[tuple]:

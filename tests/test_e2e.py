@@ -27,6 +27,15 @@ PUBLISHED_2019 = {
     "medical_basic_coverage": (None, None, 1.0),
     "medical_serious_illness_coverage": (None, None, 1.0),
 }
+PUBLISHED_2018 = {
+    "medical_reimbursement_rate": (None, None, 0.9050),
+    "infrastructure_complete_rate": (8502, 8502, 1.0),
+    "employment_ecological_rangers": (56200, None, 56200),
+    "employment_workshops": (306, None, 306),
+    "employment_workshop_employed": (5285, None, 5285),
+    "employment_public_welfare_jobs": (104300, None, 104300),
+    "employment_migrant_employed": (693300, None, 693300),
+}
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +64,23 @@ def _q(wh, sql, params=None):
         con.close()
 
 
-def test_published(sample_run):
+@pytest.mark.parametrize(
+    "period,published", [("2019-12", PUBLISHED_2019), ("2018-12", PUBLISHED_2018)]
+)
+def test_published(sample_run, period, published):
     _, _, wh, paths, outcome = sample_run
     assert outcome.exit_code == 0, outcome.record.message
-    assert len(paths) == 129
+    assert len(paths) == 2 * 129
     rows = {
         r[0]: r[1:]
         for r in _q(
             wh,
             "SELECT indicator_code, numerator, denominator, value FROM marts.indicators "
-            "WHERE geo_level = 'province' AND geo_code = '530000' AND period = '2019-12'",
+            "WHERE geo_level = 'province' AND geo_code = '530000' AND period = ?",
+            [period],
         )
     }
-    for code, (num, den, value) in PUBLISHED_2019.items():
+    for code, (num, den, value) in published.items():
         assert code in rows, code
         n, d, v = rows[code]
         if num is not None:
@@ -98,7 +111,7 @@ def test_row_accounting(sample_run):
     files = _q(
         wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM raw.files"
     )
-    assert len(files) == 129
+    assert len(files) == 2 * 129
     for name, status, read, loaded, quarantined in files:
         assert status == "loaded", name
         assert read == loaded + quarantined, name
@@ -114,16 +127,20 @@ def test_row_accounting(sample_run):
 
 def test_forms_per_county(sample_run):
     _, _, wh, _, _ = sample_run
-    counts = dict(
-        _q(wh, "SELECT form, count(DISTINCT county_code) FROM raw.submissions GROUP BY form")
+    sql = (
+        "SELECT form, count(DISTINCT county_code) FROM raw.submissions "
+        "WHERE period = '2019-12' GROUP BY form"
     )
-    assert counts == {
+    counts = dict(_q(wh, sql))
+    core = {k: counts[k] for k in ("population", "housing", "medical", "water", "relocation")}
+    assert core == {
         "population": 129,
         "housing": 129,
         "medical": 129,
         "water": 37,
         "relocation": 53,
     }
+    assert counts["households"] == counts["education"] == 129
 
 
 def test_cli_run_exit_status_and_summary(sample_run, tmp_path):

@@ -61,6 +61,8 @@ def source_tables(con: duckdb.DuckDBPyConnection) -> None:
         {"year": "INTEGER", "line_yuan": "DECIMAL(18,2)"},
     )
     _create_from_frame(con, "ref.indicator_definitions", refdata.indicator_definitions())
+    _create_from_frame(con, "ref.county_code_changes", refdata.county_code_changes())
+    _create_from_frame(con, "ref.af_parameters", refdata.af_parameters())
     for form in FORMS:
         cols = [f"{name} {typ}" for name, typ in staged_columns(form)]
         cols += [

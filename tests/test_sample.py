@@ -1,6 +1,9 @@
 """The sample generator: files read back with python-calamine / openpyxl (not with the
-pipeline) reproduce the published 2019 province figures exactly, follow the rules of
-forms.md row by row, are laid out like county sheets, and are byte-deterministic."""
+pipeline) reproduce the published 2018 and 2019 province figures exactly, follow the
+rules of forms.md row by row, are laid out like county sheets, and are
+byte-deterministic; the household ledger agrees with the population form except for
+the documented discrepancies, its ID numbers are valid and unique but for the one
+documented duplicate."""
 
 from __future__ import annotations
 
@@ -14,18 +17,30 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from pipeline.sample import generate, known_totals
+from pipeline.sample import generate, known_totals, ledger
 from schemas import FORMS
 
 REF = Path(__file__).resolve().parent.parent / "pipeline" / "reference"
 PERIOD = "2019-12"
+PERIODS = ("2018-12", "2019-12")
 SHEETS = {
     "表1": "population",
     "表2": "relocation",
     "表3": "housing",
     "表4": "medical",
     "表5": "water",
+    "表6": "education",
+    "表7": "employment",
+    "表8": "infrastructure",
+    "表9": "households",
 }
+GUARANTEE_HEADERS = (
+    "不愁吃不愁穿",
+    "义务教育有保障",
+    "基本医疗有保障",
+    "住房安全有保障",
+    "饮水安全有保障",
+)
 KEY = ("建档立卡贫困户", "低保户", "农村分散供养特困人员", "贫困残疾人家庭")
 OTHER = "非四类重点对象"
 HEADERS = {
@@ -48,7 +63,21 @@ HEADERS = {
         "乡（镇）", "行政村", "期初饮水不安全户数", "期初饮水不安全人数", "本期已解决户数",
         "本期已解决人数", "期末饮水不安全户数", "期末饮水不安全人数",
     ],
+    "education": ["乡（镇）", "建档立卡户义务教育适龄儿童数", "辍学学生数", "已劝返复学数", "未劝返数"],
+    "employment": [
+        "乡（镇）", "建档立卡贫困劳动力数", "转移就业人数", "扶贫车间数", "扶贫车间吸纳贫困人口就业数",
+        "公益性岗位安置人数", "生态护林员人数",
+    ],
+    "infrastructure": [
+        "乡（镇）", "行政村", "村代码", "通硬化路", "通动力电", "通光纤", "通宽带", "有标准化卫生室",
+        "有村级活动场所", '有"云岭先锋"综合服务站',
+    ],
+    "households": [
+        "户编号", "户主姓名", "户主身份证号", "乡（镇）", "行政村", "村代码", "家庭人口数", "贫困户属性",
+        "主要致贫原因", "识别年度", "脱贫年度", "人均纯收入（元）", *GUARANTEE_HEADERS,
+    ],
 }  # fmt: skip
+NO_TOTAL = ("infrastructure", "households")
 
 
 def _ref(name: str) -> list[dict[str, str]]:
@@ -61,7 +90,7 @@ class Sheet:
     ``parent/child``), data rows as dicts, the 合计 row and the lines below it."""
 
     def __init__(self, rows: list[list]):
-        top = next(i for i, r in enumerate(rows) if r[0] in ("乡（镇）", "安置点名称"))
+        top = next(i for i, r in enumerate(rows) if r[0] in ("乡（镇）", "安置点名称", "户编号"))
         self.above = rows[:top]
         head = list(rows[top])
         if rows[top + 1][0] == "" and rows[top + 1][1] == "任务数":  # two-row header
@@ -71,10 +100,12 @@ class Sheet:
                 head[j] = f"{parent}/{rows[top + 1][j]}"
             top += 1
         self.header = head
-        end = next(i for i in range(top + 1, len(rows)) if rows[i][0] == "合计")
+        end = next(i for i in range(top + 1, len(rows)) if rows[i][0] in ("合计", "") or
+                   str(rows[i][0]).startswith("注："))  # fmt: skip
         self.data = [dict(zip(head, r, strict=True)) for r in rows[top + 1 : end]]
-        self.total = dict(zip(head, rows[end], strict=True))
-        self.below = rows[end + 1 :]
+        has_total = rows[end][0] == "合计"
+        self.total = dict(zip(head, rows[end], strict=True)) if has_total else None
+        self.below = rows[end + 1 :] if has_total else rows[end:]
 
     def sum(self, col: str) -> float:
         return sum(r[col] for r in self.data)
@@ -97,8 +128,9 @@ def books(generated) -> dict[str, dict[str, Sheet]]:
     return out
 
 
-def _form(books, form: str) -> dict[str, Sheet]:
-    return {name: b[form] for name, b in books.items() if form in b}
+def _form(books, form: str, period: str = PERIOD) -> dict[str, Sheet]:
+    """file name -> Sheet of ``form`` in the period's files."""
+    return {name: b[form] for name, b in books.items() if form in b and period in name}
 
 
 def _code(name: str) -> str:
@@ -109,23 +141,17 @@ def test_one_file_per_county(generated):
     counties = {r["county_code"]: r["county_name_zh"] for r in _ref("yunnan_counties.csv")}
     assert len(counties) == 129
     assert generated == sorted(generated)
-    assert all(p.parent.name == PERIOD for p in generated)
-    assert sorted(p.name for p in generated) == sorted(
-        f"{c}_{n}_{PERIOD}.xlsx" for c, n in counties.items()
+    assert sorted((p.parent.name, p.name) for p in generated) == sorted(
+        (p, f"{c}_{n}_{p}.xlsx") for c, n in counties.items() for p in PERIODS
     )
 
 
 def test_forms_per_county(books):
-    counts = {f: len(_form(books, f)) for f in HEADERS}
-    assert counts == {
-        "population": 129,
-        "relocation": 53,
-        "housing": 129,
-        "medical": 129,
-        "water": 37,
-    }
+    for period, water in (("2019-12", 37), ("2018-12", 46)):
+        counts = {f: len(_form(books, f, period)) for f in HEADERS}
+        assert counts == dict.fromkeys(HEADERS, 129) | {"relocation": 53, "water": water}
     for b in books.values():
-        assert list(b) == sorted(b, key=lambda f: FORMS[f].table_no)
+        assert list(b) == sorted(b, key=lambda f: int(FORMS[f].table_no[1:]))
 
 
 def test_layout(books):
@@ -137,8 +163,9 @@ def test_layout(books):
             assert 1 <= len(titles) <= 3
             assert f"{FORMS[form].table_no} " in " ".join(t[0] for t in titles)
             assert all(c == "" for c in cover[1:]), "cover line is one cell in column A"
+            year = name[-12:-8]
             assert re.fullmatch(
-                rf"填报单位：{names[_code(name)]}（盖章）\s+统计截止时间：2019年12月31日\s+单位：\S+",
+                rf"填报单位：{names[_code(name)]}（盖章）\s+统计截止时间：{year}年12月31日\s+单位：\S+",
                 cover[0],
             ), cover[0]
             assert sh.below[0][0].startswith("注：")
@@ -149,6 +176,9 @@ def test_layout(books):
 def test_totals_rows_are_sums(books):
     for name, b in books.items():
         for form, sh in b.items():
+            assert (sh.total is None) == (form in NO_TOTAL), (name, form)
+            if sh.total is None:
+                continue
             for col in sh.header[1:]:
                 if isinstance(sh.data[0][col], float) and "贫困发生率" not in col:
                     assert sh.total[col] == pytest.approx(sh.sum(col), abs=1e-6), (name, form, col)
@@ -157,6 +187,8 @@ def test_totals_rows_are_sums(books):
 def test_counts_are_whole_numbers(books):
     for name, b in books.items():
         for form, sh in b.items():
+            if form == "households":  # test_ledger_values
+                continue
             for r in sh.data:
                 for col, v in r.items():
                     if isinstance(v, float) and "万元" not in col and "%" not in col:
@@ -244,14 +276,19 @@ def test_medical_published(books):
                 assert abs(r[col] * 100 - round(r[col] * 100)) < 1e-6, "at most 2 decimals"
 
 
-def test_population_rules(books):
-    changes = {
+def _changes(period: str) -> dict[str, str]:
+    return {
         r["new_code"]: r["old_code"]
         for r in _ref("yunnan_code_changes.csv")
-        if PERIOD < r["first_nbs_code_set_with_new_code"][:7]
+        if period < r["first_nbs_code_set_with_new_code"][:7]
     }
-    medical = _form(books, "medical")
-    for name, sh in _form(books, "population").items():
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_population_rules(books, period):
+    changes = _changes(period)
+    medical = _form(books, "medical", period)
+    for name, sh in _form(books, "population", period).items():
         prefix = changes.get(_code(name), _code(name))  # 澄江市 villages start 530422 in 2019
         villages = [r["行政村"] for r in sh.data]
         assert len(set(villages)) == len(villages), name
@@ -339,14 +376,42 @@ def test_openpyxl_view(generated):
 
 
 def test_deterministic(generated, tmp_path):
-    again = generate(tmp_path, seed=2019)
-    assert [p.name for p in again] == [p.name for p in generated]
-    for a, b in zip(generated, again, strict=True):
-        assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
+    """Same seed, same bytes: a dozen workbooks of both periods written again in-line
+    (the fixture's were written by worker processes), with the discrepancy, duplicate
+    and largest counties among them."""
+    from pipeline.sample import _write_one
+    from pipeline.sample.geo import counties
+
+    codes = [c.code for c in counties(2019)]
+    picked = {"530627", "530628", "533323", *ledger.DUPLICATE_ID, *codes[::20]}
+    by_name = {(p.parent.name, p.name): p for p in generated}
+    for period in PERIODS:
+        for code in sorted(picked):
+            again = _write_one((str(tmp_path), 2019, period, codes.index(code), 50_000))
+            first = by_name[(period, again.name)]
+            assert hashlib.sha256(again.read_bytes()).digest() == (
+                hashlib.sha256(first.read_bytes()).digest()
+            ), again.name
 
 
 def test_other_seed_same_figures():
-    a, b = known_totals(2019)[PERIOD], known_totals(7)[PERIOD]
+    a18, b18 = known_totals(2019, ("2018-12",))["2018-12"], known_totals(7, ("2018-12",))["2018-12"]
+    for k in (
+        "employment_ecological_rangers",
+        "employment_workshops",
+        "employment_workshop_employed",
+        "employment_public_welfare_jobs",
+        "employment_migrant_employed",
+        "infrastructure_complete",
+        "population_poverty_villages",
+    ):
+        assert a18[k] == b18[k], k
+    assert a18["ledger"]["households"] == b18["ledger"]["households"] == 50_000
+    ratio = a18["medical_inpatient_reimbursed"] / a18["medical_inpatient_expense"]
+    assert round(ratio, 4) == round(
+        b18["medical_inpatient_reimbursed"] / b18["medical_inpatient_expense"], 4
+    )
+    a, b = known_totals(2019, (PERIOD,))[PERIOD], known_totals(7, (PERIOD,))[PERIOD]
     for k in (
         "housing_key_completed",
         "housing_other_completed",
@@ -365,3 +430,223 @@ def test_other_seed_same_figures():
 def test_unknown_period(tmp_path):
     with pytest.raises(ValueError, match="2031-12"):
         generate(tmp_path, periods=("2031-12",))
+
+
+# ---------------------------------------------------------------- 2018 and the new forms
+
+
+def test_published_2018(books):
+    """indicators.md's 2018 figures: reimbursement 90.50%, 8,502 poverty villages with
+    every facility, and the five employment totals."""
+    med = _form(books, "medical", "2018-12").values()
+    expense = sum(sh.sum("住院总费用（万元）") for sh in med)
+    reimbursed = sum(sh.sum("住院实际报销金额（万元）") for sh in med)
+    assert round(reimbursed / expense, 4) == 0.9050
+    infra = [r for sh in _form(books, "infrastructure", "2018-12").values() for r in sh.data]
+    assert len(infra) == 8502
+    assert all(r[h] == "是" for r in infra for h in HEADERS["infrastructure"][3:])
+    emp = _form(books, "employment", "2018-12").values()
+    totals = {h: sum(sh.sum(h) for sh in emp) for h in HEADERS["employment"][1:]}
+    assert totals["生态护林员人数"] == 56_200
+    assert totals["扶贫车间数"] == 306
+    assert totals["扶贫车间吸纳贫困人口就业数"] == 5_285
+    assert totals["公益性岗位安置人数"] == 104_300
+    assert totals["转移就业人数"] == 693_300
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_new_forms_rules(books, period):
+    """Employment: migrants ≤ labour force; education: returned ≤ identified ≤ children,
+    remaining = identified − returned; infrastructure lists exactly the population
+    form's poverty villages (the 8,502), by code."""
+    for sh in _form(books, "employment", period).values():
+        for r in sh.data:
+            assert r["转移就业人数"] <= r["建档立卡贫困劳动力数"]
+            assert r["扶贫车间吸纳贫困人口就业数"] >= r["扶贫车间数"]
+    for sh in _form(books, "education", period).values():
+        for r in sh.data:
+            assert r["已劝返复学数"] <= r["辍学学生数"] <= r["建档立卡户义务教育适龄儿童数"]
+            assert r["未劝返数"] == r["辍学学生数"] - r["已劝返复学数"]
+    pop = _form(books, "population", period)
+    for name, sh in _form(books, "infrastructure", period).items():
+        poor = [
+            (r["乡（镇）"], r["行政村"], r["村代码"])
+            for r in pop[name].data
+            if r["是否贫困村"] == "是"
+        ]
+        assert [(r["乡（镇）"], r["行政村"], r["村代码"]) for r in sh.data] == poor
+
+
+def test_2018_consistent_with_2019(books):
+    """Same villages, poverty villages and registered poor; more poor remaining in 2018
+    in every village (incidence higher); water's 2018 end is 2019's start."""
+    pop18, pop19 = _form(books, "population", "2018-12"), _form(books, "population", PERIOD)
+    rem = {}
+    for name18, sh18 in pop18.items():
+        sh19 = pop19[name18.replace("2018-12", PERIOD)]
+        for a, b in zip(sh18.data, sh19.data, strict=True):
+            for h in (
+                "乡（镇）",
+                "行政村",
+                "是否贫困村",
+                "总户数",
+                "总人口",
+                "建档立卡贫困户数",
+                "建档立卡贫困人口数",
+            ):
+                assert a[h] == b[h], (name18, h)
+            assert a["未脱贫户数"] >= b["未脱贫户数"] and a["未脱贫人口数"] >= b["未脱贫人口数"]
+        for p, sh in (("2018", sh18), ("2019", sh19)):
+            rem[p] = rem.get(p, 0) + sh.sum("未脱贫人口数")
+    total = sum(sh.sum("总人口") for sh in pop19.values())
+    assert rem["2018"] / total > 2 * rem["2019"] / total
+    w18, w19 = _form(books, "water", "2018-12"), _form(books, "water", PERIOD)
+    for name, sh in w19.items():
+        end = {
+            (r["乡（镇）"], r["行政村"]): r["期末饮水不安全户数"]
+            for r in w18[name.replace(PERIOD, "2018-12")].data
+        }
+        assert end == {(r["乡（镇）"], r["行政村"]): r["期初饮水不安全户数"] for r in sh.data}
+
+
+# ---------------------------------------------------------------- the household ledger
+
+
+def _check_char(first17: str) -> str:
+    """ISO 7064 MOD 11-2, written out here independently of pipeline.personal."""
+    weights = [2 ** (17 - i) % 11 for i in range(17)]
+    return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+
+
+def _ledger_counts(sh: Sheet, year: int) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for r in sh.data:
+        n = out.setdefault(r["村代码"], [0, 0])
+        n[0] += 1
+        n[1] += r["脱贫年度"] != "" and r["脱贫年度"] <= year
+    return out
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_ledger_matches_population(books, period):
+    """Per ledger village: households = registered, exited = exited of the population
+    form, except the documented discrepancies, which are exactly the differences."""
+    lt = known_totals(2019, (period,))[period]["ledger"]
+    expected = {d["village_code"]: d for d in lt["discrepancies"]}
+    assert len(expected) == len(ledger.DISCREPANCIES) == 4
+    pop = _form(books, "population", period)
+    found, total = {}, 0
+    for name, sh in _form(books, "households", period).items():
+        form = {r["村代码"]: r for r in pop[name].data}
+        for code, (n, ex) in _ledger_counts(sh, int(period[:4])).items():
+            total += n
+            assert lt["villages"][code]["registered"] == n and lt["villages"][code]["exited"] == ex
+            f = form.get(code)
+            if f is None or (n, ex) != (f["建档立卡贫困户数"], f["已脱贫户数"]):
+                found[code] = (n, ex, f and (f["建档立卡贫困户数"], f["已脱贫户数"]))
+    assert total == lt["households"] == 50_000
+    assert set(found) == set(expected)
+    for code, (n, ex, f) in found.items():
+        d = expected[code]
+        assert (n, ex) == (d["ledger_households"], d["ledger_exited"][period])
+        if d["kind"] == "unknown_village":
+            assert f is None and lt["villages"][code]["population"] is None
+        else:
+            assert f == (d["population_households"], d["population_exited"][period])
+            assert abs(n - f[0]) == 1
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_ledger_ids(books, period):
+    """Every ID number: 18 characters, valid check character, region = the county (but
+    the documented duplicate), birth 1940–2000; a few lowercase x; unique in the
+    province but for the one documented person in two counties. Household ids unique
+    per county."""
+    seen: dict[str, list[tuple[str, str, str]]] = {}
+    lower = 0
+    for name, sh in _form(books, "households", period).items():
+        ids = [r["户编号"] for r in sh.data]
+        assert len(set(ids)) == len(ids) and all(re.fullmatch(r"\d{4,}", i) for i in ids)
+        for r in sh.data:
+            pid = r["户主身份证号"]
+            assert re.fullmatch(r"\d{17}[\dXx]", pid), name
+            assert _check_char(pid[:17]) == pid[17].upper(), name
+            assert 1940 <= int(pid[6:10]) <= 2000
+            dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14]))
+            assert 2 <= len(r["户主姓名"]) <= 3
+            lower += pid.endswith("x")
+            seen.setdefault(pid.upper(), []).append((_code(name), r["户编号"], r["户主姓名"]))
+    assert lower > 0
+    dups = {k: v for k, v in seen.items() if len(v) > 1}
+    assert len(dups) == 1
+    ((pid, where),) = dups.items()
+    assert sorted(c for c, _, _ in where) == sorted(ledger.DUPLICATE_ID)
+    assert pid[:6] == ledger.DUPLICATE_ID[0] and len({n for _, _, n in where}) == 1
+    for code, ids in seen.items():
+        if code != pid:
+            assert code[:6] == ids[0][0]
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_ledger_values(books, period):
+    """Value ranges; exited households have income above 3,218 yuan and every guarantee
+    except the documented wrong exits; some not-exited households lack a guarantee;
+    因病 is the most common cause; the counts known_totals gives."""
+    year = int(period[:4])
+    lt = known_totals(2019, (period,))[period]["ledger"]
+    wrong = {(w["county"], w["household_id"]) for w in lt["wrong_exits"]}
+    assert len(wrong) == sum(ledger.WRONG_EXITS.values())
+    found, causes, lacking, not_exited = set(), {}, dict.fromkeys(GUARANTEE_HEADERS, 0), 0
+    for name, sh in _form(books, "households", period).items():
+        for r in sh.data:
+            assert 1 <= r["家庭人口数"] <= 8
+            assert r["贫困户属性"] in ("一般贫困户", "低保贫困户", "特困供养贫困户")
+            assert 2014 <= r["识别年度"] <= 2018
+            assert r["人均纯收入（元）"] >= 0 and float(r["人均纯收入（元）"]).is_integer()
+            causes[r["主要致贫原因"]] = causes.get(r["主要致贫原因"], 0) + 1
+            for h in GUARANTEE_HEADERS:
+                assert r[h] in ("是", "否")
+                lacking[h] += r[h] == "否"
+            if r["脱贫年度"] == "":
+                not_exited += 1
+                continue
+            assert r["识别年度"] <= r["脱贫年度"] <= year
+            ok = r["人均纯收入（元）"] > 3218 and all(r[h] == "是" for h in GUARANTEE_HEADERS)
+            if not ok:
+                found.add((_code(name), r["户编号"]))
+    assert found == wrong
+    assert set(causes) == set(FORMS["households"].col("main_cause").choices)
+    assert max(causes, key=causes.get) == "因病"
+    assert lt["not_exited"] == not_exited and lt["causes"] == causes
+    assert list(lt["lacking"].values()) == list(lacking.values())
+    assert 0 < sum(lacking.values()) < not_exited
+
+
+def test_ledger_openpyxl_view(generated):
+    """The ledger as Excel sees it: ids and ID numbers are text, counts are numbers."""
+    path = next(p for p in generated if p.name.startswith("530128_") and PERIOD in p.name)
+    ws = openpyxl.load_workbook(path, read_only=True)["表9"]
+    rows = list(ws.iter_rows(values_only=True))
+    top = next(i for i, r in enumerate(rows) if r[0] == "户编号")
+    first = rows[top + 1]
+    assert isinstance(first[0], str) and isinstance(first[2], str) and len(first[2]) == 18
+    assert isinstance(first[6], int) and isinstance(first[9], int)
+    assert rows[-1][0].startswith("填表人：")
+
+
+def test_scale_households(tmp_path):
+    """``households`` sets the ledger's total; 1,000,000 puts 镇雄县 above 50,000."""
+    paths = generate(tmp_path, seed=2019, periods=("2018-12",), households=5_000)
+    total = 0
+    for p in paths:
+        rows = pc.CalamineWorkbook.from_path(str(p)).get_sheet_by_name("表9").to_python()
+        total += len(Sheet(rows).data)
+    assert len(paths) == 129 and total == 5_000
+    assert (
+        known_totals(2019, ("2018-12",), households=5_000)["2018-12"]["ledger"]["households"]
+        == 5_000
+    )
+    big = ledger.ledger_plan(2019, 1_000_000)
+    sizes = {c: big.households(c) for c in big.villages}
+    assert sum(sizes.values()) == 1_000_000
+    assert max(sizes.values()) > 50_000 and min(sizes.values()) < 5_000

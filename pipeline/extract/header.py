@@ -67,6 +67,7 @@ class HeaderMatch:
     header_text: dict[str, str]
     found: list[str] = field(default_factory=list)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
+    spans: bool = False  # two rows tied by a matched cell merged over both
 
     @property
     def missing_required(self) -> list[str]:
@@ -178,12 +179,28 @@ def find_header(grid, merges) -> HeaderMatch | None:
                 m = _match(code, labels, rows)
                 if len(m.columns) < 3:
                     continue
+                if two:
+                    m.spans = _spans_both(merges, r, set(m.columns.values()))
                 if best is None or _better(m, best):
                     best = m
     return best
 
 
+def _spans_both(merges, r: int, cols: set[int]) -> bool:
+    """A matched column's cell is merged vertically over rows ``r`` and ``r + 1``."""
+    for (r0, c0), (r1, c1) in merges:
+        if r0 <= r and r1 >= r + 1 and any(c0 <= c <= c1 for c in cols):
+            return True
+    return False
+
+
 def _better(a: HeaderMatch, b: HeaderMatch) -> bool:
-    ka = (not a.missing_required, len(a.columns), -len(a.header_rows), -a.header_rows[0])
-    kb = (not b.missing_required, len(b.columns), -len(b.header_rows), -b.header_rows[0])
-    return ka > kb
+    """More columns wins; on a tie a two-row header tied by vertical merges (乡（镇）
+    merged over both rows) beats the one row below it, otherwise fewer rows wins (a
+    title merged across the top is no parent)."""
+
+    def key(m: HeaderMatch):
+        return (not m.missing_required, len(m.columns), m.spans, -len(m.header_rows),
+                -m.header_rows[0])  # fmt: skip
+
+    return key(a) > key(b)

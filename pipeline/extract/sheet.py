@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pandas as pd
 import pandera.errors
@@ -128,7 +129,11 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     )
 
     def finding(row, ref, header, text, rule, severity, zh, en):
-        mzh, men = compose(ctx.file_name, sheet.name, ref, header, text, zh, en)
+        if ref is None and row is not None:  # a whole row: name it
+            mzh = compose(ctx.file_name, f"{sheet.name} 第{row}行", None, header, text, zh, en)[0]
+            men = compose(ctx.file_name, f"{sheet.name} row {row}", None, header, text, zh, en)[1]
+        else:
+            mzh, men = compose(ctx.file_name, sheet.name, ref, header, text, zh, en)
         res.findings.append(
             Finding(
                 ctx.sha256,
@@ -153,8 +158,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     label_cols = [cols[n] for n in form.label_columns if n in cols] + [0, 1, 2]
     start = match.header_rows[-1] + 1
     end = grid.first_row + grid.height
-    if meta and meta.max_row:
-        end = min(end, meta.max_row)
+    if meta and meta.max_row:  # a last row of formulas without values is beyond the grid
+        end = max(end, meta.max_row)
     footer_at = None
     fwv = meta.formula_without_value if meta else set()
     for r in range(start, end):
@@ -224,6 +229,19 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     col_specs = {c.name: c for c in form.columns if c.name in cols}
     fmts = meta.formats if meta else {}
     hidden = meta.hidden_rows if meta else set()
+    hidden_cols = [n for n, c in cols.items() if meta and c in meta.hidden_cols]
+    if hidden_cols and data:
+        hr = match.header_rows[-1]
+        finding(
+            hr + 1,
+            ",".join(cell_ref(hr, cols[n]) for n in hidden_cols),
+            "、".join(match.header_text.get(n, n) for n in hidden_cols),
+            None,
+            "hidden_columns",
+            "warning",
+            "这些列被隐藏，已照常读取；如不应上报请删除这些列",
+            "these columns are hidden; they were read as usual",
+        )
 
     # fill down the township (merged or left blank)
     if "township" in cols:
@@ -290,9 +308,13 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     # findings, quarantine, valid rows
     ok_idx = []
     for i, row in enumerate(data):
+        seen: set = set()
         for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [
             (*w, "warning") for w in row.warnings
         ]:
+            if (tuple(cols_), rule) in seen:  # e.g. required_missing from coerce and pandera
+                continue
+            seen.add((tuple(cols_), rule))
             refs = ",".join(cell_ref(row.r, cols[n]) for n in cols_ if n in cols) or None
             first = cols_[0] if cols_ else None
             header = None
@@ -300,11 +322,11 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             if first and first in cols:
                 header = match.header_text.get(first)
                 personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
-                text = None if personal else display_text(row.values.get(first))
+                text = None if personal else (display_text(grid.value(row.r, cols[first])) or None)
             if len(cols_) > 1:
                 header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
                 text = "、".join(
-                    display_text(row.values.get(n))
+                    display_text(grid.value(row.r, cols[n]))
                     for n in cols_
                     if n in cols
                     if col_specs[n].kind not in PERSONAL_KINDS
@@ -321,7 +343,21 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
     res.valid = valid[empty_frame(form.code).columns]
 
-    _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding)
+    _reconcile(
+        res,
+        data,
+        totals,
+        order,
+        cols,
+        col_specs,
+        match,
+        grid,
+        fmts,
+        fwv,
+        finding,
+        sheet.merges,
+        label_cols,
+    )
     return res
 
 
@@ -334,8 +370,10 @@ def _coerce(spec: Col, cell: co.Cell, ctx: FileContext, header: str | None):
     if k == "count":
         return co.parse_count(cell)
     if k in MONEY_KINDS:
-        unit = header_unit(header) or ("万元" if k == "money" else "元")
-        return co.parse_money_fen(cell, unit="元" if unit == "元" else "万元")
+        unit = header_unit(header)
+        if unit not in ("元", "万元"):  # no unit, or not a money unit: the form's own
+            unit = "万元" if k == "money" else "元"
+        return co.parse_money_fen(cell, unit=unit)
     if k == "percent":
         return co.parse_percent_points(cell)
     if k == "bool":
@@ -459,6 +497,10 @@ def _validate(form: str, frame: pd.DataFrame, data: list[_Row]) -> None:
                 entry = (rule.columns, rule.name, rule.message_zh, rule.message_en)
                 (row.warnings if rule.severity == "warning" else row.errors).append(entry)
             else:
+                if column == "head_id_hash":
+                    column = "head_id_number"
+                if column and any(column in e[0] for e in row.errors):
+                    continue  # the cell already failed to parse: one error per cell
                 zh, en = _field_message(check)
                 row.errors.append(((column,) if column else (), _field_rule(check), zh, en))
 
@@ -508,36 +550,102 @@ def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
     }
 
 
-def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding) -> None:
+def _amount_formatter(spec: Col, header: str | None):
+    """Format a staged amount as the clerk typed it: counts as plain digits (``1234``),
+    money (fen) in the sheet's unit without separators (``1234.56`` for 万元)."""
+    if spec.kind not in MONEY_KINDS:
+        return str
+    unit = header_unit(header)
+    if unit not in ("元", "万元"):
+        unit = "万元" if spec.kind == "money" else "元"
+    power = 6 if unit == "万元" else 2
+
+    def fmt(fen: int) -> str:
+        d = Decimal(fen).scaleb(-power)
+        text = format(d.normalize(), "f")
+        return text + unit
+
+    return fmt
+
+
+def _subtotal_town(r, grid, merges, cols, label_cols, towns) -> str | None:
+    """The township a 小计 row names (``龙头山镇小计``, or 龙头山镇 beside 小计, or a merged
+    township cell over it), if data rows of that township exist."""
+    texts = [grid.value(r, c) for c in label_cols]
+    if "township" in cols and (top := _in_merge(merges, r, cols["township"])):
+        texts.append(grid.value(*top))
+    for t in texts:
+        if isinstance(t, str):
+            name = t.replace("小计", "").strip().strip(":：-—()（）")
+            if name in towns:
+                return name
+    return None
+
+
+def _covered_rows(data, totals, order, grid, merges, cols, label_cols) -> dict[int, list]:
+    """Data rows each total/subtotal row covers (by 0-based row of the total).
+
+    A total covers every data row. A subtotal that names a township covers that
+    township's rows; otherwise it covers the data rows since the previous subtotal or
+    total, or, when the sheet's first subtotal comes before any data row (subtotals on
+    top of their group), the data rows up to the next subtotal or total.
+    """
+    towns: dict[str, list] = {}
+    for row in data:
+        t = row.values.get("township")
+        if isinstance(t, str) and t.strip():
+            towns.setdefault(t.strip(), []).append(row)
+    covered: dict[int, list] = {}
+    kinds = [k for k, _ in order if k != "total"]
+    on_top = bool(kinds) and kinds[0] == "subtotal"
+    group: list = []
+    pending: int | None = None  # on top: the subtotal waiting for its rows
+    for kind, ref in order:
+        if kind == "data":
+            group.append(data[ref])
+            continue
+        if kind == "total":
+            covered[ref] = list(data)
+        if on_top:
+            if pending is not None:
+                covered[pending] = group
+            pending = ref if kind == "subtotal" else None
+        elif kind == "subtotal":
+            covered[ref] = group
+        group = []
+    if on_top and pending is not None:
+        covered[pending] = group
+    for r, kind in totals:
+        if kind == "subtotal":
+            town = _subtotal_town(r, grid, merges, cols, label_cols, towns)
+            if town is not None:
+                covered[r] = towns[town]
+    return covered
+
+
+def _reconcile(
+    res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding, merges, label_cols
+) -> None:
     """Compare each 合计/小计 row with the sum of the data rows it covers (warnings).
 
-    A subtotal covers the data rows since the previous subtotal (or total); a total
-    covers every data row of the sheet. Where one covered row was quarantined, or a
-    reported cell cannot be read (e.g. a formula without a saved value), that
-    comparison is reported as not checked.
+    Which rows a total covers: ``_covered_rows``. Where one covered row was quarantined
+    the comparison is reported once as not checked; reported cells that are formulas
+    saved without a value are named together in one "not checked" finding, and the
+    other columns of that row are still compared.
     """
     numeric = [n for n, s in col_specs.items() if s.kind in ("count", "money")]
     if not totals or not numeric:
         return
-    covered: dict[int, list[_Row]] = {}
-    group: list[_Row] = []
-    for kind, ref in order:
-        if kind == "data":
-            group.append(data[ref])
-        elif kind == "subtotal":
-            covered[ref] = group
-            group = []
-        else:
-            covered[ref] = list(data)
+    covered = _covered_rows(data, totals, order, grid, merges, cols, label_cols)
     for r, _kind in totals:
         rows_ = covered.get(r, [])
         if not rows_:
             continue
         label = next(
             (
-                str(grid.value(r, c)).strip()
-                for c in range(0, 3)
-                if isinstance(grid.value(r, c), str) and grid.value(r, c).strip()
+                str(v).strip()
+                for v in (grid.value(r, c) for c in label_cols)
+                if isinstance(v, str) and rowkind.total_kind([v])
             ),
             "合计",
         )
@@ -549,25 +657,24 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
                 label,
                 "total_not_checked",
                 "warning",
-                "该合计/小计所含的行有错误被暂存，未核对合计数",
-                "not checked: a row this total covers was quarantined",
+                "该合计/小计所含的行有错误被暂存，未核对合计数；改正这些行后再核对",
+                "not checked: a row this total covers was quarantined; fix those rows first",
             )
             continue
+        formulas = []
         for name in numeric:
             c = cols[name]
             spec = col_specs[name]
             raw = grid.value(r, c)
-            cell = co.Cell(
-                raw,
-                is_text=isinstance(raw, str),
-                number_format=fmts.get((r, c)),
-                formula_without_value=(r, c) in fwv,
-            )
+            if (r, c) in fwv:
+                formulas.append(name)
+                continue
+            cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)))
             try:
                 reported = _coerce(
                     spec, cell, FileContext("", "", None, None), match.header_text.get(name)
                 )
-            except co.CellError:
+            except co.CellError as e:
                 finding(
                     r + 1,
                     cell_ref(r, c),
@@ -575,8 +682,8 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
                     display_text(raw),
                     "total_not_checked",
                     "warning",
-                    "合计数无法读取（如公式未保存计算结果），未核对",
-                    "reported total cannot be read; not checked",
+                    f"{label}数无法读取（{e.message_zh}），未核对",
+                    f"{label}: the reported total cannot be read ({e.message_en}); not checked",
                 )
                 continue
             if reported is None:
@@ -584,10 +691,8 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
             vals = [row.typed.get(name) for row in rows_]
             computed = sum(v for v in vals if v is not None)
             if computed != reported:
-                scale = 100 if spec.kind in MONEY_KINDS else 1
-                rep, comp = reported / scale, computed / scale
-                diff = rep - comp
-                fmt = (lambda x: f"{x:,.2f}") if scale != 1 else (lambda x: f"{x:,}")
+                fmt = _amount_formatter(spec, match.header_text.get(name))
+                rep, comp, diff = reported, computed, reported - computed
                 finding(
                     r + 1,
                     cell_ref(r, c),
@@ -598,3 +703,16 @@ def _reconcile(res, data, totals, order, cols, col_specs, match, grid, fmts, fwv
                     f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
                     f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
                 )
+        if formulas:
+            finding(
+                r + 1,
+                ",".join(cell_ref(r, cols[n]) for n in formulas),
+                "、".join(match.header_text.get(n, n) for n in formulas),
+                None,
+                "total_not_checked",
+                "warning",
+                f"{label}行是公式，但文件中没有保存计算结果，这些列未核对；"
+                "请用 Excel 或 WPS 打开该文件，保存后重新报送",
+                f"{label}: formulas saved without values, these columns were not checked; "
+                "open the file in Excel or WPS, save it and resend",
+            )

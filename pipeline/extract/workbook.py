@@ -11,10 +11,10 @@ from pipeline.extract.header import find_header
 from pipeline.extract.identify import from_file_name, read_cover
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.findings import Finding, compose
-from pipeline.readers.workbook import UnreadableWorkbook, open_workbook
+from pipeline.readers.workbook import DEFAULT_MAX_CELLS, UnreadableWorkbook, open_workbook
 from pipeline.refdata import counties, resolver
 
-PARSER_VERSION = "1"  # bump when parsing changes: invalidates cached extracts
+PARSER_VERSION = "2"  # bump when parsing changes: invalidates cached extracts
 
 
 @dataclass
@@ -89,11 +89,16 @@ def extract_workbook(
     max_bytes: int,
     max_unzipped: int,
     id_key: bytes | None = None,
+    max_cells: int = DEFAULT_MAX_CELLS,
 ) -> ExtractResult:
-    """Read, identify and extract ``path``; see ``ExtractResult``."""
+    """Read, identify and extract ``path``; see ``ExtractResult``.
+
+    Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
+    of decompressed XML, ``max_cells`` per sheet. Never raises on bad input.
+    """
     res = ExtractResult(sha256, path.name)
     try:
-        wb = open_workbook(path, max_bytes, max_unzipped)
+        wb = open_workbook(path, max_bytes, max_unzipped, max_cells)
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader
@@ -107,14 +112,24 @@ def extract_workbook(
         if match is not None:
             sheets.append((sheet, match))
     if not sheets:
+        hidden_zh = hidden_en = ""
+        if res.hidden_sheets:
+            names = "、".join(f"“{n}”" for n in res.hidden_sheets)
+            hidden_zh = f"（隐藏的工作表{names}未读取，如需上报请取消隐藏）"
+            hidden_en = f" (hidden sheets not read: {', '.join(res.hidden_sheets)})"
         if any(s.grid.height for s in wb.sheets):
             return _reject(
                 res,
                 "no_form_found",
-                "未找到任何标准报表（表头无法识别），请使用标准模板填报",
-                "no form found: no sheet has a recognisable header",
+                f"未找到任何标准报表（表头无法识别）{hidden_zh}，请使用标准模板填报",
+                f"no form found: no visible sheet has a recognisable header{hidden_en}",
             )
-        return _reject(res, "empty", "工作簿中没有任何内容，请重新报送", "the workbook is empty")
+        return _reject(
+            res,
+            "empty",
+            f"工作簿中没有任何内容{hidden_zh}，请重新报送",
+            f"the workbook is empty{hidden_en}",
+        )
 
     # county and period from the covers, then the file name
     name_code, name_period = from_file_name(path.name)

@@ -1,28 +1,66 @@
 """Open any county workbook (.xlsx, .xlsm, .xls — whatever the extension claims).
 
-Values come from python-calamine (the fast reader); for .xlsx/.xlsm the XML side
-pass (``xlsx_meta``) adds number formats, hidden rows and formulas saved without
-values. The file's real type is sniffed from its first bytes, so a renamed file is
-read as what it is, and a non-spreadsheet is refused before any parser sees it.
+Values come from python-calamine (the fast reader); a side pass adds number formats,
+hidden rows and columns and formulas saved without values — ``xlsx_meta`` over the
+sheet XML of .xlsx/.xlsm, ``xls_meta`` over the BIFF8 records of .xls (read from the
+OLE container by ``ole``). The file's real type is sniffed from its first bytes, so a
+renamed file is read as what it is, and a non-spreadsheet is refused (saying what it
+seems to be: PDF, image, web page, text) before any parser sees it.
+
+Bounded by design: the side pass runs before calamine and stops at the absolute
+limits (file size, decompressed XML, cells spanned per sheet), so a zip bomb or a
+cell at XFD1048576 is refused in seconds, never allocated; encrypted packages are
+recognised from the OLE directory (``EncryptionInfo``) or a BIFF ``FILEPASS`` record.
 """
 
 from __future__ import annotations
 
+import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
 
-from pipeline.readers.xlsx_meta import SheetMeta, read_xlsx_meta
+from pipeline.readers.ole import OleError, OleFile
+from pipeline.readers.xls_meta import XlsEncrypted, XlsMetaError, read_xls_meta
+from pipeline.readers.xlsx_meta import (
+    CellTooLong,
+    LimitExceeded,
+    SheetMeta,
+    SheetTooLarge,
+    WorkbookMeta,
+    cell_ref,
+    read_xlsx_meta,
+)
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+DEFAULT_MAX_CELLS = 5_000_000  # per sheet: rows x columns spanned by cells with values
+_VALUE_CELL_TYPES = ("SheetTypeEnum.WorkSheet",)
+_SUFFIXES = {"zip": (".xlsx", ".xlsm"), "ole": (".xls",)}  # what calamine's from_path expects
+
+# What a renamed non-spreadsheet really is (first bytes, lower-cased) -> (zh, en).
+_OTHER_KINDS = [
+    ((b"%pdf",), ("PDF文件", "a PDF document")),
+    ((b"\x89png", b"\xff\xd8\xff", b"gif8"), ("图片", "an image")),
+    (
+        (b"<html", b"<!doctype html", b"<table", b"<meta", b"<head"),
+        ("网页（HTML）文件", "a web page (HTML)"),
+    ),
+    ((b"<?xml",), ("XML文件（如“XML电子表格2003”）", "an XML file (e.g. XML Spreadsheet 2003)")),
+    ((b"{\\rtf",), ("RTF文档", "an RTF document")),
+    ((b"rar!", b"7z\xbc\xaf"), ("压缩包", "an archive")),
+]
 
 
 class UnreadableWorkbook(Exception):
     """The file cannot be read as a workbook. ``reason`` is a short code
-    (``not_a_spreadsheet``, ``corrupt``, ``encrypted``, ``too_large``, ``empty``),
+    (``not_a_spreadsheet``, ``corrupt``, ``encrypted``, ``too_large``, ``empty``,
+    ``cell_too_long``),
     ``message_zh`` / ``message_en`` say what the clerk should do."""
 
     def __init__(self, reason: str, message_zh: str, message_en: str):
@@ -91,44 +129,137 @@ def sniff(path: Path) -> str:
     return "other"
 
 
-def _check_zip(path: Path, max_uncompressed: int) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-            total = sum(i.file_size for i in zf.infolist())
-    except zipfile.BadZipFile as exc:
-        raise UnreadableWorkbook(
-            "corrupt", "文件已损坏，无法打开，请重新导出后报送", f"the file is damaged ({exc})"
-        ) from exc
-    if "xl/workbook.xml" not in names:
-        raise UnreadableWorkbook(
-            "not_a_spreadsheet",
-            "不是Excel工作簿（压缩包中没有工作簿内容），请报送.xlsx文件",
-            "not an Excel workbook (a zip without xl/workbook.xml)",
-        )
-    if total > max_uncompressed:
-        raise UnreadableWorkbook(
-            "too_large",
-            f"文件解压后达 {total // 2**20} MiB，超过上限 {max_uncompressed // 2**20} MiB，请删除多余内容后报送",
-            f"the workbook expands to {total // 2**20} MiB, above the limit of {max_uncompressed // 2**20} MiB",
-        )
-
-
-def _is_encrypted_ole(path: Path) -> bool:
+def describe_other(path: Path) -> tuple[str, str]:
+    """What a file that is neither zip nor OLE seems to be: ``(zh, en)`` for the message."""
     with open(path, "rb") as fh:
-        data = fh.read(1 << 20)
-    return (
-        "EncryptionInfo".encode("utf-16-le") in data
-        or b"EncryptedPackage" in data[:0]
-        or ("EncryptedPackage".encode("utf-16-le") in data)
+        head = fh.read(512)
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    for magics, what in _OTHER_KINDS:
+        if low.startswith(magics):
+            return what
+    for enc in ("utf-8", "gb18030"):
+        try:
+            head[:-4].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        return ("文本文件（如CSV）", "a text file (e.g. CSV)")
+    return ("无法识别的文件", "an unrecognised file")
+
+
+def _too_large(what_zh: str, what_en: str) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        "too_large",
+        f"{what_zh}，超过处理上限，请删除多余内容后重新报送",
+        f"{what_en}, above the limit",
     )
 
 
-def open_workbook(path: Path, max_bytes: int, max_uncompressed: int) -> WorkbookData:
-    """Read every sheet's values (and, for xlsx, its XML metadata).
+def _encrypted() -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        "encrypted",
+        "文件设置了打开密码，无法读取，请取消密码后重新报送",
+        "the workbook is password-protected; remove the password and send it again",
+    )
 
-    Raises ``UnreadableWorkbook`` for a file that is not a spreadsheet, damaged,
-    password-protected, or larger than the configured limits.
+
+def _corrupt(exc: BaseException) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        "corrupt",
+        "文件已损坏或不完整，无法打开，请用Excel打开并另存为.xlsx后重新报送",
+        f"the file is damaged or incomplete ({type(exc).__name__}: {str(exc)[:160]})",
+    )
+
+
+def _check_zip(path: Path, max_uncompressed: int) -> None:
+    """The package's own claims: a workbook part, declared sizes within the limit."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _corrupt(exc) from exc
+    names = {i.filename for i in infos}
+    total = sum(i.file_size for i in infos)
+    if "xl/workbook.xml" not in names:
+        raise UnreadableWorkbook(
+            "not_a_spreadsheet",
+            "不是Excel工作簿（压缩包中没有工作簿内容，可能是Word、WPS文字或其他压缩文件），请报送.xlsx文件",
+            "not an Excel workbook (a zip without xl/workbook.xml)",
+        )
+    if total > max_uncompressed:
+        raise _too_large(
+            f"文件解压后达 {total / 2**20:,.0f} MiB（上限 {max_uncompressed / 2**20:,.0f} MiB）",
+            f"the workbook expands to {total / 2**20:,.0f} MiB (limit {max_uncompressed / 2**20:,.0f} MiB)",
+        )
+
+
+def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
+    if isinstance(exc, SheetTooLarge) and (exc.rows > 1_048_576 or exc.cols > 16_384):
+        return UnreadableWorkbook(
+            "corrupt",
+            f"工作表“{exc.sheet}”的行数或列数超过Excel的上限，文件不是Excel正常保存的或已损坏，"
+            "请用Excel打开核对后另存再报送",
+            f"sheet '{exc.sheet}' has more rows or columns than Excel allows: the file is "
+            "damaged or was not saved by Excel",
+        )
+    if isinstance(exc, SheetTooLarge):
+        return _too_large(
+            f"工作表“{exc.sheet}”的内容延伸到单元格 {exc.ref}（{exc.rows:,} 行 × {exc.cols:,} 列）",
+            f"sheet '{exc.sheet}' has content out to cell {exc.ref} ({exc.rows:,} rows x {exc.cols:,} columns)",
+        )
+    return _too_large(
+        f"文件解压后超过 {max_uncompressed / 2**20:,.0f} MiB",
+        f"the workbook expands to more than {max_uncompressed / 2**20:,.0f} MiB",
+    )
+
+
+def _read_ole(path: Path, max_cells: int) -> WorkbookMeta | None:
+    """Refuse encrypted packages and non-workbook OLE files; return the BIFF8 metadata
+    (None for BIFF5 and older: values only)."""
+    try:
+        ole = OleFile(path.read_bytes())
+    except OleError as exc:
+        raise _corrupt(exc) from exc
+    names = {n.lower() for n in ole.stream_names}
+    if {"encryptioninfo", "encryptedpackage"} & names:
+        raise _encrypted()
+    if not {"workbook", "book"} & names:
+        raise UnreadableWorkbook(
+            "not_a_spreadsheet",
+            "不是Excel工作簿（是Word等其他Office文档），请报送Excel格式（.xlsx）的报表",
+            "not an Excel workbook (another Office document, e.g. Word)",
+        )
+    try:
+        return read_xls_meta(ole.read_stream("Workbook"), max_cells)
+    except XlsEncrypted as exc:
+        raise _encrypted() from exc
+    except SheetTooLarge:
+        raise
+    except (KeyError, XlsMetaError, OleError, struct.error):
+        return None
+
+
+def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
+    return UnreadableWorkbook(
+        "cell_too_long",
+        f"工作表“{exc.sheet}”单元格 {exc.ref} 有 {exc.length:,} 个字符，超过Excel单元格上限 32,767，"
+        "文件不是Excel正常保存的，请用Excel打开核对后另存再报送",
+        f"sheet '{exc.sheet}' cell {exc.ref} holds {exc.length:,} characters, more than Excel "
+        "allows (32,767): open the file in Excel, check it, save and resend",
+    )
+
+
+def open_workbook(
+    path: Path, max_bytes: int, max_uncompressed: int, max_cells: int = DEFAULT_MAX_CELLS
+) -> WorkbookData:
+    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
+
+    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
+    an .xlsx may expand to: checked on the zip's claims, then on what is really
+    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
+    values; checked before calamine allocates the sheet). Raises ``UnreadableWorkbook``
+    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
+    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
+    32,767 characters silently.
     """
     size = path.stat().st_size
     if size == 0:
@@ -136,34 +267,54 @@ def open_workbook(path: Path, max_bytes: int, max_uncompressed: int) -> Workbook
             "empty", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
         )
     if size > max_bytes:
-        raise UnreadableWorkbook(
-            "too_large",
-            f"文件大小 {size // 2**20} MiB 超过上限 {max_bytes // 2**20} MiB",
-            f"the file is {size // 2**20} MiB, above the limit of {max_bytes // 2**20} MiB",
+        raise _too_large(
+            f"文件大小 {size / 2**20:,.1f} MiB（上限 {max_bytes / 2**20:,.0f} MiB）",
+            f"the file is {size / 2**20:,.1f} MiB (limit {max_bytes / 2**20:,.0f} MiB)",
         )
     kind = sniff(path)
     if kind == "other":
+        zh, en = describe_other(path)
         raise UnreadableWorkbook(
             "not_a_spreadsheet",
-            "不是Excel文件（文件内容不是工作簿），请报送Excel格式（.xlsx）的报表",
-            "not a spreadsheet (the content is not an Excel workbook)",
+            f"不是Excel文件（文件内容是{zh}，只是扩展名为{path.suffix}），请报送Excel格式（.xlsx）的报表",
+            f"not a spreadsheet: the content is {en}, only the name ends in {path.suffix}",
         )
+    meta: WorkbookMeta | None
     if kind == "zip":
         _check_zip(path, max_uncompressed)
-    elif _is_encrypted_ole(path):
-        raise UnreadableWorkbook(
-            "encrypted",
-            "文件设置了打开密码，无法读取，请取消密码后重新报送",
-            "the workbook is password-protected; remove the password and send it again",
-        )
+        try:
+            meta = read_xlsx_meta(path, max_unzipped=max_uncompressed, max_cells=max_cells)
+        except (LimitExceeded, SheetTooLarge) as exc:
+            raise _meta_limits(exc, max_uncompressed) from exc
+        except CellTooLong as exc:
+            raise _too_long(exc) from exc
+        except (zipfile.BadZipFile, KeyError, zlib.error, ParseError, EOFError, ValueError) as exc:
+            raise _corrupt(exc) from exc
+    else:
+        try:
+            meta = _read_ole(path, max_cells)
+        except SheetTooLarge as exc:
+            raise _meta_limits(exc, max_uncompressed) from exc
     try:
-        wb = pc.CalamineWorkbook.from_path(str(path))
-        meta = read_xlsx_meta(path) if kind == "zip" else None
+        if path.suffix.lower() in _SUFFIXES[kind]:
+            wb = pc.CalamineWorkbook.from_path(str(path))
+        else:  # the extension lies: let calamine detect the format from the content
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         sheets = []
         for sm in wb.sheets_metadata:
-            if str(sm.typ) not in ("SheetTypeEnum.WorkSheet",):
+            if str(sm.typ) not in _VALUE_CELL_TYPES:
                 continue
             sheet = wb.get_sheet_by_name(sm.name)
+            if sheet.height * sheet.width > max_cells:
+                raise _meta_limits(
+                    SheetTooLarge(
+                        sm.name,
+                        sheet.height,
+                        sheet.width,
+                        cell_ref(sheet.height - 1, sheet.width - 1),
+                    ),
+                    max_uncompressed,
+                )
             rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
             vis = str(sm.visible).rsplit(".", 1)[-1]
             state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
@@ -182,20 +333,16 @@ def open_workbook(path: Path, max_bytes: int, max_uncompressed: int) -> Workbook
     except UnreadableWorkbook:
         raise
     except pc.PasswordError as exc:
-        raise UnreadableWorkbook(
-            "encrypted",
-            "文件设置了密码，无法读取，请取消密码后重新报送",
-            "the workbook is password-protected",
-        ) from exc
-    except Exception as exc:  # calamine/zip/xml errors on damaged files
-        raise UnreadableWorkbook(
-            "corrupt",
-            "文件已损坏或格式无法识别，请用Excel打开并另存为.xlsx后重新报送",
-            f"the workbook cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
-        ) from exc
+        raise _encrypted() from exc
+    except Exception as exc:  # calamine errors on damaged files
+        raise _corrupt(exc) from exc
+    if kind == "zip":
+        reader = "calamine+xml"
+    else:
+        reader = "calamine+biff" if meta is not None else "calamine (xls: no format metadata)"
     return WorkbookData(
         kind="xlsx" if kind == "zip" else "xls",
-        reader="calamine+xml" if kind == "zip" else "calamine (xls: no format metadata)",
+        reader=reader,
         date1904=bool(meta.date1904) if meta else False,
         sheets=sheets,
     )

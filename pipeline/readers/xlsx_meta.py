@@ -3,8 +3,17 @@
 calamine gives values only (stack-facts.md): no number formats, no hidden rows or
 columns, and a formula saved without a cached value reads as ``''``. The rules need
 those, so this module streams ``xl/worksheets/sheetN.xml`` once with ``iterparse``
-and keeps only the cells that matter (non-General formats, formulas without values).
-Positions are 0-based ``(row, col)``, the same as calamine's absolute positions.
+and keeps only the cells that matter (non-General formats of value cells, formulas
+without values). Positions are 0-based ``(row, col)``, the same as calamine's
+absolute positions.
+
+The pass is also the guard that runs before calamine: every part it reads counts
+against a byte budget of decompressed XML (``LimitExceeded`` past it: a zip bomb
+stops there, whatever the zip headers claim), and a sheet whose cells with values
+span more than ``max_cells`` (rows × columns of their bounding box, which calamine
+would allocate densely) raises ``SheetTooLarge`` as soon as the span is seen.
+Cells without a value (only a style) and ``<dimension>`` do not count: a used range
+that claims a million empty rows costs nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _REF = re.compile(r"([A-Z]+)(\d+)")
+_MAX_ROWS, _MAX_COLS = 1_048_576, 16_384  # Excel's sheet size
+EXCEL_MAX_TEXT = 32_767  # characters in one cell
 
 # Built-in number formats (ECMA-376 18.8.30) that matter to the rules.
 _BUILTIN_FORMATS = {
@@ -64,6 +75,116 @@ def cell_ref(row: int, col: int) -> str:
     return f"{col_letters(col)}{row + 1}"
 
 
+class LimitExceeded(Exception):
+    """More decompressed XML than the budget allows (``what``: the part; ``limit`` bytes)."""
+
+    def __init__(self, what: str, limit: int):
+        super().__init__(f"{what}: more than {limit} bytes of XML")
+        self.what = what
+        self.limit = limit
+
+
+class SheetTooLarge(Exception):
+    """A sheet's cells with values span more than ``max_cells``.
+
+    ``sheet``: its name; ``rows`` × ``cols``: the span seen; ``ref``: the far cell
+    (``'M1048576'``) that made it so.
+    """
+
+    def __init__(self, sheet: str, rows: int, cols: int, ref: str):
+        super().__init__(f"sheet {sheet}: cells span {rows} rows x {cols} columns (to {ref})")
+        self.sheet = sheet
+        self.rows = rows
+        self.cols = cols
+        self.ref = ref
+
+
+class CellTooLong(Exception):
+    """A cell holds more characters than Excel allows (32,767): calamine would silently
+    cut it. ``sheet``, ``ref`` (``'B5'``) and ``length`` name it."""
+
+    def __init__(self, sheet: str, ref: str, length: int):
+        super().__init__(f"sheet {sheet} cell {ref}: {length} characters")
+        self.sheet = sheet
+        self.ref = ref
+        self.length = length
+
+
+class Budget:
+    """Bytes of decompressed XML still allowed (shared by every part of one workbook)."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.left = limit
+
+    def take(self, n: int, what: str) -> None:
+        if self.left is None:
+            return
+        self.left -= n
+        if self.left < 0:
+            raise LimitExceeded(what, self.limit)
+
+
+class _Counted:
+    """A read-only stream that charges what it returns to a ``Budget``."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, fh, budget: Budget, what: str):
+        self.fh, self.budget, self.what = fh, budget, what
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            parts = []
+            while chunk := self.read(self._CHUNK):
+                parts.append(chunk)
+            return b"".join(parts)
+        data = self.fh.read(n)
+        self.budget.take(len(data), self.what)
+        return data
+
+
+def drain(zf: zipfile.ZipFile, name: str, budget: Budget, run: int | None = None) -> bool:
+    """Decompress ``name`` to its end, charging the budget (CRC checked by zipfile).
+
+    Returns whether some stretch of more than ``run`` bytes holds no ``<`` (a text
+    that may be longer than ``run`` characters); False when ``run`` is None.
+    """
+    found = False
+    tail = 0  # bytes since the last '<' at the end of the previous chunk
+    with zf.open(name) as fh:
+        src = _Counted(fh, budget, name)
+        while chunk := src.read(1 << 20):
+            if run is None or found:
+                continue
+            i = chunk.find(b"<")
+            if i < 0:
+                tail += len(chunk)
+            else:
+                first = tail + i
+                last = max((len(p) for p in chunk[i:].split(b"<")), default=0)
+                tail = len(chunk) - chunk.rfind(b"<") - 1
+                found = first > run or last > run
+            found = found or tail > run
+    return found
+
+
+def _long_shared_strings(zf: zipfile.ZipFile, limit: int) -> dict[str, int]:
+    """Index (as text) -> length of the shared strings longer than ``limit`` characters."""
+    out = {}
+    si_tag, t_tag = f"{_NS_MAIN}si", f"{_NS_MAIN}t"
+    with zf.open("xl/sharedStrings.xml") as fh:
+        i = 0
+        for _, el in iterparse(fh):
+            if el.tag == si_tag:
+                n = sum(len(t.text or "") for t in el.iter(t_tag))
+                if n > limit:
+                    out[str(i)] = n
+                i += 1
+                el.clear()
+    return out
+
+
 @dataclass
 class SheetMeta:
     """What the XML says about one worksheet beyond its values (0-based positions)."""
@@ -74,7 +195,7 @@ class SheetMeta:
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
-    max_row: int = 0  # 1 + last row that holds a cell element
+    max_row: int = 0  # 1 + last row that holds a value or a formula
 
 
 @dataclass
@@ -85,10 +206,10 @@ class WorkbookMeta:
     sheets: dict[str, SheetMeta] = field(default_factory=dict)
 
 
-def _read_styles(zf: zipfile.ZipFile) -> list[str]:
+def _read_styles(zf: zipfile.ZipFile, budget: Budget | None = None) -> list[str]:
     """Number format code of each cellXfs entry (index = the cell's ``s`` attribute)."""
     try:
-        data = zf.open("xl/styles.xml")
+        data = _Counted(zf.open("xl/styles.xml"), budget or Budget(None), "xl/styles.xml")
     except KeyError:
         return []
     custom: dict[int, str] = {}
@@ -108,11 +229,14 @@ def _read_styles(zf: zipfile.ZipFile) -> list[str]:
     return xfs
 
 
-def _sheet_paths(zf: zipfile.ZipFile) -> tuple[bool, list[tuple[str, str, str]]]:
+def _sheet_paths(
+    zf: zipfile.ZipFile, budget: Budget | None = None
+) -> tuple[bool, list[tuple[str, str, str]]]:
     """``(date1904, [(name, state, zip path)])`` from workbook.xml and its rels."""
+    budget = budget or Budget(None)
     rels = {}
     with zf.open("xl/_rels/workbook.xml.rels") as fh:
-        for _, el in iterparse(fh):
+        for _, el in iterparse(_Counted(fh, budget, "workbook.xml.rels")):
             if el.tag == f"{_NS_PKG_REL}Relationship":
                 target = el.get("Target", "")
                 if target.startswith("/"):
@@ -123,7 +247,7 @@ def _sheet_paths(zf: zipfile.ZipFile) -> tuple[bool, list[tuple[str, str, str]]]
     date1904 = False
     sheets = []
     with zf.open("xl/workbook.xml") as fh:
-        for _, el in iterparse(fh):
+        for _, el in iterparse(_Counted(fh, budget, "xl/workbook.xml")):
             tag = el.tag.removeprefix(_NS_MAIN)
             if tag == "workbookPr":
                 date1904 = el.get("date1904", "0").lower() in ("1", "true")
@@ -138,64 +262,148 @@ def _is_interesting(fmt: str) -> bool:
 
 
 def read_sheet_meta(
-    zf: zipfile.ZipFile, name: str, state: str, path: str, xfs: list[str]
+    zf: zipfile.ZipFile,
+    name: str,
+    state: str,
+    path: str,
+    xfs: list[str],
+    budget: Budget | None = None,
+    max_cells: int | None = None,
+    long_strings: dict[str, int] | None = None,
 ) -> SheetMeta:
-    """Stream one worksheet's XML; keep formats, formulas without values, hidden rows/cols."""
+    """Stream one worksheet's XML; keep formats of value cells, formulas without values,
+    hidden rows and columns.
+
+    ``long_strings``: shared-string index (as text) -> length, for those longer than
+    Excel allows. Raises
+    ``LimitExceeded`` when the budget runs out, ``SheetTooLarge`` when the value cells
+    span (or the kept cells number) more than ``max_cells``, ``CellTooLong`` for a
+    cell of more than 32,767 characters.
+    """
     meta = SheetMeta(name=name, state=state)
+    budget = budget or Budget(None)
+    c_tag, row_tag, v_tag, is_tag, f_tag, t_tag = (
+        f"{_NS_MAIN}c",
+        f"{_NS_MAIN}row",
+        f"{_NS_MAIN}v",
+        f"{_NS_MAIN}is",
+        f"{_NS_MAIN}f",
+        f"{_NS_MAIN}t",
+    )
+    data_tag = f"{_NS_MAIN}sheetData"
+    sheet_data = None
+    r0 = c0 = 1 << 30
+    r1 = c1 = -1
+    kept = 0
     with zf.open(path) as fh:
         row_idx = -1
-        for event, el in iterparse(fh, events=("start", "end")):
+        col_idx = -1
+        for event, el in iterparse(_Counted(fh, budget, path), events=("start", "end")):
             tag = el.tag
             if event == "start":
-                if tag == f"{_NS_MAIN}row":
+                if tag == data_tag:
+                    sheet_data = el
+                elif tag == row_tag:
                     r = el.get("r")
                     row_idx = int(r) - 1 if r else row_idx + 1
+                    col_idx = -1
+                    if row_idx >= _MAX_ROWS:  # more rows than Excel has: not a real sheet
+                        raise SheetTooLarge(name, row_idx + 1, 0, f"A{row_idx + 1}")
                     if el.get("hidden") in ("1", "true"):
                         meta.hidden_rows.add(row_idx)
                 continue
-            if tag == f"{_NS_MAIN}c":
+            if tag == c_tag:
                 ref = el.get("r")
-                if ref:
-                    m = _REF.match(ref)
+                m = _REF.match(ref) if ref else None
+                if m:
                     pos = (int(m.group(2)) - 1, col_index(m.group(1)))
                 else:
-                    pos = (row_idx, -1)
-                s = el.get("s")
-                if s and xfs:
-                    i = int(s)
-                    fmt = xfs[i] if i < len(xfs) else "General"
-                    if _is_interesting(fmt):
-                        meta.formats[pos] = fmt
-                if el.find(f"{_NS_MAIN}f") is not None:
-                    v = el.find(f"{_NS_MAIN}v")
-                    if v is None or v.text in (None, ""):
-                        meta.formula_without_value.add(pos)
-                meta.max_row = max(meta.max_row, pos[0] + 1)
+                    pos = (row_idx, col_idx + 1)
+                col_idx = pos[1]
+                if pos[0] >= _MAX_ROWS or pos[1] >= _MAX_COLS:
+                    raise SheetTooLarge(name, pos[0] + 1, pos[1] + 1, cell_ref(*pos))
+                has_value = formula = False
+                for ch in el:
+                    t = ch.tag
+                    if t == v_tag:
+                        text = ch.text
+                        if text:
+                            has_value = True
+                            if len(text) > EXCEL_MAX_TEXT:
+                                raise CellTooLong(name, cell_ref(*pos), len(text))
+                            if long_strings and text in long_strings and el.get("t") == "s":
+                                raise CellTooLong(name, cell_ref(*pos), long_strings[text])
+                    elif t == f_tag:
+                        formula = True
+                    elif t == is_tag:
+                        has_value = True
+                        n = sum(len(x.text or "") for x in ch.iter(t_tag))
+                        if n > EXCEL_MAX_TEXT:
+                            raise CellTooLong(name, cell_ref(*pos), n)
+                if has_value:
+                    s = el.get("s")
+                    if s and xfs:
+                        i = int(s)
+                        fmt = xfs[i] if i < len(xfs) else "General"
+                        if _is_interesting(fmt):
+                            meta.formats[pos] = fmt
+                            kept += 1
+                    r, c = pos
+                    if r < r0 or r > r1 or c < c0 or c > c1:
+                        r0, r1, c0, c1 = min(r0, r), max(r1, r), min(c0, c), max(c1, c)
+                        if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
+                            raise SheetTooLarge(name, r1 - r0 + 1, c1 - c0 + 1, cell_ref(r, c))
+                elif formula:
+                    meta.formula_without_value.add(pos)
+                    kept += 1
+                if has_value or formula:
+                    meta.max_row = max(meta.max_row, pos[0] + 1)
+                    if max_cells is not None and kept > max_cells:
+                        raise SheetTooLarge(name, meta.max_row, c1 + 1, cell_ref(*pos))
                 el.clear()
-            elif tag == f"{_NS_MAIN}row":
+            elif tag == row_tag:
                 el.clear()
+                if sheet_data is not None:
+                    sheet_data.clear()  # drop the finished rows: memory stays flat
             elif tag == f"{_NS_MAIN}col" and el.get("hidden") in ("1", "true"):
                 lo, hi = int(el.get("min", "1")), int(el.get("max", "1"))
                 meta.hidden_cols.update(range(lo - 1, min(hi, 16384)))
     return meta
 
 
-def read_xlsx_meta(path, sheet_names: list[str] | None = None) -> WorkbookMeta:
+def read_xlsx_meta(
+    path,
+    sheet_names: list[str] | None = None,
+    max_unzipped: int | None = None,
+    max_cells: int | None = None,
+) -> WorkbookMeta:
     """Read the metadata of an .xlsx/.xlsm (all sheets, or only ``sheet_names``).
 
-    Raises ``zipfile.BadZipFile`` / ``KeyError`` / ``xml.etree.ElementTree.ParseError``
-    on a damaged package; callers turn those into a file rejection.
+    Every part read (styles, workbook, shared strings, sheets) is decompressed to its
+    end and charged to one budget of ``max_unzipped`` bytes. Raises ``LimitExceeded``,
+    ``SheetTooLarge``, ``CellTooLong``, and ``zipfile.BadZipFile`` / ``KeyError`` / ``zlib.error`` /
+    ``xml.etree.ElementTree.ParseError`` on a damaged package; callers turn those into a
+    file rejection.
     """
+    budget = Budget(max_unzipped)
     with zipfile.ZipFile(path) as zf:
-        xfs = _read_styles(zf)
-        date1904, sheets = _sheet_paths(zf)
+        names = set(zf.namelist())
+        xfs = _read_styles(zf, budget)
+        date1904, sheets = _sheet_paths(zf, budget)
+        long_strings: dict[str, int] = {}
+        if "xl/sharedStrings.xml" in names and drain(
+            zf, "xl/sharedStrings.xml", budget, run=EXCEL_MAX_TEXT
+        ):
+            long_strings = _long_shared_strings(zf, EXCEL_MAX_TEXT)
         wb = WorkbookMeta(date1904=date1904)
         for name, state, spath in sheets:
             if sheet_names is not None and name not in sheet_names:
                 wb.sheets[name] = SheetMeta(name=name, state=state)
                 continue
-            if not spath or spath not in zf.namelist():
+            if not spath or spath not in names:
                 wb.sheets[name] = SheetMeta(name=name, state=state)
                 continue
-            wb.sheets[name] = read_sheet_meta(zf, name, state, spath, xfs)
+            wb.sheets[name] = read_sheet_meta(
+                zf, name, state, spath, xfs, budget, max_cells, long_strings
+            )
     return wb

@@ -1,22 +1,29 @@
 """Seeded, deterministic sample data: one workbook per Yunnan county per period.
 
-``generate`` writes the 129 county workbooks whose data rows add up exactly to the
-published 2019 province figures (indicators.md); ``known_totals`` gives those totals
-and the data-row counts per file from the generator's own plan, without reading the
-files. The numbers live in ``plan``, the county geography in ``geo``, the sheet
-layout in ``layout``.
+``generate`` writes the 129 county workbooks of each period (2018-12 and 2019-12 by
+default), each with the nine forms it reports: the data rows add up exactly to the
+published province figures (indicators.md) and the household ledger (表9) agrees with
+the population form except for documented discrepancies (``ledger.DISCREPANCIES``).
+``known_totals`` gives those totals, the ledger's counts and the data-row counts per
+file from the generator's own plan, without reading the files. The numbers live in
+``plan`` and ``ledger``, the county geography in ``geo``, the sheet layout in
+``layout``.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 from pathlib import Path
 
-from pipeline.sample import plan
+from pipeline.sample import ledger, plan
 from pipeline.sample.alloc import rng
 from pipeline.sample.geo import County, counties
 from pipeline.sample.layout import write_workbook
 
-DEFAULT_PERIODS = ("2019-12",)
+DEFAULT_PERIODS = ("2018-12", "2019-12")
+DEFAULT_HOUSEHOLDS = ledger.DEFAULT_HOUSEHOLDS
+PROVINCE_HOUSEHOLDS = 1_000_000  # ``tpa sample --scale province``
 
 
 def file_name(county: County, period: str) -> str:
@@ -28,43 +35,90 @@ def _county_forms(built: dict, code: str) -> dict[str, list[dict]]:
     return {form: rows[code] for form, rows in built.items() if code in rows}
 
 
+def _write_one(task: tuple) -> Path:
+    """Write one county workbook (runs in a worker process or in-line)."""
+    out_dir, seed, period, index, households = task
+    c = counties(seed)[index]
+    forms = _county_forms(plan.build(seed, period), c.code)
+    if period in ledger.LEDGER_PERIODS:
+        forms["households"] = ledger.county_households(seed, c.code, period, households)
+    path = Path(out_dir) / period / file_name(c, period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gen = rng(seed, period, "layout", c.code)
+    write_workbook(path, c, plan.period_end(period), forms, gen)
+    return path
+
+
 def generate(
-    out_dir: Path, seed: int = 2019, periods: tuple[str, ...] = DEFAULT_PERIODS
+    out_dir: Path,
+    seed: int = 2019,
+    periods: tuple[str, ...] = DEFAULT_PERIODS,
+    households: int = DEFAULT_HOUSEHOLDS,
+    workers: int | None = None,
 ) -> list[Path]:
     """Write one workbook per Yunnan county per period into
     ``out_dir/<period>/<code>_<name>_<period>.xlsx``; return the paths (sorted).
 
-    Same seed and periods give byte-identical files. Raises ValueError for a period
-    without sample targets.
+    ``households``: rows of the household ledger over the province per period (the
+    ledger covers a sample of villages; 1,000,000 for province scale, the largest
+    county then above 50,000). ``workers``: processes writing workbooks (default: the
+    machine's cores; 1 writes in-line). Same seed, periods and households give
+    byte-identical files whatever the workers. Raises ValueError for a period without
+    sample targets or a ``households`` the villages cannot hold.
     """
     out_dir = Path(out_dir)
-    paths = []
     for period in periods:
-        built = plan.build(seed, period)
-        folder = out_dir / period
-        folder.mkdir(parents=True, exist_ok=True)
-        for c in counties(seed):
-            path = folder / file_name(c, period)
-            gen = rng(seed, period, "layout", c.code)
-            write_workbook(path, c, plan.period_end(period), _county_forms(built, c.code), gen)
-            paths.append(path)
+        plan.build(seed, period)  # validates the period; cached for the workers (fork)
+        (out_dir / period).mkdir(parents=True, exist_ok=True)
+    lp = ledger.ledger_plan(seed, households)
+    cs = counties(seed)
+    # biggest ledgers first, so the processes finish together
+    tasks = sorted(
+        ((str(out_dir), seed, p, i, households) for p in periods for i in range(len(cs))),
+        key=lambda t: -lp.households(cs[t[3]].code),
+    )
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        paths = [_write_one(t) for t in tasks]
+    else:
+        with mp.get_context("fork").Pool(workers) as pool:
+            paths = pool.map(_write_one, tasks, chunksize=1)
     return sorted(paths)
 
 
-def known_totals(seed: int = 2019, periods: tuple[str, ...] = DEFAULT_PERIODS) -> dict:
+def known_totals(
+    seed: int = 2019,
+    periods: tuple[str, ...] = DEFAULT_PERIODS,
+    households: int = DEFAULT_HOUSEHOLDS,
+) -> dict:
     """The province totals the generated data reproduces, from the plan (not the files).
 
-    ``{period: {"housing_key_completed": 374900, ..., "counties": {form: n}},
-    "rows": {file name: {form: data rows}}}``; money totals in yuan.
+    ``{period: {"housing_key_completed": 374900, ..., "counties": {form: n},
+    "ledger": ledger.summary(...)}, "rows": {file name: {form: data rows}}}``; money
+    totals in yuan.
     """
     out: dict = {"rows": {}}
+    lp = ledger.ledger_plan(seed, households)
     for period in periods:
         built = plan.build(seed, period)
         out[period] = plan.summarise(built)
+        has_ledger = period in ledger.LEDGER_PERIODS
+        if has_ledger:
+            out[period]["ledger"] = ledger.summary(seed, period, households)
+            out[period]["counties"]["households"] = len(counties(seed))
         for c in counties(seed):
             forms = _county_forms(built, c.code)
-            out["rows"][file_name(c, period)] = {f: len(rows) for f, rows in forms.items()}
+            rows = {f: len(r) for f, r in forms.items()}
+            if has_ledger:
+                rows["households"] = lp.households(c.code)
+            out["rows"][file_name(c, period)] = rows
     return out
 
 
-__all__ = ["generate", "known_totals"]
+__all__ = [
+    "generate",
+    "known_totals",
+    "DEFAULT_PERIODS",
+    "DEFAULT_HOUSEHOLDS",
+    "PROVINCE_HOUSEHOLDS",
+]

@@ -10,6 +10,25 @@ split over counties, townships and rows by ``alloc.allocate``, so the data rows 
 up to them exactly. Each (period, form) draws from its own random stream: a form or
 period added later (register it in ``BUILDERS`` and ``TARGETS``) leaves the others'
 numbers unchanged.
+
+Periods and forms (``TARGETS``):
+
+- ``2019-12``: all nine forms. Published (exact): housing, water (37 counties),
+  relocation (53 counties), medical coverage 100%, 8,502 poverty villages. Not
+  published, plausible and invented: education, employment, infrastructure (every
+  poverty village keeps every facility it had in 2018), medical reimbursement in
+  88–92%.
+- ``2018-12``: all nine forms. Published (exact): medical reimbursement 90.50%, the
+  8,502 poverty villages all with every facility (infrastructure), employment's five
+  totals. Derived from the 2019 plan so the two periods tell one story: the
+  population form has the same villages, poverty villages and registered households
+  and persons, with more households still poor (higher incidence); water's 2018
+  end = 2019 start village by village (plus counties already at zero in 2018);
+  relocation has the same sites at their 2018 progress. Invented (not published):
+  housing's 2018 tasks, education, the water counts resolved in 2018.
+
+The household ledger (表9) is not part of this plan: ``pipeline.sample.ledger``
+builds it from the population forms of both periods.
 """
 
 from __future__ import annotations
@@ -30,6 +49,12 @@ FormPlan = dict[str, Rows]  # county code -> data rows (counties without the for
 
 KEY_GROUPS = ("registered", "subsistence", "extreme_poor", "disabled")
 
+# Counties whose registered households are set to a documented size, not drawn: 镇雄县
+# had 560,000 registered poor persons, the most of any county in China
+# (reference/yunnan_county_figures.csv), about 133,000 households. Without it no county
+# would reach the province-scale ledger's 50,000 households (issue 6).
+COUNTY_REGISTERED_HOUSEHOLDS = {"530627": 133_000}
+
 # Published province figures per period (indicators.md, "Published reference figures").
 TARGETS: dict[str, dict[str, dict]] = {
     "2019-12": {
@@ -48,6 +73,50 @@ TARGETS: dict[str, dict[str, dict]] = {
             "resolved_households": 10_321,
             "unsafe_households_end": 41_393,
         },
+        # not published: plausible, invented
+        "education": {
+            "children_share": (0.14, 0.20),
+            "dropout_rate": (0.0005, 0.004),
+            "return_rate": (0.92, 1.0),
+        },
+        "employment": {  # invented 2019 totals, a little above 2018's
+            "ecological_rangers": 60_900,
+            "workshops": 412,
+            "workshop_employed": 7_640,
+            "public_welfare_jobs": 121_500,
+            "migrant_employed": 745_800,
+        },
+        "infrastructure": {"all_facilities": True},
+    },
+    "2018-12": {
+        # same villages, poverty villages and registered poor as 2019; more remaining
+        "population": {"poverty_villages": 8502, "from": "2019-12"},
+        # the 2019 sites at their progress on 2018-12-31
+        "relocation": {"counties": 53, "sites": 201, "from": "2019-12"},
+        # invented (not published): the 2018 renovation tasks
+        "housing": {
+            "key_completed": 191_700,
+            "key_rate": 0.9815,
+            "other_completed": 96_400,
+            "other_rate": 0.8123,
+        },
+        "medical": {"reimbursement_rate": 0.9050},  # published
+        # 2018 end = 2019 start per village; invented: resolved in 2018, counties
+        # that reached zero in 2018 (and so do not report in 2019)
+        "water": {"from": "2019-12", "extra_counties": 9, "resolved_households": 43_600},
+        "education": {  # invented
+            "children_share": (0.14, 0.20),
+            "dropout_rate": (0.001, 0.008),
+            "return_rate": (0.75, 0.95),
+        },
+        "employment": {  # published
+            "ecological_rangers": 56_200,
+            "workshops": 306,
+            "workshop_employed": 5_285,
+            "public_welfare_jobs": 104_300,
+            "migrant_employed": 693_300,
+        },
+        "infrastructure": {"all_facilities": True},  # published: all 8,502 complete
     },
 }
 
@@ -116,10 +185,13 @@ def _remaining_share(c: County, year: int) -> tuple[float, float]:
     return (0.2, 0.4)
 
 
-def _village_row(gen, c: County, prefix: str, twn, vil, is_pov: bool, year: int) -> dict:
+def _village_row(
+    gen, c: County, prefix: str, twn, vil, is_pov: bool, year: int, scale: float = 1.0
+) -> dict:
     """One village: households, population, registered/exited/remaining (rules of
-    forms.md hold by construction) and the incidence in percentage points."""
-    hh = int(np.clip(gen.lognormal(np.log(550), 0.45), 80, 3000))
+    forms.md hold by construction) and the incidence in percentage points. ``scale``
+    multiplies the village's households (same draws, so the stream is not shifted)."""
+    hh = round(int(np.clip(gen.lognormal(np.log(550), 0.45), 80, 3000)) * scale)
     pop = round(hh * gen.uniform(3.4, 4.3))
     if is_pov:
         share = gen.uniform(0.25, 0.55)
@@ -149,7 +221,14 @@ def _village_row(gen, c: County, prefix: str, twn, vil, is_pov: bool, year: int)
 
 
 def build_population(ctx: Context) -> FormPlan:
-    """Every village of every county; exactly ``poverty_villages`` marked 是."""
+    """Every village of every county; exactly ``poverty_villages`` marked 是.
+
+    A county of ``COUNTY_REGISTERED_HOUSEHOLDS`` is drawn twice from the same stream
+    state: once as usual, then with its villages' households scaled so that its
+    registered households come to about the documented number.
+    """
+    if "from" in ctx.targets:
+        return _population_from(ctx, build(ctx.seed, ctx.targets["from"])["population"])
     gen = ctx.rng("population")
     cs = ctx.counties
     n_vil = np.array([len(c.villages) for c in cs])
@@ -160,10 +239,55 @@ def build_population(ctx: Context) -> FormPlan:
         flags = np.zeros(nv, dtype=bool)
         flags[gen.choice(nv, size=int(k), replace=False)] = True
         prefix = c.code_in(ctx.period)
-        out[c.code] = [
+        state = gen.bit_generator.state
+        rows = [
             _village_row(gen, c, prefix, t, v, f, ctx.year)
             for (t, v), f in zip(c.villages, flags, strict=True)
         ]
+        if c.code in COUNTY_REGISTERED_HOUSEHOLDS:
+            scale = COUNTY_REGISTERED_HOUSEHOLDS[c.code] / sum(
+                r["registered_households"] for r in rows
+            )
+            gen.bit_generator.state = state
+            rows = [
+                _village_row(gen, c, prefix, t, v, f, ctx.year, scale)
+                for (t, v), f in zip(c.villages, flags, strict=True)
+            ]
+        out[c.code] = rows
+    return out
+
+
+def _population_from(ctx: Context, base: FormPlan) -> FormPlan:
+    """An earlier period of ``base``: same villages, flags, households, population and
+    registered poor; remaining households at least ``base``'s (the period's remaining
+    share of ``_remaining_share``). The households that exit between the two periods
+    take the village's mean household size, bounded so exited persons ≥ exited
+    households on both sides."""
+    gen = ctx.rng("population")
+    out: FormPlan = {}
+    for c in ctx.counties:
+        lo, hi = _remaining_share(c, ctx.year)
+        prefix = c.code_in(ctx.period)
+        rows = []
+        for r in base[c.code]:
+            reg_h, reg_p = r["registered_households"], r["registered_persons"]
+            rem_h = max(r["remaining_households"], round(reg_h * gen.uniform(lo, hi)))
+            moved = rem_h - r["remaining_households"]  # households that exit later
+            slack = r["exited_persons"] - r["exited_households"]
+            p_moved = min(max(round(moved * reg_p / reg_h) if reg_h else 0, moved), moved + slack)
+            rem_p = r["remaining_persons"] + p_moved
+            rows.append(
+                r
+                | {
+                    "village_code": prefix + r["village_code"][6:],
+                    "exited_households": reg_h - rem_h,
+                    "exited_persons": reg_p - rem_p,
+                    "remaining_households": rem_h,
+                    "remaining_persons": rem_p,
+                    "poverty_incidence": round(rem_p / r["total_population"] * 100, 2),
+                }
+            )
+        out[c.code] = rows
     return out
 
 
@@ -225,16 +349,26 @@ def _housing_row(township: str) -> dict:
 # ---------------------------------------------------------------- medical (表4)
 
 
+def _township_registered(ctx: Context, c: County) -> dict[str, int]:
+    """Registered poor persons per township of the period's population form."""
+    reg: dict[str, int] = {}
+    for r in ctx.built["population"][c.code]:
+        reg[r["township"]] = reg.get(r["township"], 0) + r["registered_persons"]
+    return reg
+
+
 def build_medical(ctx: Context) -> FormPlan:
     """One row per township; registered persons = the population form's township sum,
-    fully insured (100% coverage); inpatient money in whole hundreds of yuan."""
+    fully insured (100% coverage); inpatient money in whole hundreds of yuan.
+
+    With a target ``reimbursement_rate`` (2018) the province's reimbursed total is
+    ``round(rate × expense)`` exactly, re-split over townships (each ≤ its expense)."""
     gen = ctx.rng("medical")
-    lo, hi = ctx.targets["reimbursement_range"]
+    rate = ctx.targets.get("reimbursement_rate")
+    lo, hi = ctx.targets.get("reimbursement_range", (rate - 0.03, rate + 0.03) if rate else None)
     out: FormPlan = {}
     for c in ctx.counties:
-        reg: dict[str, int] = {}
-        for r in ctx.built["population"][c.code]:
-            reg[r["township"]] = reg.get(r["township"], 0) + r["registered_persons"]
+        reg = _township_registered(ctx, c)
         rows = []
         for twn in c.townships:
             n = reg.get(twn.name, 0)
@@ -253,6 +387,13 @@ def build_medical(ctx: Context) -> FormPlan:
                 }
             )
         out[c.code] = rows
+    if rate is not None:
+        rows = [r for c in ctx.counties for r in out[c.code]]
+        expense_h = np.array([r["inpatient_expense"] // 100 for r in rows])
+        weights = np.array([r["inpatient_reimbursed"] for r in rows], dtype=float)
+        total_h = round(rate * int(expense_h.sum()))
+        for r, h in zip(rows, allocate(total_h, weights, caps=expense_h), strict=True):
+            r["inpatient_reimbursed"] = int(h) * 100
     return out
 
 
@@ -267,6 +408,8 @@ def build_water(ctx: Context) -> FormPlan:
     end = start − resolved, persons = households × a household size ≥ 1.
     """
     t = ctx.targets
+    if "from" in t:
+        return _water_before(ctx, build(ctx.seed, t["from"])["water"])
     gen = ctx.rng("water")
     picked = _pick(gen, ctx.counties, t["counties"])
     zero_idx = set(gen.choice(len(picked), size=t["zero_counties"], replace=False).tolist())
@@ -310,6 +453,70 @@ def _water_rows(gen, c: County, resolved: int, end: int) -> Rows:
     return rows
 
 
+def _water_before(ctx: Context, later: FormPlan) -> FormPlan:
+    """The period before ``later``: every village of ``later`` ends where ``later``
+    starts; ``extra_counties`` other counties resolve all their unsafe households in
+    this period (end 0, so they do not report later); ``resolved_households`` is
+    split over all rows (≥ 1 in the extra counties' rows)."""
+    t = ctx.targets
+    gen = ctx.rng("water")
+    others = tuple(c for c in ctx.counties if c.code not in later)
+    extra = _pick(gen, others, t["extra_counties"])
+    cells: list[tuple[County, dict | None, tuple | None]] = []
+    for c in ctx.counties:
+        if c.code in later:
+            cells += [(c, r, None) for r in later[c.code]]
+        elif c in extra:
+            n = int(gen.integers(1, 7))
+            for k in sorted(gen.choice(len(c.villages), size=n, replace=False).tolist()):
+                cells.append((c, None, c.villages[k]))
+    end = np.array([r["unsafe_households_start"] if r else 0 for _, r, _ in cells])
+    floor = np.array([0 if r else 1 for _, r, _ in cells])
+    resolved = allocate(
+        t["resolved_households"], (end + 20) * gen.lognormal(0, 0.6, len(cells)), floor=floor
+    )
+    out: FormPlan = {}
+    for (c, r, vil), res in zip(cells, resolved, strict=True):
+        res = int(res)
+        size = gen.uniform(3.2, 4.4)
+        res_p = round(res * size)
+        if r is None:
+            twn, v = vil
+            row = {
+                "township": twn.name,
+                "village": v.name,
+                "unsafe_households_end": 0,
+                "unsafe_persons_end": 0,
+            }
+        else:
+            row = {
+                "township": r["township"],
+                "village": r["village"],
+                "unsafe_households_end": r["unsafe_households_start"],
+                "unsafe_persons_end": r["unsafe_persons_start"],
+            }
+        row |= {
+            "unsafe_households_start": row["unsafe_households_end"] + res,
+            "unsafe_persons_start": row["unsafe_persons_end"] + res_p,
+            "resolved_households": res,
+            "resolved_persons": res_p,
+        }
+        out.setdefault(c.code, []).append({k: row[k] for k in _WATER_COLUMNS})
+    return out
+
+
+_WATER_COLUMNS = (
+    "township",
+    "village",
+    "unsafe_households_start",
+    "unsafe_persons_start",
+    "resolved_households",
+    "resolved_persons",
+    "unsafe_households_end",
+    "unsafe_persons_end",
+)
+
+
 # ---------------------------------------------------------------- relocation (表2)
 
 _URBAN_SUFFIXES = ("幸福家园", "安居苑", "康居小区", "新区安置点", "易地扶贫搬迁安置区")
@@ -325,6 +532,8 @@ def build_relocation(ctx: Context) -> FormPlan:
     township for a few townships.
     """
     t = ctx.targets
+    if "from" in t:
+        return _relocation_before(ctx, build(ctx.seed, t["from"])["relocation"])
     gen = ctx.rng("relocation")
     picked = _pick(gen, ctx.counties, t["counties"])
     w = county_weights(gen, [c.poverty for c in picked])
@@ -381,6 +590,42 @@ def _relocation_rows(gen, ctx: Context, c: County, n_sites: int, n_incomplete: i
     return rows
 
 
+def _relocation_before(ctx: Context, later: FormPlan) -> FormPlan:
+    """The sites of ``later`` at the end of this period: a site completed (竣工时间)
+    by the period end is as later (fewer moved in); any other site has fewer units
+    started and completed (never all), no completion date. Scattered rows complete
+    later are complete now with odds 1/2."""
+    gen = ctx.rng("relocation")
+    end = ctx.period_end
+    out: FormPlan = {}
+    for code, rows in later.items():
+        new = []
+        for r in rows:
+            hh, done = r["planned_households"], r["completed_units"]
+            complete = done == r["planned_units"] and (
+                r["completion_date"] <= end
+                if r["completion_date"] is not None
+                else gen.random() < 0.5
+            )
+            if complete:
+                moved = round(r["moved_in_households"] * gen.uniform(0.8, 1.0))
+                row = r | {"moved_in_households": moved}
+            else:
+                started = min(r["started_units"], round(r["started_units"] * gen.uniform(0.5, 1.0)))
+                done = min(done, hh - 1, round(started * gen.uniform(0.0, 0.85)))
+                moved = min(r["moved_in_households"], round(done * gen.uniform(0.3, 0.9)))
+                row = r | {
+                    "started_units": started,
+                    "completed_units": max(done, 0),
+                    "moved_in_households": moved,
+                    "completion_date": None,
+                }
+            row["moved_in_persons"] = round(row["moved_in_households"] * r["planned_persons"] / hh)
+            new.append(row)
+        out[code] = new
+    return out
+
+
 def _unique(name: str, taken: set[str]) -> str:
     """``name``, or ``name`` + 二期/三期/… where a site of that name already exists."""
     stem, n = name, 1
@@ -423,15 +668,135 @@ def _site_row(gen, ctx: Context, name, township, mode, urban, hh: int, complete:
     }
 
 
+# ---------------------------------------------------------------- education (表6)
+
+
+def build_education(ctx: Context) -> FormPlan:
+    """One row per township: compulsory-age children of registered households (a
+    share of the township's registered persons), dropouts identified (a small rate),
+    returned (a rate of those), remaining = identified − returned. Not published."""
+    t = ctx.targets
+    gen = ctx.rng("education")
+    out: FormPlan = {}
+    for c in ctx.counties:
+        reg = _township_registered(ctx, c)
+        rows = []
+        for twn in c.townships:
+            children = round(reg.get(twn.name, 0) * gen.uniform(*t["children_share"]))
+            found = int(gen.binomial(children, gen.uniform(*t["dropout_rate"])))
+            back = int(gen.binomial(found, gen.uniform(*t["return_rate"])))
+            rows.append(
+                {
+                    "township": twn.name,
+                    "compulsory_age_children": children,
+                    "dropouts_identified": found,
+                    "dropouts_returned": back,
+                    "dropouts_remaining": found - back,
+                }
+            )
+        out[c.code] = rows
+    return out
+
+
+# ---------------------------------------------------------------- employment (表7)
+
+EMPLOYMENT_TOTALS = (
+    "ecological_rangers",
+    "workshops",
+    "workshop_employed",
+    "public_welfare_jobs",
+    "migrant_employed",
+)
+
+
+def build_employment(ctx: Context) -> FormPlan:
+    """One row per township; the five totals of the targets exactly.
+
+    Labour force: 50–62% of the township's registered persons. Migrant workers,
+    public welfare jobs and rangers are split over townships by registered persons
+    (lognormal noise), migrants capped by the labour force. Workshops sit in about a
+    quarter of the townships (at most 4 each); each workshop employs ≥ 1 person.
+    """
+    t = ctx.targets
+    gen = ctx.rng("employment")
+    cells = [(c, twn) for c in ctx.counties for twn in c.townships]
+    regs = {c.code: _township_registered(ctx, c) for c in ctx.counties}
+    n = np.array([regs[c.code].get(twn.name, 0) for c, twn in cells], dtype=float)
+    labour = np.round(n * gen.uniform(0.50, 0.62, len(cells))).astype(np.int64)
+
+    def noisy(sigma: float) -> np.ndarray:
+        return n * gen.lognormal(0, sigma, len(cells))
+
+    migrant = allocate(t["migrant_employed"], noisy(0.3), caps=labour)
+    welfare = allocate(t["public_welfare_jobs"], noisy(0.5), caps=labour)
+    rangers = allocate(t["ecological_rangers"], noisy(0.8), caps=labour)
+    has_ws = (gen.random(len(cells)) < 0.25) & (n > 0)
+    workshops = allocate(
+        t["workshops"], np.where(has_ws, noisy(0.5), 0.0), caps=np.where(has_ws, 4, 0)
+    )
+    employed = allocate(
+        t["workshop_employed"],
+        workshops * gen.lognormal(0, 0.4, len(cells)),
+        caps=workshops * 60,
+        floor=workshops,
+    )
+    out: FormPlan = {c.code: [] for c in ctx.counties}
+    for i, (c, twn) in enumerate(cells):
+        out[c.code].append(
+            {
+                "township": twn.name,
+                "labor_force": int(labour[i]),
+                "migrant_employed": int(migrant[i]),
+                "workshops": int(workshops[i]),
+                "workshop_employed": int(employed[i]),
+                "public_welfare_jobs": int(welfare[i]),
+                "ecological_rangers": int(rangers[i]),
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------- infrastructure (表8)
+
+FACILITIES = (
+    "hardened_road",
+    "power_grid",
+    "optical_fiber",
+    "broadband",
+    "standard_clinic",
+    "activity_site",
+    "service_station",
+)
+
+
+def build_infrastructure(ctx: Context) -> FormPlan:
+    """One row per poverty village (是否贫困村 = 是) of the period's population form,
+    in the same order, every facility 是 (``all_facilities``)."""
+    has = bool(ctx.targets["all_facilities"])
+    out: FormPlan = {}
+    for c in ctx.counties:
+        out[c.code] = [
+            {"township": r["township"], "village": r["village"], "village_code": r["village_code"]}
+            | dict.fromkeys(FACILITIES, has)
+            for r in ctx.built["population"][c.code]
+            if r["is_poverty_village"]
+        ]
+    return out
+
+
 # ---------------------------------------------------------------- the plan
 
-# Build order matters: medical reads the population form of the same period.
+# Build order (the order of TARGETS[period]) matters: medical, education, employment
+# and infrastructure read the population form of the same period.
 BUILDERS: dict[str, Callable[[Context], FormPlan]] = {
     "population": build_population,
     "relocation": build_relocation,
     "housing": build_housing,
     "medical": build_medical,
     "water": build_water,
+    "education": build_education,
+    "employment": build_employment,
+    "infrastructure": build_infrastructure,
 }
 
 
@@ -485,6 +850,23 @@ def summarise(plan: dict[str, FormPlan]) -> dict:
         out["water_zero_counties"] = sum(
             1 for rows in wat.values() if sum(r["unsafe_households_end"] for r in rows) == 0
         )
+    edu, emp, inf = (plan.get(f, {}) for f in ("education", "employment", "infrastructure"))
+    if edu:
+        for col in ("compulsory_age_children", "dropouts_identified", "dropouts_returned"):
+            out[f"education_{col}"] = _sum(edu, col)
+        out["education_dropouts_remaining"] = _sum(edu, "dropouts_remaining")
+    if emp:
+        for col in ("labor_force", *EMPLOYMENT_TOTALS):
+            out[f"employment_{col}"] = _sum(emp, col)
+    if inf:
+        out["infrastructure_villages"] = sum(len(r) for r in inf.values())
+        out["infrastructure_complete"] = sum(
+            all(r[f] for f in FACILITIES) for rows in inf.values() for r in rows
+        )
+    if pop:
+        out["population_registered_households"] = _sum(pop, "registered_households")
+        out["population_exited_households"] = _sum(pop, "exited_households")
+        out["population_remaining_households"] = _sum(pop, "remaining_households")
     if rel:
         central = [r for rows in rel.values() for r in rows if r["resettlement_mode"] == "集中"]
         out["relocation_sites"] = len(central)

@@ -1,7 +1,8 @@
 -- one row per county, period and indicator code of every form the county submitted:
 -- the county's additive numerator and denominator (denominator NULL for a plain count),
 -- with the county's name and prefecture from ref.counties. The marts sum these to
--- prefecture and province (a ratio of sums, never an average of ratios).
+-- prefecture and province (a ratio of sums, never an average of ratios). The household
+-- ledger's indicators (households_*, af_*) are in intermediate.int_household_indicators.
 with facts as (
     select * from intermediate.int_county_population
     union all by name

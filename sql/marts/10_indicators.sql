@@ -4,8 +4,9 @@
 -- prefecture and province level both are sums over the counties (a ratio of sums, never
 -- an average of county ratios). A plain count has a NULL denominator and value =
 -- numerator. A geography has a form's indicators only when at least one of its counties
--- submitted that form for the period. Ledger indicators (households_*, af_*) and village
--- rows are not built yet.
+-- submitted that form for the period. The ledger indicators (households_*, af_*) come from
+-- intermediate.int_household_indicators at every level, village rows (geo_code = 12-digit
+-- village_code) included; only they have village rows.
 with facts as (
     select * from intermediate.int_county_indicators
 ),
@@ -48,12 +49,26 @@ province as (
     group by indicator_code, period
 ),
 
+ledger as (
+    select
+        indicator_code,
+        geo_level,
+        geo_code,
+        geo_name_zh,
+        period,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator
+    from intermediate.int_household_indicators
+),
+
 all_levels as (
     select * from county
     union all
     select * from prefecture
     union all
     select * from province
+    union all
+    select * from ledger
 )
 
 select
@@ -74,6 +89,8 @@ from all_levels as a
 left join ref.indicator_definitions as d on d.indicator_code = a.indicator_code
 order by
     a.indicator_code,
-    case a.geo_level when 'county' then 1 when 'prefecture' then 2 else 3 end,
+    case a.geo_level
+        when 'village' then 0 when 'county' then 1 when 'prefecture' then 2 else 3
+    end,
     a.geo_code,
     a.period

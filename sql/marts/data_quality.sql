@@ -5,6 +5,12 @@
 -- totals that differ from the sum of their detail rows (rule total_mismatch).
 -- Quarantined rows and findings count for the files still loaded (raw.files status
 -- 'loaded'), leaving out the parts of a file whose form was superseded by a later file.
+-- Ledger checks (marts.reconciliation; NULL unless the county sent both the household
+-- ledger and the population form): villages whose counts differ between the two
+-- (reconciliation_differences), ledger villages missing from the population form, villages
+-- of the form with registered households but none in the ledger, and villages whose code
+-- does not match the county; duplicate_id_households (NULL without a ledger): households
+-- whose head's pseudonym also heads another household of the period, in any county.
 with periods as (
     select distinct period from raw.submissions
 ),
@@ -135,6 +141,28 @@ findings as (
         where sp.file_sha256 = q.file_sha256 and sp.form = q.form
     )
     group by lf.county_code, lf.period
+),
+
+ledger_checks as (
+    select
+        county_code,
+        period,
+        count(*) filter (where head_id_shared) as duplicate_id_households
+    from intermediate.int_households
+    group by county_code, period
+),
+
+reconciled as (
+    select
+        county_code,
+        period,
+        count(*) filter (where status = 'both' and has_difference) as reconciliation_differences,
+        count(*) filter (where status = 'ledger_only') as ledger_villages_missing_from_population,
+        count(*) filter (where status = 'population_only' and has_difference)
+            as population_villages_missing_from_ledger,
+        count(*) filter (where not code_matches_county) as village_codes_not_matching_county
+    from marts.reconciliation
+    group by county_code, period
 )
 
 select
@@ -154,11 +182,36 @@ select
     coalesce(q.rows_quarantined, 0) as rows_quarantined,
     coalesce(fd.errors, 0) as errors,
     coalesce(fd.warnings, 0) as warnings,
-    coalesce(fd.total_mismatches, 0) as total_mismatches
+    coalesce(fd.total_mismatches, 0) as total_mismatches,
+    case
+        when rh.form is not null and rp.form is not null
+            then coalesce(rc.reconciliation_differences, 0)
+    end as reconciliation_differences,
+    case
+        when rh.form is not null and rp.form is not null
+            then coalesce(rc.ledger_villages_missing_from_population, 0)
+    end as ledger_villages_missing_from_population,
+    case
+        when rh.form is not null and rp.form is not null
+            then coalesce(rc.population_villages_missing_from_ledger, 0)
+    end as population_villages_missing_from_ledger,
+    case
+        when rh.form is not null and rp.form is not null
+            then coalesce(rc.village_codes_not_matching_county, 0)
+    end as village_codes_not_matching_county,
+    case
+        when rh.form is not null then coalesce(lc.duplicate_id_households, 0)
+    end as duplicate_id_households
 from grid as g
 inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
 left join files as fi on fi.county_code = g.county_code and fi.period = g.period
 left join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
 left join quarantined as q on q.county_code = g.county_code and q.period = g.period
 left join findings as fd on fd.county_code = g.county_code and fd.period = g.period
+left join received as rh
+    on rh.county_code = g.county_code and rh.period = g.period and rh.form = 'households'
+left join received as rp
+    on rp.county_code = g.county_code and rp.period = g.period and rp.form = 'population'
+left join reconciled as rc on rc.county_code = g.county_code and rc.period = g.period
+left join ledger_checks as lc on lc.county_code = g.county_code and lc.period = g.period
 order by g.county_code, g.period

@@ -1,6 +1,6 @@
 -- The wide tables (county/prefecture/province_indicators) have exactly one column per
 -- code of ref.indicator_definitions (besides geo_code, geo_name_zh, period) and hold
--- the same values as marts.indicators.
+-- the same values as marts.indicators (village rows are in marts.indicators only).
 with wide_columns as (
     select
         replace(table_name, '_indicators', '') as geo_level,
@@ -59,7 +59,7 @@ wide_long as (
 long as (
     select geo_level, geo_code, period, indicator_code, value
     from marts.indicators
-    where value is not null
+    where value is not null and geo_level in ('county', 'prefecture', 'province')
 ),
 
 value_problems as (

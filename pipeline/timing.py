@@ -1,0 +1,88 @@
+"""Stage timings for benchmarks, switched on by ``TPA_TIMINGS_FILE`` (off: no cost).
+
+``stage(name)`` adds wall and CPU seconds (CPU of the calling thread, so threads
+and processes both count their own work) to the current thread's tally. Extract
+workers append their tally as one JSON line to ``<file>.parts``; the flow sums the
+parts with its own stages and writes ``<file>`` (``write_summary``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+_local = threading.local()
+
+
+def enabled() -> bool:
+    return bool(os.environ.get("TPA_TIMINGS_FILE"))
+
+
+def _tally() -> dict:
+    if not hasattr(_local, "tally"):
+        _local.tally = {}
+    return _local.tally
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def stage(name: str, rows: int = 0):
+    if not enabled():
+        yield
+        return
+    w0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        t = _tally().setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})
+        t["wall"] += time.perf_counter() - w0
+        t["cpu"] += time.thread_time() - c0
+        t["rows"] += rows
+        t["peak_rss_mib"] = max(t["peak_rss_mib"], peak_rss_mib())
+
+
+def add_rows(name: str, rows: int) -> None:
+    if enabled():
+        _tally().setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})[
+            "rows"
+        ] += rows
+
+
+def flush_part() -> None:
+    """Append this thread's tally to ``<file>.parts`` and reset it."""
+    if not enabled():
+        return
+    tally, _local.tally = _tally(), {}
+    if tally:
+        with open(os.environ["TPA_TIMINGS_FILE"] + ".parts", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(tally) + "\n")
+
+
+def write_summary(flow_stages: dict) -> None:
+    """Sum the worker parts and the flow's own stages into ``TPA_TIMINGS_FILE``."""
+    if not enabled():
+        return
+    path = Path(os.environ["TPA_TIMINGS_FILE"])
+    total: dict = {}
+    parts = path.with_name(path.name + ".parts")
+    lines = parts.read_text(encoding="utf-8").splitlines() if parts.exists() else []
+    for line in [*lines, json.dumps(flow_stages)]:
+        for name, t in json.loads(line).items():
+            s = total.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})
+            s["wall"] += t["wall"]
+            s["cpu"] += t["cpu"]
+            s["rows"] += t.get("rows", 0)
+            s["peak_rss_mib"] = max(s["peak_rss_mib"], t.get("peak_rss_mib", 0.0))
+    for s in total.values():
+        s["rows_per_s"] = s["rows"] / s["wall"] if s["wall"] and s["rows"] else 0
+    path.write_text(json.dumps(total, indent=1))
+    parts.unlink(missing_ok=True)

@@ -1,0 +1,40 @@
+-- one row per county and period for every county that sent the population form (表1): its
+-- exit position by the western 3% rule (indicators.md). poverty_incidence = Σ
+-- remaining_persons / Σ total_population over its villages with both reported (as the
+-- indicator poverty_incidence), a ratio 0–1, NULL when the sum of population is 0;
+-- below_threshold: incidence ≤ 0.03, tested exactly (100 × Σ remaining ≤ 3 × Σ total).
+-- The county exit also needs the survey criteria (wrong-exit rate 错退率 and missed-
+-- registration rate 漏评率 ≤ 2%, mass satisfaction ≥ 90%) that the forms do not carry:
+-- survey_criteria is 'not assessed' and eligible is always NULL, never passed.
+-- is_poverty_county: the county is one of the 88 of ref.poverty_counties, whose official
+-- exit year (assessment batch) is official_exit_year.
+with reporting as (
+    select county_code, county_name_zh, prefecture_code, period
+    from intermediate.int_county_submissions
+    where form = 'population'
+),
+
+incidence as (
+    select county_code, period, numerator, denominator
+    from intermediate.int_county_population
+    where indicator_code = 'poverty_incidence'
+)
+
+select
+    r.county_code,
+    r.period,
+    pc.county_code is not null as is_poverty_county,
+    cast(i.numerator as double) / cast(nullif(i.denominator, 0) as double) as poverty_incidence,
+    case when i.denominator > 0 then 100 * i.numerator <= 3 * i.denominator end
+        as below_threshold,
+    'not assessed' as survey_criteria,
+    cast(null as boolean) as eligible,
+    r.county_name_zh,
+    r.prefecture_code,
+    cast(i.numerator as bigint) as remaining_persons,
+    cast(i.denominator as bigint) as total_population,
+    cast(pc.exit_year as integer) as official_exit_year
+from reporting as r
+left join incidence as i on i.county_code = r.county_code and i.period = r.period
+left join ref.poverty_counties as pc on pc.county_code = r.county_code
+order by r.county_code, r.period

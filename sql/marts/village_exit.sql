@@ -1,0 +1,110 @@
+-- one row per village (row) of the population form (staging.population, 表1) per county
+-- and period: its exit position by the western 3% rule (indicators.md). poverty_incidence =
+-- remaining_persons / total_population as a ratio 0–1 (NULL when either is blank or the
+-- population is 0); below_threshold: incidence ≤ 0.03, tested exactly in whole numbers
+-- (100 × remaining ≤ 3 × total, 以下 includes 3%). facilities_complete: where the
+-- infrastructure form (表8) of the county and period has the village — matched by
+-- village_code, else by township and village name — all seven facilities 是 (FALSE when any
+-- is 否, NULL when none is 否 but a cell is blank: not confirmed); NULL where the form does not
+-- have the village (infrastructure_reported = false). eligible: below_threshold and, where
+-- the form has the village, facilities_complete (three-valued: NULL = cannot be confirmed).
+-- The rule is applied to every village; the village exit concerns poverty villages
+-- (is_poverty_village).
+with pop as (
+    select
+        p.*,
+        row_number() over (
+            order by p.county_code, p.period, p.file_sha256, p.sheet, p.excel_row
+        ) as pop_id
+    from staging.population as p
+),
+
+infra as (
+    select
+        county_code,
+        period,
+        township,
+        village,
+        village_code,
+        hardened_road
+        and power_grid
+        and optical_fiber
+        and broadband
+        and standard_clinic
+        and activity_site
+        and service_station as complete
+    from staging.infrastructure
+),
+
+candidates as (
+    select
+        p.pop_id,
+        i.complete,
+        coalesce(i.village_code = p.village_code, false) as by_code
+    from pop as p
+    inner join infra as i
+        on i.county_code = p.county_code
+        and i.period = p.period
+        and (
+            i.village_code = p.village_code
+            or (i.township = p.township and i.village = p.village)
+        )
+),
+
+-- a code match wins; the names are used only when no infrastructure row has the code
+chosen as (
+    select *
+    from candidates
+    qualify by_code = max(by_code) over (partition by pop_id)
+),
+
+facilities as (
+    select
+        pop_id,
+        case
+            when count(*) filter (where complete = false) > 0 then false
+            when count(*) filter (where complete is null) > 0 then null
+            else true
+        end as facilities_complete
+    from chosen
+    group by pop_id
+),
+
+tested as (
+    select
+        p.*,
+        f.pop_id is not null as infrastructure_reported,
+        f.facilities_complete,
+        case
+            when p.total_population > 0
+                then cast(p.remaining_persons as double) / p.total_population
+        end as incidence,
+        case
+            when p.total_population > 0 and p.remaining_persons is not null
+                then 100 * p.remaining_persons <= 3 * p.total_population
+        end as below_threshold
+    from pop as p
+    left join facilities as f on f.pop_id = p.pop_id
+)
+
+select
+    county_code,
+    village_code,
+    village,
+    period,
+    is_poverty_village,
+    incidence as poverty_incidence,
+    below_threshold,
+    facilities_complete,
+    case
+        when infrastructure_reported then below_threshold and facilities_complete
+        else below_threshold
+    end as eligible,
+    township,
+    total_population,
+    remaining_persons,
+    infrastructure_reported,
+    sheet,
+    excel_row
+from tested
+order by county_code, period, sheet, excel_row

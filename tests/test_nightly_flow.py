@@ -1,0 +1,530 @@
+"""Nightly operations, in one process (issue 5): content-addressed extracts, resubmissions
+and removed workbooks, run history and the Prefect artifact, determinism over file
+orders, the Dask task runner, retries, and a scheduled flow run twice.
+
+Real workbooks (a few counties written by the sample generator), real DuckDB files and
+a temporary Prefect API (``prefect_test_harness``; PREFECT_HOME is a temporary folder,
+tests/conftest.py). The flows run in this process so that parsing can be counted;
+tests/test_nightly_cli.py runs ``tpa run`` as real processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import Settings
+
+PERIOD = "2019-12"
+DETERMINISTIC = ("ref", "staging", "quarantine", "marts")  # warehouse.md
+T0 = 1_577_869_200  # 2020-01-01 09:00 UTC: the received time of the first submissions
+JUNK = "readme_not_a_workbook.xlsx"
+
+# name -> (seed, county): first submissions (seed 2019) and corrected resubmissions (2020).
+# 530103's resubmission has the same three forms (supersedes every one); 530128's has
+# relocation instead of water (C1's water stays current, so C1 stays 'loaded').
+BOOKS = {
+    "A1": (2019, "530103"),
+    "B": (2019, "530111"),
+    "C1": (2019, "530128"),
+    "D": (2019, "530102"),
+    "A2": (2020, "530103"),
+    "C2": (2020, "530128"),
+}
+
+
+# ---------------------------------------------------------------- helpers (also used by
+# tests/test_nightly_cli.py)
+
+
+def write_books(folder: Path) -> dict[str, Path]:
+    """Write the BOOKS workbooks (and JUNK, a file that is not a workbook) into
+    ``folder/<name>/``; return name -> path."""
+    from pipeline.sample import file_name, plan
+    from pipeline.sample.alloc import rng
+    from pipeline.sample.geo import counties
+    from pipeline.sample.layout import write_workbook
+
+    out, forms_of = {}, {}
+    for seed in sorted({s for s, _ in BOOKS.values()}):
+        built = plan.build(seed, PERIOD)
+        by_code = {c.code: c for c in counties(seed)}
+        for name, (s, code) in BOOKS.items():
+            if s != seed:
+                continue
+            c = by_code[code]
+            forms = {f: rows[code] for f, rows in built.items() if code in rows}
+            stem = file_name(c, PERIOD).removesuffix(".xlsx")
+            path = folder / name / (stem + ("" if seed == 2019 else "_更正") + ".xlsx")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rng_ = rng(seed, PERIOD, "layout", code)
+            write_workbook(path, c, plan.period_end(PERIOD), forms, rng_)
+            out[name] = path
+            forms_of[name] = sorted(forms)
+    a1, a2, c1, c2 = (set(forms_of[n]) for n in ("A1", "A2", "C1", "C2"))
+    assert a1 <= a2 and c1 - c2 and c1 & c2, "the sample generator changed: pick other counties"
+    (folder / "forms.json").write_text(json.dumps(forms_of))
+    junk = folder / "junk" / JUNK
+    junk.parent.mkdir(parents=True, exist_ok=True)
+    junk.write_bytes(b"this is a text file, not a workbook\n")
+    out["junk"] = junk
+    return out
+
+
+def stage(
+    raw: Path,
+    books: dict[str, Path],
+    names: list[str],
+    mtime: int | dict[str, int] = T0,
+    folders: dict[str, str] | None = None,
+) -> None:
+    """Copy ``books[name]`` for each name, in the order given, into ``raw/<folder>/``
+    (default the period) with the given modification time (= received time)."""
+    for name in names:
+        src = books[name]
+        dst = raw / (folders or {}).get(name, PERIOD) / src.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        t = mtime[name] if isinstance(mtime, dict) else mtime
+        os.utime(dst, (t, t))
+
+
+def forms_of(books: dict[str, Path], name: str) -> list[str]:
+    """The forms written into ``books[name]``."""
+    return json.loads((books["A1"].parent.parent / "forms.json").read_text())[name]
+
+
+def unstage(raw: Path, books: dict[str, Path], names: list[str]) -> None:
+    for name in names:
+        for p in raw.rglob(books[name].name):
+            p.unlink()
+
+
+def sha(path: Path) -> str:
+    from pipeline.discover import sha256_of
+
+    return sha256_of(path)
+
+
+def q(wh: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _norm(row: tuple) -> tuple:
+    return tuple("NaN" if isinstance(v, float) and v != v else v for v in row)
+
+
+def snapshot(wh: Path, schemas: tuple[str, ...] = DETERMINISTIC) -> dict[str, list[tuple]]:
+    """Every table of ``schemas``, rows ordered by all columns."""
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        names = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND list_contains(?, schema_name) "
+            "ORDER BY 1",
+            [list(schemas)],
+        ).fetchall()
+        return {
+            n: [_norm(r) for r in con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall()]
+            for (n,) in names
+        }
+    finally:
+        con.close()
+
+
+def assert_same(a: dict, b: dict) -> None:
+    assert sorted(a) == sorted(b)
+    assert {s.split(".")[0] for s in a} >= set(DETERMINISTIC)
+    for name in a:
+        assert a[name] == b[name], f"{name} differs"
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory) -> dict[str, Path]:
+    return write_books(tmp_path_factory.mktemp("books"))
+
+
+def run(raw: Path, wh: Path, runner: str = "serial", rebuild: bool = False, **kw):
+    from flows.nightly import run_flow
+
+    kw = {"id_key": "k", "publish_wait_s": 5, **kw}
+    settings = Settings(raw_dir=raw, warehouse=wh, task_runner=runner, **kw)
+    outcome = run_flow(raw, wh, settings, rebuild=rebuild)
+    assert outcome.exit_code == 0, outcome.record.message
+    return outcome
+
+
+class Counter:
+    """Counts workbooks opened and extract steps started in this process."""
+
+    def __init__(self, mp: pytest.MonkeyPatch):
+        import pipeline.extract.workbook as wbmod
+        from pipeline import steps
+
+        self.opened = self.extracts = 0
+        real_open, real_one = wbmod.open_workbook, steps.extract_one
+
+        def counting_open(*a, **k):
+            self.opened += 1
+            return real_open(*a, **k)
+
+        def counting_one(*a, **k):
+            self.extracts += 1
+            return real_one(*a, **k)
+
+        mp.setattr(wbmod, "open_workbook", counting_open)
+        mp.setattr(steps, "extract_one", counting_one)
+
+    def take(self) -> tuple[int, int]:
+        out = (self.opened, self.extracts)
+        self.opened = self.extracts = 0
+        return out
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory, books):
+    """Six nights on one warehouse; returns what each did.
+
+    1 A1 B C1 D junk arrive  2 nothing new  3 resubmissions A2 and C2 arrive (later)
+    4 D and junk leave the raw folder  5 D comes back  6 ``rebuild`` (make rebuild)
+    """
+    base = tmp_path_factory.mktemp("nights")
+    raw, wh = base / "raw", base / "wh" / "warehouse.duckdb"
+    wh.parent.mkdir()
+    out = {"raw": raw, "wh": wh, "runs": []}
+    with pytest.MonkeyPatch.context() as mp:
+        count = Counter(mp)
+
+        def night():
+            o = run(raw, wh, rebuild=len(out["runs"]) == 5)
+            out["runs"].append((o, *count.take(), snapshot(wh)))
+
+        stage(raw, books, ["A1", "B", "C1", "D", "junk"])
+        night()
+        night()
+        stage(raw, books, ["A2", "C2"], mtime=T0 + 86400)
+        night()
+        unstage(raw, books, ["D", "junk"])
+        night()
+        stage(raw, books, ["D"])
+        night()
+        night()
+    return out
+
+
+# ---------------------------------------------------------------- 1. content-addressed extracts
+
+
+def test_a_night_with_no_new_file_opens_no_workbook(nights):
+    (o1, opened1, ex1, s1), (o2, opened2, ex2, s2) = nights["runs"][:2]
+    assert (o1.record.files_seen, o1.record.files_new, opened1, ex1) == (5, 5, 5, 5)
+    assert (o2.record.files_seen, o2.record.files_new, opened2, ex2) == (5, 0, 0, 0)
+    assert_same(s1, s2)
+    o3, opened3, ex3, _ = nights["runs"][2]
+    assert (o3.record.files_new, opened3, ex3) == (2, 2, 2)  # only the two resubmissions
+
+
+def test_rebuild_parses_everything_and_gives_the_same_warehouse(nights):
+    o5, _, _, s5 = nights["runs"][4]
+    o6, opened6, _, s6 = nights["runs"][5]
+    assert (o5.record.files_new, o6.record.files_new, opened6) == (0, 6, 6)
+    assert_same(s5, s6)
+
+
+def test_from_scratch_equals_incremental(nights, books, tmp_path):
+    """Night 3 had A1 A2 B C1 C2 D junk after three runs; one run on a new warehouse with
+    the same files gives the same tables."""
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B", "C1", "D", "junk"])
+    stage(raw, books, ["A2", "C2"], mtime=T0 + 86400)
+    o = run(raw, wh, runner="threads")
+    assert o.record.files_new == 7
+    assert_same(nights["runs"][2][3], snapshot(wh))
+
+
+def test_parser_version_and_id_key_are_in_the_cache_key(books, tmp_path, monkeypatch):
+    import pipeline.extract.workbook as wbmod
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    assert run(raw, wh).record.files_new == 2
+    assert run(raw, wh).record.files_new == 0
+    extracts = wh.with_name(wh.name + ".d") / "extracts"
+    old = sorted(p.name for p in extracts.iterdir())
+    assert all(n.startswith(f"v{wbmod.PARSER_VERSION}-") for n in old)
+
+    monkeypatch.setattr(wbmod, "PARSER_VERSION", "test-bump")
+    assert run(raw, wh).record.files_new == 2  # parsing code changed: parse again
+    new = sorted(p.name for p in extracts.iterdir())
+    assert len(new) == 2 and all(n.startswith("vtest-bump-") for n in new)  # old ones pruned
+    assert run(raw, wh).record.files_new == 0
+    assert run(raw, wh, id_key="another key").record.files_new == 2  # pseudonyms change
+
+
+# ---------------------------------------------------------------- 2. resubmissions, removals
+
+
+def test_resubmission_supersedes_and_keeps_the_earlier_file(nights, books):
+    wh = nights["wh"]
+    a1, a2, c1, c2 = (sha(books[n]) for n in ("A1", "A2", "C1", "C2"))
+    files = {
+        r[0]: r[1:]
+        for r in q(
+            wh,
+            "SELECT file_sha256, path, size_bytes, received_at, reader, status, reason, "
+            "superseded_by FROM raw.files",
+        )
+    }
+    path, size, received, reader, status, reason, by = files[a1]
+    assert (status, by) == ("superseded", a2)
+    assert books["A2"].name in reason and a2[:12] in reason
+    assert path == f"{PERIOD}/{books['A1'].name}" and size == books["A1"].stat().st_size
+    assert reader.startswith("calamine") and received.year == 2020
+    assert files[a2][4:] == ("loaded", None, None)
+    assert files[c1][4] == "loaded"  # its water form is still the current one
+    assert files[c2][4] == "loaded"
+    staged = dict(
+        q(wh, "SELECT county_code, list(DISTINCT file_sha256) FROM staging.population GROUP BY 1")
+    )
+    assert staged["530103"] == [a2] and staged["530128"] == [c2]
+    for form in set(forms_of(books, "C1")) - set(forms_of(books, "C2")):  # C1's water
+        sql = f"SELECT DISTINCT file_sha256 FROM staging.{form} WHERE county_code='530128'"
+        assert q(wh, sql) == [(c1,)]
+    subs = q(
+        wh,
+        "SELECT form, is_current, superseded_by FROM raw.submissions WHERE file_sha256 = ? "
+        "ORDER BY form",
+        [c1],
+    )
+    resent = set(forms_of(books, "C2"))
+    assert subs == [
+        (f, f not in resent, c2 if f in resent else None) for f in forms_of(books, "C1")
+    ]
+    assert any(f not in resent for f in forms_of(books, "C1"))
+
+
+def test_an_older_resubmission_does_not_win(books, tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "A2"], mtime={"A1": T0 + 60, "A2": T0})  # A2 received earlier
+    run(raw, wh)
+    a1, a2 = sha(books["A1"]), sha(books["A2"])
+    assert q(wh, "SELECT DISTINCT file_sha256 FROM staging.population") == [(a1,)]
+    assert q(wh, "SELECT status, superseded_by FROM raw.files WHERE file_sha256 = ?", [a2]) == [
+        ("superseded", a1)
+    ]
+
+
+def test_a_workbook_that_left_the_raw_folder_is_marked_removed(nights, books):
+    d, junk = sha(books["D"]), sha(books["junk"])
+    s4 = nights["runs"][3][3]
+    assert not any(r for r in s4["staging.population"] if "530102" in r)  # D's rows went
+    assert any(r[0] == junk for r in s4["quarantine.files"])  # junk's records stayed
+    assert any(r[0] == junk for r in s4["quarantine.findings"])
+    wh = nights["wh"]
+    status = dict(q(wh, "SELECT file_sha256, status FROM raw.files"))
+    assert status[junk] == "removed" and status[d] == "loaded"  # D came back on night 5
+    ((reason, rows_read),) = q(
+        wh, "SELECT reason, rows_read FROM raw.files WHERE file_sha256 = ?", [junk]
+    )
+    assert reason.startswith("no longer in the raw folder")
+    assert len(status) == 7  # one row per workbook ever seen
+    o5, opened5, _, s5 = nights["runs"][4]
+    assert (o5.record.files_new, opened5) == (0, 0)  # D's extract was kept in the cache
+    assert any(r for r in s5["staging.population"] if "530102" in r)
+    manifest = json.loads((wh.with_name(wh.name + ".d") / "manifest.json").read_text())
+    assert set(manifest["files"]) == set(status)
+
+
+# ---------------------------------------------------------------- 3. run history, artifact
+
+
+def test_raw_runs_has_one_row_per_run(nights):
+    wh = nights["wh"]
+    rows = q(
+        wh,
+        "SELECT run_id, started_at, finished_at, trigger, files_seen, files_new, "
+        "files_rejected, rows_loaded, rows_quarantined, tests_passed, tests_failed, "
+        "published, status FROM raw.runs ORDER BY started_at, run_id",
+    )
+    ids = [o.record.run_id for o, *_ in nights["runs"]]
+    assert sorted(r[0] for r in rows) == sorted(ids)
+    by_id = {r[0]: r for r in rows}
+    assert [by_id[i][4:6] for i in ids] == [(5, 5), (5, 0), (7, 2), (5, 0), (6, 0), (6, 6)]
+    assert [by_id[i][6] for i in ids] == [1, 1, 1, 0, 0, 0]  # junk, while it was there
+    for i in ids[:-1]:
+        r = by_id[i]
+        assert r[12] == "published" and r[11] is True and r[2] >= r[1] and r[9] > 0
+        assert r[3] == "manual" and r[7] > 0 and r[10] == 0
+    last = by_id[ids[-1]]  # the building run, as of the build
+    assert (last[12], last[11], last[2]) == ("running", False, None)
+
+
+def test_run_summary_is_a_prefect_artifact(nights):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["tpa-run-summary"]))
+        )
+        assert len(arts) >= len(nights["runs"])
+        assert all(a.type == "markdown" and a.flow_run_id for a in arts)
+        text = "\n".join(str(a.data) for a in arts)
+        for o, *_ in nights["runs"]:
+            assert f"# tpa run {o.record.run_id}" in text
+        fr = client.read_flow_run(arts[-1].flow_run_id)
+        assert client.read_flow(fr.flow_id).name == "tpa-nightly"
+
+
+# ---------------------------------------------------------------- determinism, Dask
+
+
+@pytest.fixture(scope="module")
+def orders(tmp_path_factory, books):
+    """The same six files, all received at the same second (ties: the greater SHA-256
+    wins), loaded in three different orders; and once more on a 2-worker Dask cluster."""
+    names = ["A1", "A2", "B", "C1", "C2", "junk"]
+    perms = [names, names[::-1], random.Random(5).sample(names, len(names))]
+    out = []
+    for i, perm in enumerate(perms):
+        base = tmp_path_factory.mktemp(f"order{i}")
+        raw, wh = base / "raw", base / "w.duckdb"
+        # folders 00.., 01.. make discovery (sorted by path) follow the permutation
+        stage(raw, books, perm, folders={n: f"{k:02d}" for k, n in enumerate(perm)})
+        out.append((perm, wh, run(raw, wh, runner="threads" if i == 2 else "serial")))
+    return out
+
+
+def test_three_orders_give_the_same_warehouse(orders, books):
+    snaps = [snapshot(wh) for _, wh, _ in orders]
+    assert len({tuple(p) for p, _, _ in orders}) == 3
+    assert_same(snaps[0], snaps[1])
+    assert_same(snaps[0], snaps[2])
+    winner = max(sha(books["A1"]), sha(books["A2"]))
+    wh = orders[0][1]
+    assert q(
+        wh, "SELECT DISTINCT file_sha256 FROM staging.population WHERE county_code='530103'"
+    ) == [(winner,)]
+
+
+def test_dask_cluster_gives_the_same_warehouse(orders, tmp_path, monkeypatch):
+    """The six workbooks parsed on a 2-worker Dask LocalCluster (none in this process)."""
+    import flows.nightly as nightly
+
+    runner = nightly.make_runner(Settings(task_runner="dask", workers=2))
+    assert runner.cluster_kwargs["n_workers"] == 2
+    monkeypatch.setattr(nightly, "inline_below", lambda settings: 0)  # 6 files: use Dask
+    count = Counter(monkeypatch)
+    perm, wh_single, _ = orders[0]
+    raw = wh_single.parent / "raw"
+    wh = tmp_path / "w.duckdb"
+    o = run(raw, wh, runner="dask", workers=2)
+    assert o.record.files_new == 6 and count.take() == (0, 0)  # parsed by the workers
+    assert_same(snapshot(wh_single), snapshot(wh))
+
+
+# ---------------------------------------------------------------- 7. retries, schedule
+
+
+def test_extract_retries_a_transient_io_error_only(monkeypatch, tmp_path, books):
+    from prefect import flow
+
+    import flows.nightly as nightly
+    from pipeline import steps
+
+    calls = {"n": 0}
+
+    def flaky(path, sha256, folder, settings, key):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(5, "Input/output error")
+        return folder, True
+
+    def gone(path, sha256, folder, settings, key):
+        calls["n"] += 1
+        raise FileNotFoundError(2, "No such file", path)
+
+    fast = nightly.extract_task.with_options(retry_delay_seconds=0)
+
+    @flow
+    def one() -> str:
+        fut = fast.submit([("p", "s", "f")], Settings(), b"k")
+        fut.wait()
+        return fut.state.type.value
+
+    monkeypatch.setattr(steps, "extract_one", flaky)
+    assert one() == "COMPLETED" and calls["n"] == 2
+    calls["n"] = 0
+    monkeypatch.setattr(steps, "extract_one", gone)
+    assert one() == "FAILED" and calls["n"] == 1  # a vanished file is not retried
+
+
+def test_unreadable_workbook_is_reported_and_read_again_next_run(monkeypatch, tmp_path, books):
+    import flows.nightly as nightly
+    from pipeline import steps
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    bad = sha(books["B"])
+    real = steps.extract_one
+
+    def broken(path, sha256, folder, settings, key):
+        if sha256 == bad:
+            raise OSError(5, "Input/output error")
+        return real(path, sha256, folder, settings, key)
+
+    monkeypatch.setattr(
+        nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)
+    )
+    monkeypatch.setattr(steps, "extract_one", broken)
+    o = run(raw, wh, id_key="distinctive-secret-4711")
+    assert (o.record.files_new, o.record.files_rejected) == (1, 1)
+    ((status, reason, msg),) = q(
+        wh, "SELECT status, reason, message FROM raw.files WHERE file_sha256 = ?", [bad]
+    )
+    assert (status, reason) == ("rejected", "read_error") and "Input/output error" in msg
+    monkeypatch.setattr(steps, "extract_one", real)
+    o = run(raw, wh, id_key="distinctive-secret-4711")
+    assert (o.record.files_new, o.record.files_rejected) == (1, 0)
+
+    # the ID key is never a flow parameter (the Prefect API stores and shows them)
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(limit=200)
+    params = json.dumps([r.parameters for r in runs])
+    assert "distinctive-secret-4711" not in params and '"id_key": null' in params
+
+
+def test_a_scheduled_run_twice_is_harmless(books, tmp_path):
+    from flows.deploy import scheduled
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B", "C1"])
+    assert scheduled(str(raw), str(wh)) == 0
+    first = snapshot(wh)
+    assert scheduled(str(raw), str(wh)) == 0
+    assert_same(first, snapshot(wh))
+    rows = q(wh, "SELECT trigger, files_new, status FROM raw.runs")
+    assert sorted(rows) == [("schedule", 0, "running"), ("schedule", 3, "published")]

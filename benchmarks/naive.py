@@ -55,8 +55,12 @@ def naive_run(files: list[Path], db_path: Path) -> dict:
             data = data[~first.str.contains("合计|小计|注|填表人|nan", regex=True)]
             for c in data.columns:
                 kind = FORMS[form].col(c).kind
-                if kind in ("count", "year", "money", "yuan"):
-                    data[c] = pd.to_numeric(data[c], errors="coerce").astype("Int64")
+                if kind in ("count", "year"):
+                    data[c] = pd.to_numeric(data[c], errors="coerce").round().astype("Int64")
+                elif kind in ("money", "yuan"):  # fen, as the schemas expect
+                    scale = 1_000_000 if kind == "money" else 100
+                    num = pd.to_numeric(data[c], errors="coerce") * scale
+                    data[c] = num.round().astype("Int64")
                 elif kind == "bool":
                     data[c] = data[c].map({"是": True, "否": False}).astype("boolean")
                 elif kind == "percent":

@@ -23,7 +23,9 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -40,7 +42,7 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from pipeline import extracts, steps, testhook  # noqa: E402
+from pipeline import extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -276,7 +278,9 @@ def nightly(
     wh = Path(warehouse)
     rec = steps.RunRecord(trigger=trigger)
     steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
+    clock = {"start": time.perf_counter()}
     found = discover_task(raw_dir)
+    clock["discover"] = time.perf_counter()
     rec.files_seen = len(found)
     plan = steps.plan_extracts(found, wh, key, rebuild)
     todo = [p for p in plan if not p.cached]
@@ -310,6 +314,7 @@ def nightly(
                 else:
                     outcome_of[p.found.sha256] = (None, error)
     present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+    clock["extract"] = time.perf_counter()
     outcome = FlowOutcome(rec, 0)
     try:
         build_path, report, manifest = build_task(present, warehouse, rec)
@@ -326,6 +331,7 @@ def nightly(
         rec.status, rec.message = "build_failed", f"publish refused the build: {exc}"
         outcome.exit_code = 1
         return _finish(outcome, warehouse)
+    _write_timings(clock, report.timings, rec)
     rec.published = bool(pub.published)
     if pub.published and pub.verified is False:
         rec.status = "not_published"
@@ -339,6 +345,27 @@ def nightly(
         outcome.writer = pub.writer.describe() if pub.writer else None
         rec.message = outcome.writer
     return _finish(outcome, warehouse)
+
+
+def _write_timings(clock: dict, build: dict, rec) -> None:
+    """Stage wall times for ``make bench`` (only when ``TPA_TIMINGS_FILE`` is set)."""
+    path = os.environ.get("TPA_TIMINGS_FILE")
+    if not path:
+        return
+    end = time.perf_counter()
+    rows = rec.rows_loaded + rec.rows_quarantined
+    stages = {
+        "discover": clock["discover"] - clock["start"],
+        "extract": clock["extract"] - clock["discover"],
+        **build,
+        "publish": end - clock["extract"] - sum(build.values()),
+        "pipeline": end - clock["start"],
+    }
+    out = {
+        k: {"wall": v, "rows": rows, "rows_per_s": rows / v if v else 0} for k, v in stages.items()
+    }
+    out["pipeline"]["peak_rss_mib"] = timing.peak_rss_mib()
+    Path(path).write_text(json.dumps(out, indent=1))
 
 
 def public_settings(settings: Settings) -> Settings:

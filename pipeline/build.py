@@ -9,6 +9,7 @@ have open.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ class BuildReport:
     path: Path
     models: list[str] = field(default_factory=list)
     tests: list[models.TestResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds: build, models, tests
 
     @property
     def tests_failed(self) -> int:
@@ -167,6 +169,7 @@ def build(
     if build_path.exists():
         build_path.unlink()
     report = BuildReport(build_path)
+    t0 = time.perf_counter()
     con = duckdb.connect(str(build_path))
     try:
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
@@ -294,17 +297,25 @@ def build(
         )
 
         testhook.pause("build")  # tests kill the run here: a half-written build
+        t1 = time.perf_counter()
         try:
             report.models = models.run_models(con)
         except duckdb.Error as exc:
             raise BuildFailed(str(exc)) from exc
+        t2 = time.perf_counter()
         report.tests = models.run_tests(con)
+        t3 = time.perf_counter()
         docs.apply_comments(con)  # the data dictionary (COMMENT ON every column)
         failed = [t for t in report.tests if t.rows]
         if failed:
             detail = "; ".join(f"{t.name}: {t.rows} rows, e.g. {t.sample[:2]}" for t in failed)
             raise BuildFailed(f"SQL data tests failed: {detail}")
         con.execute("CHECKPOINT")
+        report.timings = {
+            "build": t1 - t0 + time.perf_counter() - t3,
+            "models": t2 - t1,
+            "tests": t3 - t2,
+        }
     finally:
         con.close()
     return report

@@ -165,3 +165,70 @@ def test_cli_bad_usage(tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert p.returncode == 2
+
+
+def _ledger_clear_values(raw: Path) -> tuple[set[str], set[str]]:
+    """Head names and ID numbers as the counties wrote them (read independently)."""
+    import python_calamine as pc
+
+    names, ids = set(), set()
+    for path in sorted(raw.rglob("*.xlsx")):
+        wb = pc.CalamineWorkbook.from_path(str(path))
+        if "表9" not in wb.sheet_names:
+            continue
+        rows = wb.get_sheet_by_name("表9").to_python()
+        header = next(i for i, r in enumerate(rows) if "户主姓名" in [str(v).strip() for v in r])
+        cols = [str(v).strip() for v in rows[header]]
+        n, i = cols.index("户主姓名"), cols.index("户主身份证号")
+        for r in rows[header + 1 :]:
+            if isinstance(r[i], str) and len(r[i].strip()) == 18:
+                ids.add(r[i].strip().upper())
+                names.add(str(r[n]).strip())
+    return names, ids
+
+
+def test_no_personal_data_in_clear(sample_run):
+    """No generated name or 18-character ID appears in any text column of the warehouse
+    or in any extract (Parquet/JSON) of the state folder."""
+    import re
+
+    import pandas as pd
+
+    _, raw, wh, _, _ = sample_run
+    names, ids = _ledger_clear_values(raw)
+    assert len(ids) > 40_000 and len(names) > 100
+    id_re = re.compile(r"\d{17}[\dXx]")
+
+    def check_text(values, where):
+        for v in values:
+            if v is None:
+                continue
+            s = str(v)
+            assert s not in names, where
+            for m in id_re.findall(s):
+                assert m.upper() not in ids, where
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        cols = con.execute(
+            "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+            "WHERE data_type IN ('VARCHAR', 'JSON') AND NOT internal"
+        ).fetchall()
+        assert len(cols) > 50
+        for schema, table, col in cols:
+            vals = con.execute(f'SELECT DISTINCT "{col}" FROM {schema}."{table}"').fetchall()
+            check_text([v[0] for v in vals], f"{schema}.{table}.{col}")
+    finally:
+        con.close()
+    state = Path(str(wh) + ".d") / "extracts"
+    files = list(state.rglob("*"))
+    assert any(f.suffix == ".parquet" for f in files)
+    for f in files:
+        if f.suffix == ".parquet":
+            df = pd.read_parquet(f)
+            for c in df.columns:
+                if df[c].dtype == object or str(df[c].dtype) in ("str", "string"):
+                    check_text(df[c].dropna().unique().tolist(), f"{f}:{c}")
+        elif f.suffix == ".json":
+            text = f.read_text(encoding="utf-8")
+            assert not any(m.upper() in ids for m in id_re.findall(text)), f

@@ -2,7 +2,7 @@
 
 Loads the CSVs as DataFrames for ``ref.*`` and resolves the county text a clerk
 writes on a cover line (official name, short name, old name, 6-digit code) to
-today's GB/T 2260 code. Never reads ``../shared`` at run time.
+today's GB/T 2260 code. Never reads the shared spec folder at run time.
 """
 
 from __future__ import annotations

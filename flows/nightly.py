@@ -173,7 +173,7 @@ def build_task(
     record them in the manifest, add the workbooks that have left the raw folder, build."""
     wh = Path(warehouse)
     items = [
-        (d, extracts.load(Path(folder)) if folder else steps.unread(d, error))
+        (d, extracts.load(Path(folder), frames=False) if folder else steps.unread(d, error))
         for d, folder, error in present
     ]
     manifest = steps.update_manifest(

@@ -131,12 +131,42 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _form_frame(form: str, items, county_period: dict) -> pd.DataFrame:
+def _create_form(con, form: str, items, casts: dict[str, str]) -> None:
+    """``raw.<form>``: the valid rows of every loaded workbook, in the order of ``items``.
+
+    Extracts left in Parquet (``extracts.load(frames=False)``) are read by DuckDB
+    directly, one scan over all their files; frames held in memory go through pandas.
+    """
+    parts = [
+        r.forms[form]
+        for _, r in items
+        if r.status == "loaded" and form in r.forms and r.forms[form].rows_loaded
+    ]
+    files = [sr.parquet for sr in parts if sr.parquet]
+    if not files or len(files) < len(parts):
+        _create(con, f"raw.{form}", _form_frame(form, items), casts)
+        return
+    base = _form_frame(form, [])
+    cols = ", ".join(f"{casts[c].format(c=_q(c)) if c in casts else _q(c)} AS {_q(c)}"
+                     for c in base.columns)  # fmt: skip
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    con.execute(
+        f"CREATE OR REPLACE TABLE raw.{form} AS SELECT {cols} "
+        f"FROM read_parquet([{listed}], union_by_name = true)"
+    )
+
+
+def _form_frame(form: str, items) -> pd.DataFrame:
     parts = []
     for d, r in items:
         if r.status != "loaded" or form not in r.forms:
             continue
-        v = r.forms[form].valid.copy()
+        sr = r.forms[form]
+        if sr.parquet:  # left on disk by extracts.load(frames=False): provenance included
+            if sr.rows_loaded:
+                parts.append(pd.read_parquet(sr.parquet))
+            continue
+        v = sr.valid.copy()
         if v.empty:
             continue
         v["county_code"] = pd.Series([r.county_code] * len(v), dtype="str")
@@ -237,9 +267,7 @@ def build(
                 **{c: "CAST({c} AS BIGINT)" for c in RUNS_COLUMNS[4:11]},
             },
         )
-        cp = {}
         for form in FORMS:
-            df = _form_frame(form, present, cp)
             casts = {}
             for name, typ in staged_columns(form):
                 if typ.startswith("DECIMAL"):
@@ -249,7 +277,7 @@ def build(
             casts["excel_row"] = "CAST({c} AS INTEGER)"
             for c in ("county_code", "period", "file_sha256", "sheet"):
                 casts[c] = "CAST({c} AS VARCHAR)"
-            _create(con, f"raw.{form}", df, casts)
+            _create_form(con, form, present, casts)
 
         qfiles = pd.DataFrame(
             [

@@ -104,9 +104,14 @@ def save(result: ExtractResult, root: Path, key: str) -> Path:
                 "sheet": sr.sheet,
                 "header_rows": sr.header_rows,
                 "rows_read": sr.rows_read,
+                "rows_loaded": sr.rows_loaded,
                 "rejected": sr.rejected,
             }
-            sr.valid.to_parquet(tmp / f"{form}.parquet", index=False)
+            valid = sr.valid.copy()
+            for c, v in (("county_code", result.county_code), ("period", result.period),
+                         ("file_sha256", result.file_sha256)):  # fmt: skip
+                valid[c] = pd.Series([v] * len(valid), dtype="str")
+            valid.to_parquet(tmp / f"{form}.parquet", index=False)
             quarantine.extend(sr.quarantine)
         testhook.pause("extract")  # tests kill the run here: a half-written .tmp-* folder
         pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).astype(
@@ -167,8 +172,16 @@ def _dtypes(form: str) -> dict:
     return empty_frame(form).dtypes.to_dict()
 
 
-def load(folder: Path) -> ExtractResult:
-    """Read an extract written by ``save``."""
+PROVENANCE_COLUMNS = ["county_code", "period", "file_sha256"]  # beside the rows in Parquet
+
+
+def load(folder: Path, frames: bool = True) -> ExtractResult:
+    """Read an extract written by ``save``.
+
+    ``frames=False``: leave each form's valid rows in their Parquet file (``SheetResult
+    .parquet``, with ``PROVENANCE_COLUMNS``; ``valid`` empty, ``loaded`` the row count):
+    the build reads them straight into DuckDB and memory stays flat.
+    """
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     forms_meta = meta.pop("forms")
     res = ExtractResult(**meta)
@@ -179,10 +192,14 @@ def load(folder: Path) -> ExtractResult:
         for rec in f.astype(object).to_dict("records")
     ]
     for form, fm in forms_meta.items():
-        valid = pd.read_parquet(folder / f"{form}.parquet")
-        dtypes = _dtypes(form)
-        if valid.dtypes.to_dict() != dtypes:
-            valid = valid.astype(dtypes)
+        path = folder / f"{form}.parquet"
+        if frames:
+            valid = pd.read_parquet(path).drop(columns=PROVENANCE_COLUMNS, errors="ignore")
+            dtypes = _dtypes(form)
+            if valid.dtypes.to_dict() != dtypes:
+                valid = valid.astype(dtypes)
+        else:
+            valid = empty_frame(form)
         qrows = [
             {**r, "excel_row": int(r["excel_row"])}
             for r in q[q["form"] == form].astype(object).to_dict("records")
@@ -196,5 +213,7 @@ def load(folder: Path) -> ExtractResult:
             findings=[x for x in res.findings if x.form == form],
             rows_read=fm["rows_read"],
             rejected=fm["rejected"],
+            parquet=None if frames else str(path),
+            loaded=None if frames else fm["rows_loaded"],
         )
     return res

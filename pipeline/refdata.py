@@ -151,7 +151,8 @@ def resolver() -> CountyResolver:
     return CountyResolver(by_name, frozenset(counties()["county_code"]), old)
 
 
-def valid_village_prefixes(county_code: str, period: str) -> set[str]:
+@cache
+def valid_village_prefixes(county_code: str, period: str) -> frozenset[str]:
     """County codes a village code may start with in ``period`` ('YYYY-MM').
 
     Today's code, and an old code where the change had not happened yet: a 2019
@@ -166,4 +167,4 @@ def valid_village_prefixes(county_code: str, period: str) -> set[str]:
         first_new = (row.first_nbs_code_set_with_new_code or "")[:7]
         if not first_new or period <= first_new:
             out.add(row.old_code)
-    return out
+    return frozenset(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _COLNUM_TOKENS = set("甲乙丙丁戊己庚辛壬癸")
 _TOTAL = re.compile(r"(合计|总计|共计|小计)")
@@ -15,11 +16,14 @@ _FOOTER = re.compile(
 
 
 def _text(v) -> str:
-    if v is None:
-        return ""
     if isinstance(v, str):
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", v))
+        return "".join(v.split()) if v.isascii() else _text_cached(v)  # NFKC keeps ASCII
     return ""
+
+
+@lru_cache(maxsize=1 << 14)
+def _text_cached(v: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", v))
 
 
 def is_blank(v) -> bool:
@@ -51,6 +55,8 @@ def is_column_number_row(values: list) -> bool:
 def total_kind(labels: list) -> str | None:
     """``'subtotal'`` (小计), ``'total'`` (合计, 总计, 全县合计, 全县) or None."""
     for v in labels:
+        if not isinstance(v, str) or v.isascii():
+            continue  # the words of a total are Chinese: ASCII text never is one
         t = _text(v)
         if not t or len(t) > 14:
             continue

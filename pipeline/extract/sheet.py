@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 import pandas as pd
 import pandera.errors
@@ -69,10 +70,14 @@ class SheetResult:
     findings: list[Finding] = field(default_factory=list)
     rows_read: int = 0
     rejected: bool = False
+    # set by ``extracts.load(frames=False)``: the valid rows stay in their Parquet file
+    # (with county_code, period and file_sha256 beside them) and ``valid`` is empty
+    parquet: str | None = None
+    loaded: int | None = None
 
     @property
     def rows_loaded(self) -> int:
-        return len(self.valid)
+        return self.loaded if self.loaded is not None else len(self.valid)
 
     @property
     def rows_quarantined(self) -> int:
@@ -80,15 +85,14 @@ class SheetResult:
 
 
 class _Row:
-    __slots__ = ("r", "values", "errors", "warnings", "typed", "merged_fill")
+    __slots__ = ("i", "r", "values", "errors", "warnings")
 
-    def __init__(self, r: int, values: dict):
+    def __init__(self, i: int, r: int, values: dict):
+        self.i = i  # position among the sheet's data rows (index into the typed columns)
         self.r = r
         self.values = values  # canonical name -> raw value
         self.errors: list[tuple] = []  # (cols, rule, zh, en)
         self.warnings: list[tuple] = []
-        self.typed: dict = {}
-        self.merged_fill = False
 
 
 def empty_frame(form: str) -> pd.DataFrame:
@@ -162,13 +166,19 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         end = max(end, meta.max_row)
     footer_at = None
     fwv = meta.formula_without_value if meta else set()
+    names = list(cols)
+    mapped_of = _getter(grid, [cols[n] for n in names])
+    labels_of = _getter(grid, label_cols)
+    is_blank = rowkind.is_blank
     for r in range(start, end):
-        full = grid.row(r)
-        mapped = {n: grid.value(r, c) for n, c in cols.items()}
-        has_fwv = any((r, c) in fwv for c in cols.values())
-        if all(rowkind.is_blank(v) for v in full) and not has_fwv:
+        i = r - grid.first_row
+        raw = grid.rows[i] if 0 <= i < len(grid.rows) else []
+        mapped = dict(zip(names, mapped_of(raw), strict=True))
+        has_fwv = bool(fwv) and any((r, c) in fwv for c in cols.values())
+        mapped_blank = all(is_blank(v) for v in mapped.values())
+        if mapped_blank and all(is_blank(v) for v in raw) and not has_fwv:
             continue
-        if footer_at is not None or rowkind.is_footer(full):
+        if footer_at is not None or rowkind.is_footer(raw):
             if footer_at is None:
                 footer_at = r
             elif any(not rowkind.is_blank(v) and not isinstance(v, str) for v in mapped.values()):
@@ -183,16 +193,16 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                     "numbers below the footer lines were not read; put data above the footer",
                 )
             continue
-        if all(rowkind.is_blank(v) for v in mapped.values()) and not has_fwv:
+        if mapped_blank and not has_fwv:
             continue
         if not data and rowkind.is_column_number_row(list(mapped.values())):
             continue
-        kind = rowkind.total_kind([grid.value(r, c) for c in label_cols])
+        kind = rowkind.total_kind(labels_of(raw))
         if kind:
             totals.append((r, kind))
             order.append((kind, r))
             continue
-        data.append(_Row(r, mapped))
+        data.append(_Row(len(data), r, mapped))
         order.append(("data", len(data) - 1))
     res.rows_read = len(data)
 
@@ -266,7 +276,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             if not rowkind.is_blank(row.values["township"]):
                 prev = row.values["township"]
 
-    # coerce
+    # coerce, column by column; a value seen before in the column is not parsed again
     for row in data:
         if row.r in hidden:
             row.warnings.append(
@@ -277,37 +287,27 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                     "this row is hidden; it was loaded",
                 )
             )
-        for name, spec in col_specs.items():
-            c = cols[name]
-            cell = co.Cell(
-                row.values[name],
-                is_text=isinstance(row.values[name], str),
-                number_format=fmts.get((row.r, c)),
-                formula_without_value=(row.r, c) in fwv,
-            )
-            key = "head_id_hash" if spec.kind == "id_number" else name
-            try:
-                row.typed[key] = _coerce(spec, cell, ctx, match.header_text.get(name))
-            except co.CellError as e:
-                row.typed[key] = None
-                row.errors.append(((name,), e.rule, e.message_zh, e.message_en))
-                continue
-            if spec.row_required and row.typed[key] is None:
-                row.errors.append(
-                    ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
-                )
-        _check_codes(row, ctx)
+    typed: dict[str, list] = {}
+    for name, spec in col_specs.items():
+        key = "head_id_hash" if spec.kind == "id_number" else name
+        typed[key] = _coerce_column(
+            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name)
+        )
+    _check_codes(data, typed, ctx)
 
     if form.code == "households":
-        _duplicate_household_ids(data)
+        _duplicate_household_ids(data, typed)
 
     # pandera
-    frame = _frame(form.code, data)
+    frame = _frame(form.code, typed, len(data))
     _validate(form.code, frame, data)
 
     # findings, quarantine, valid rows
     ok_idx = []
     for i, row in enumerate(data):
+        if not row.errors and not row.warnings:
+            ok_idx.append(i)
+            continue
         seen: set = set()
         for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [
             (*w, "warning") for w in row.warnings
@@ -338,7 +338,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             )
         else:
             ok_idx.append(i)
-    valid = frame.iloc[ok_idx].reset_index(drop=True)
+    valid = frame if len(ok_idx) == len(frame) else frame.iloc[ok_idx].reset_index(drop=True)
     valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
     valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
     res.valid = valid[empty_frame(form.code).columns]
@@ -346,6 +346,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     _reconcile(
         res,
         data,
+        typed,
         totals,
         order,
         cols,
@@ -403,40 +404,98 @@ def _coerce(spec: Col, cell: co.Cell, ctx: FileContext, header: str | None):
     raise ValueError(f"unknown column kind {k}")
 
 
-def _check_codes(row: _Row, ctx: FileContext) -> None:
-    code = row.typed.get("village_code")
-    if code is None:
+def _getter(grid, columns: list[int]):
+    """A function: one row of ``grid.rows`` -> the values of absolute ``columns`` (a list;
+    ``''`` beyond the row)."""
+    js = [c - grid.first_col for c in columns]
+    width = min((len(r) for r in grid.rows), default=0)
+    if js and all(0 <= j < width for j in js):  # calamine's rows are dense: the usual case
+        get = itemgetter(*js)
+        if len(js) == 1:
+            return lambda raw: [get(raw)] if raw else [""]
+        return lambda raw: list(get(raw)) if raw else [""] * len(js)
+    return lambda raw: [raw[j] if 0 <= j < len(raw) else "" for j in js]
+
+
+def _coerce_column(
+    spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header
+) -> list:
+    """Typed values of column ``name`` (sheet column ``c``) for every data row; a cell that
+    cannot be read is None and adds its error to the row. Coercion depends only on the
+    cell (value, its type, number format, formula flag), so each distinct cell is parsed
+    once per column."""
+    out: list = [None] * len(data)
+    memo: dict = {}
+    for row in data:
+        v = row.values[name]
+        fmt = fmts.get((row.r, c)) if fmts else None
+        fw = bool(fwv) and (row.r, c) in fwv
+        k = (v.__class__, v, fmt, fw)
+        try:
+            hit = memo.get(k)
+        except TypeError:  # an unhashable value: parse it every time
+            k, hit = None, None
+        if hit is None:
+            cell = co.Cell(v, is_text=isinstance(v, str), number_format=fmt,
+                           formula_without_value=fw)  # fmt: skip
+            try:
+                hit = (_coerce(spec, cell, ctx, header), None)
+            except co.CellError as e:
+                hit = (None, ((name,), e.rule, e.message_zh, e.message_en))
+            if k is not None:
+                memo[k] = hit
+        value, error = hit
+        if error is not None:
+            row.errors.append(error)
+            continue
+        out[row.i] = value
+        if spec.row_required and value is None:
+            row.errors.append(
+                ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
+            )
+    return out
+
+
+def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> None:
+    codes = typed.get("village_code")
+    if codes is None:
         return
-    if len(code) != 12 or not code.isdigit():
-        row.errors.append(
-            (
-                ("village_code",),
-                "bad_code",
-                "村代码应为12位数字，请核对",
-                "a village code has 12 digits",
+    prefixes = (
+        valid_village_prefixes(ctx.county_code, ctx.period)
+        if ctx.county_code and ctx.period
+        else None
+    )
+    for row in data:
+        code = codes[row.i]
+        if code is None:
+            continue
+        if len(code) != 12 or not code.isdigit():
+            row.errors.append(
+                (
+                    ("village_code",),
+                    "bad_code",
+                    "村代码应为12位数字，请核对",
+                    "a village code has 12 digits",
+                )
             )
-        )
-        row.typed["village_code"] = None
-    elif (
-        ctx.county_code
-        and ctx.period
-        and code[:6] not in valid_village_prefixes(ctx.county_code, ctx.period)
-    ):
-        row.errors.append(
-            (
-                ("village_code",),
-                "village_code_county",
-                f"村代码前6位应为本县代码{ctx.county_code}，请核对",
-                f"a village code must start with the county code {ctx.county_code}",
+            codes[row.i] = None
+        elif prefixes is not None and code[:6] not in prefixes:
+            row.errors.append(
+                (
+                    ("village_code",),
+                    "village_code_county",
+                    f"村代码前6位应为本县代码{ctx.county_code}，请核对",
+                    f"a village code must start with the county code {ctx.county_code}",
+                )
             )
-        )
-        row.typed["village_code"] = None
+            codes[row.i] = None
 
 
-def _duplicate_household_ids(data: list[_Row]) -> None:
+def _duplicate_household_ids(data: list[_Row], typed: dict[str, list]) -> None:
+    ids = typed["household_id"]
     seen: dict[str, list[_Row]] = {}
     for row in data:
-        hid = row.typed.get("household_id")
+        hid = ids[row.i]
         if hid is not None:
             seen.setdefault(hid, []).append(row)
     for rows_ in seen.values():
@@ -453,11 +512,10 @@ def _duplicate_household_ids(data: list[_Row]) -> None:
                 )
 
 
-def _frame(form: str, data: list[_Row]) -> pd.DataFrame:
+def _frame(form: str, typed: dict[str, list], n: int) -> pd.DataFrame:
     cols = {}
     for name, typ in staged_columns(form):
-        key = name
-        values = [row.typed.get(key) for row in data]
+        values = typed.get(name, [None] * n)
         if typ == "DATE":
             cols[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="raise").astype(
                 "datetime64[us]"
@@ -624,7 +682,20 @@ def _covered_rows(data, totals, order, grid, merges, cols, label_cols) -> dict[i
 
 
 def _reconcile(
-    res, data, totals, order, cols, col_specs, match, grid, fmts, fwv, finding, merges, label_cols
+    res,
+    data,
+    typed,
+    totals,
+    order,
+    cols,
+    col_specs,
+    match,
+    grid,
+    fmts,
+    fwv,
+    finding,
+    merges,
+    label_cols,
 ) -> None:
     """Compare each 合计/小计 row with the sum of the data rows it covers (warnings).
 
@@ -688,7 +759,7 @@ def _reconcile(
                 continue
             if reported is None:
                 continue
-            vals = [row.typed.get(name) for row in rows_]
+            vals = [typed[name][row.i] for row in rows_]
             computed = sum(v for v in vals if v is not None)
             if computed != reported:
                 fmt = _amount_formatter(spec, match.header_text.get(name))

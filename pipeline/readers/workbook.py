@@ -20,6 +20,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -82,8 +83,9 @@ class Grid:
     def height(self) -> int:
         return len(self.rows)
 
-    @property
+    @cached_property
     def width(self) -> int:
+        """1 + the last column index (rows are not changed once read)."""
         return self.first_col + max((len(r) for r in self.rows), default=0)
 
     def value(self, r: int, c: int):

@@ -18,6 +18,8 @@ that claims a million empty rows costs nothing.
 
 from __future__ import annotations
 
+import io
+import os
 import posixpath
 import re
 import zipfile
@@ -371,6 +373,125 @@ def read_sheet_meta(
     return meta
 
 
+# The fast scan: C-speed regexes over the decompressed sheet XML instead of an element
+# per cell. It covers the XML Excel, WPS, openpyxl and xlsxwriter write (default
+# namespace, every cell and row with its ``r``, double-quoted attributes); anything
+# else, or anything near a limit, goes to the streaming parser above, which is the
+# definition. TPA_XLSX_META_CHECK=1 (set by the tests) runs both and compares.
+FAST_SCAN_MAX_BYTES = 256 * 2**20  # larger parts are streamed: memory stays bounded
+_F_OPT = rb"(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?"
+_VALUE = rb"(?:<v(?:\s[^>]*)?>[^<]|<is[\s>])"
+_VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*' + _F_OPT + _VALUE)
+_VALUE_ANY = re.compile(_VALUE)
+_FORMULA = re.compile(rb"<f[\s/>]")
+_FORMULA_VALUE_CELL = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*' + _VALUE
+)
+_FORMULA_ONLY_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*'
+    rb"(?:<v(?:\s[^>]*)?></v>\s*|<v\s*/>\s*)?</c>"
+)
+_ROW_R = re.compile(rb'<row\b[^>]*?\br="([0-9]{1,8})"')
+_ROW_ANY = re.compile(rb"<row[\s>/]")
+_HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_COL = re.compile(rb"<col\b([^>]*)>")
+_ATTR = re.compile(rb'([A-Za-z:]+)="([^"]*)"')
+
+
+def _may_hold_long_text(data: bytes) -> bool:
+    """Whether some run of more than 32,767 bytes holds no ``<`` (a text that may be
+    longer than Excel allows). Such a run covers a whole aligned window of half that
+    size, so looking at those windows is enough; few bytes are read in each."""
+    step = (EXCEL_MAX_TEXT + 1) // 2
+    return any(data.find(b"<", i, i + step) < 0 for i in range(0, len(data) - step + 1, step))
+
+
+def _fast_sheet_meta(
+    data: bytes, name: str, state: str, xfs: list[str], max_cells: int | None
+) -> SheetMeta | None:
+    """``read_sheet_meta`` by regex over the whole part; None when the XML is of a shape
+    the regexes do not cover or a limit is near (the caller then streams it)."""
+    if b"<!" in data or b"='" in data or b"<sheetData" not in data:
+        return None  # comments, CDATA, DTDs, single quotes, a namespace prefix
+    if _may_hold_long_text(data):
+        return None  # a text that may be too long: the parser names it
+    if len(_ROW_ANY.findall(data)) != len(rows := _ROW_R.findall(data)):
+        return None
+    if rows and max(map(int, rows)) > _MAX_ROWS:
+        return None
+    cells = _VALUE_CELL.findall(data)
+    if len(cells) != len(_VALUE_ANY.findall(data)):
+        return None  # a value in a cell of a shape not covered
+    meta = SheetMeta(name=name, state=state)
+    if cells:
+        col_refs, row_refs = zip(*cells, strict=True)
+        rs = [int(r) for r in set(row_refs)]
+        cs = [col_index(c.decode()) for c in set(col_refs)]
+        r0, r1, c0, c1 = min(rs) - 1, max(rs) - 1, min(cs), max(cs)
+        if r1 >= _MAX_ROWS or c1 >= _MAX_COLS:
+            return None
+        if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
+            return None
+        meta.max_row = r1 + 1
+    if _FORMULA.search(data):
+        n_formulas = len(_FORMULA.findall(data))
+        only = _FORMULA_ONLY_CELL.findall(data)
+        if len(only) + len(_FORMULA_VALUE_CELL.findall(data)) != n_formulas:
+            return None
+        for c, r in only:
+            meta.formula_without_value.add((int(r) - 1, col_index(c.decode())))
+        if only:
+            meta.max_row = max(meta.max_row, max(int(r) for _, r in only))
+    interesting = [str(i) for i, f in enumerate(xfs) if _is_interesting(f)]
+    if interesting and cells:
+        styled = re.compile(
+            rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?\bs="('
+            + "|".join(interesting).encode()
+            + rb')"[^>]*>\s*'
+            + _F_OPT
+            + _VALUE
+        )
+        for c, r, st in styled.findall(data):
+            meta.formats[(int(r) - 1, col_index(c.decode()))] = xfs[int(st)]
+    if max_cells is not None and len(meta.formats) + len(meta.formula_without_value) > max_cells:
+        return None
+    for tag in _HIDDEN_ROW.findall(data):
+        m = _ROW_R.match(tag)
+        if m is None:
+            return None
+        meta.hidden_rows.add(int(m.group(1)) - 1)
+    for attrs in _COL.findall(data):
+        a = dict(_ATTR.findall(attrs))
+        if a.get(b"hidden") in (b"1", b"true"):
+            lo, hi = int(a.get(b"min", b"1")), int(a.get(b"max", b"1"))
+            meta.hidden_cols.update(range(lo - 1, min(hi, 16384)))
+    return meta
+
+
+def _sheet_meta(zf, name, state, path, xfs, budget, max_cells, long_strings) -> SheetMeta:
+    """The fast scan where it applies (see ``_fast_sheet_meta``), else ``read_sheet_meta``."""
+    info = zf.getinfo(path)
+    if long_strings or info.file_size > FAST_SCAN_MAX_BYTES:
+        return read_sheet_meta(zf, name, state, path, xfs, budget, max_cells, long_strings)
+    with zf.open(path) as fh:
+        data = _Counted(fh, budget, path).read()
+    fast = _fast_sheet_meta(data, name, state, xfs, max_cells)
+    if fast is None or os.environ.get("TPA_XLSX_META_CHECK"):
+        slow = _read_sheet_meta_bytes(data, name, state, xfs, max_cells, long_strings)
+        if fast is not None and fast != slow:
+            raise AssertionError(f"fast XML scan differs on sheet {name}: {fast} != {slow}")
+        return slow
+    return fast
+
+
+def _read_sheet_meta_bytes(data, name, state, xfs, max_cells, long_strings) -> SheetMeta:
+    class _One:  # a zip of one part, already read and charged
+        def open(self, _path):
+            return io.BytesIO(data)
+
+    return read_sheet_meta(_One(), name, state, "", xfs, Budget(None), max_cells, long_strings)
+
+
 def read_xlsx_meta(
     path,
     sheet_names: list[str] | None = None,
@@ -403,7 +524,7 @@ def read_xlsx_meta(
             if not spath or spath not in names:
                 wb.sheets[name] = SheetMeta(name=name, state=state)
                 continue
-            wb.sheets[name] = read_sheet_meta(
+            wb.sheets[name] = _sheet_meta(
                 zf, name, state, spath, xfs, budget, max_cells, long_strings
             )
     return wb

@@ -23,7 +23,6 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -278,7 +277,8 @@ def nightly(
     wh = Path(warehouse)
     rec = steps.RunRecord(trigger=trigger)
     steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
-    clock = {"start": time.perf_counter()}
+    clock = {"start": time.perf_counter(), "cpu": time.process_time()}
+    timing.discard_parts()  # a killed run's worker tallies are not this run's
     found = discover_task(raw_dir)
     clock["discover"] = time.perf_counter()
     rec.files_seen = len(found)
@@ -361,11 +361,10 @@ def _write_timings(clock: dict, build: dict, rec) -> None:
         "publish": end - clock["extract"] - sum(build.values()),
         "pipeline": end - clock["start"],
     }
-    out = {
-        k: {"wall": v, "rows": rows, "rows_per_s": rows / v if v else 0} for k, v in stages.items()
-    }
+    out = {k: {"wall": v, "rows": rows} for k, v in stages.items()}
+    out["pipeline"]["cpu"] = time.process_time() - clock["cpu"]
     out["pipeline"]["peak_rss_mib"] = timing.peak_rss_mib()
-    Path(path).write_text(json.dumps(out, indent=1))
+    timing.write_summary(out)  # adds the read/coerce/validate/cache tallies of the workers
 
 
 def public_settings(settings: Settings) -> Settings:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import extracts
+from pipeline import extracts, timing
 from pipeline.build import BuildReport, build
 from pipeline.config import Settings
 from pipeline.discover import Discovered, sha256_of
@@ -144,7 +144,10 @@ def extract_one(
     if now != sha256:
         raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
     out.parent.mkdir(parents=True, exist_ok=True)
-    return str(extracts.save(result, out.parent, out.name)), True
+    with timing.stage("cache", rows=result.rows_read):
+        saved = extracts.save(result, out.parent, out.name)
+    timing.flush_part()
+    return str(saved), True
 
 
 def unread(d: Discovered, error: str) -> ExtractResult:

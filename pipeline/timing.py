@@ -50,6 +50,22 @@ def stage(name: str, rows: int = 0):
         t["peak_rss_mib"] = max(t["peak_rss_mib"], peak_rss_mib())
 
 
+def start() -> tuple[float, float] | None:
+    """A clock for ``stop`` (None when timings are off)."""
+    return (time.perf_counter(), time.thread_time()) if enabled() else None
+
+
+def stop(name: str, clock: tuple[float, float] | None, rows: int = 0) -> None:
+    """Add the time since ``start()`` to stage ``name`` (for stages with early returns)."""
+    if clock is None:
+        return
+    t = _tally().setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})
+    t["wall"] += time.perf_counter() - clock[0]
+    t["cpu"] += time.thread_time() - clock[1]
+    t["rows"] += rows
+    t["peak_rss_mib"] = max(t["peak_rss_mib"], peak_rss_mib())
+
+
 def add_rows(name: str, rows: int) -> None:
     if enabled():
         _tally().setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})[
@@ -67,6 +83,12 @@ def flush_part() -> None:
             fh.write(json.dumps(tally) + "\n")
 
 
+def discard_parts() -> None:
+    """Forget worker tallies left by an earlier run that did not finish."""
+    if enabled():
+        Path(os.environ["TPA_TIMINGS_FILE"] + ".parts").unlink(missing_ok=True)
+
+
 def write_summary(flow_stages: dict) -> None:
     """Sum the worker parts and the flow's own stages into ``TPA_TIMINGS_FILE``."""
     if not enabled():
@@ -79,7 +101,7 @@ def write_summary(flow_stages: dict) -> None:
         for name, t in json.loads(line).items():
             s = total.setdefault(name, {"wall": 0.0, "cpu": 0.0, "rows": 0, "peak_rss_mib": 0.0})
             s["wall"] += t["wall"]
-            s["cpu"] += t["cpu"]
+            s["cpu"] += t.get("cpu", 0.0)
             s["rows"] += t.get("rows", 0)
             s["peak_rss_mib"] = max(s["peak_rss_mib"], t.get("peak_rss_mib", 0.0))
     for s in total.values():

@@ -17,6 +17,7 @@ from operator import itemgetter
 import pandas as pd
 import pandera.errors
 
+from pipeline import timing
 from pipeline.extract import coerce as co
 from pipeline.extract import rows as rowkind
 from pipeline.extract.header import HeaderMatch, _labels, header_unit
@@ -115,7 +116,10 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     Never raises on bad input: every problem becomes a Finding. A sheet missing a
     required column, or with two headers on one canonical column, is rejected
     (one sheet-level error) and all its data rows are counted as quarantined.
+    Timed as the stages ``coerce`` (rows classified, cells typed) and ``validate``
+    (pandera, findings, totals) when ``TPA_TIMINGS_FILE`` is set.
     """
+    clock = timing.start()
     form = match.form
     grid, meta = sheet.grid, sheet.meta
     cols = match.columns
@@ -298,6 +302,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     if form.code == "households":
         _duplicate_household_ids(data, typed)
 
+    timing.stop("coerce", clock, res.rows_read)
+    clock = timing.start()
     # pandera
     frame = _frame(form.code, typed, len(data))
     _validate(form.code, frame, data)
@@ -359,6 +365,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         sheet.merges,
         label_cols,
     )
+    timing.stop("validate", clock, res.rows_read)
     return res
 
 

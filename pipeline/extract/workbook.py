@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline import timing
 from pipeline.extract.header import find_header
 from pipeline.extract.identify import from_file_name, read_cover
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
@@ -98,7 +99,8 @@ def extract_workbook(
     """
     res = ExtractResult(sha256, path.name)
     try:
-        wb = open_workbook(path, max_bytes, max_unzipped, max_cells)
+        with timing.stage("read"):
+            wb = open_workbook(path, max_bytes, max_unzipped, max_cells)
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader

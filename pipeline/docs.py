@@ -459,6 +459,14 @@ def column_comment(
     return any_form.get(column)
 
 
+# Tables and the models kept as views (``pipeline.models.VIEW_MARK``), alike.
+RELATIONS = (
+    "SELECT database_name, schema_name, table_name, comment, 'TABLE' AS kind FROM duckdb_tables() "
+    "UNION ALL SELECT database_name, schema_name, view_name, comment, 'VIEW' FROM duckdb_views() "
+    "WHERE NOT internal"
+)
+
+
 def apply_comments(
     con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = DOCUMENTED_SCHEMAS
 ) -> list[str]:
@@ -472,7 +480,7 @@ def apply_comments(
     any_form = _any_form_columns()
     marks = ", ".join("?" for _ in schemas)
     tables = con.execute(
-        f"SELECT schema_name, table_name, comment FROM duckdb_tables() "
+        f"SELECT schema_name, table_name, comment, kind FROM ({RELATIONS}) "
         f"WHERE database_name = current_database() AND schema_name IN ({marks}) "
         f"ORDER BY 1, 2",
         list(schemas),
@@ -484,10 +492,10 @@ def apply_comments(
         list(schemas),
     ).fetchall()
     statements, missing = [], []
-    for schema, table, comment in tables:
+    for schema, table, comment, kind in tables:
         text = TABLES.get(f"{schema}.{table}")
         if text and not comment:
-            statements.append(f"COMMENT ON TABLE {_q(schema)}.{_q(table)} IS {_lit(text)}")
+            statements.append(f"COMMENT ON {kind} {_q(schema)}.{_q(table)} IS {_lit(text)}")
         elif not text and not comment:
             missing.append(f"{schema}.{table}")
     for schema, table, column in columns:
@@ -514,7 +522,7 @@ def markdown(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = DOCUMENT
     duckdb_columns(), so it shows what the database itself says)."""
     marks = ", ".join("?" for _ in schemas)
     tables = con.execute(
-        f"SELECT schema_name, table_name, comment FROM duckdb_tables() "
+        f"SELECT schema_name, table_name, comment FROM ({RELATIONS}) "
         f"WHERE database_name = current_database() AND schema_name IN ({marks})",
         list(schemas),
     ).fetchall()

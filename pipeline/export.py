@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from pipeline.docs import RELATIONS
 from pipeline.feedback import write_text
 
 FORMATS = ("xlsx", "csv", "parquet")
@@ -134,7 +135,7 @@ def _tables(con) -> set[str]:
     return {
         f"{s}.{t}"
         for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
+            f"SELECT schema_name, table_name FROM ({RELATIONS}) "
             "WHERE database_name = current_database()"
         ).fetchall()
     }

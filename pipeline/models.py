@@ -52,8 +52,14 @@ def first_comment(path: Path) -> str:
     return " ".join(lines)
 
 
+# A model whose SQL holds this line is created as a view, not a table: one that fans rows
+# out (a household per geography level) costs more to write than its readers take to scan.
+VIEW_MARK = "-- materialised: view"
+
+
 def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Materialise every model as a table, in layer order; return the table names.
+    """Materialise every model as a table (a view where its SQL holds ``VIEW_MARK``), in
+    layer order; return the table names.
 
     Raises ``duckdb.Error`` (with the model's file name added) when a model fails.
     """
@@ -62,13 +68,14 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {layer}")
     for layer, table, path in model_files(sql_dir):
         sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+        kind = "VIEW" if VIEW_MARK in sql else "TABLE"
         try:
-            con.execute(f"CREATE OR REPLACE TABLE {layer}.{table} AS {sql}")
+            con.execute(f"CREATE OR REPLACE {kind} {layer}.{table} AS {sql}")
         except duckdb.Error as exc:
             raise type(exc)(f"model {path.relative_to(sql_dir)}: {exc}") from exc
         comment = first_comment(path).replace("'", "''")
         if comment:
-            con.execute(f"COMMENT ON TABLE {layer}.{table} IS '{comment}'")
+            con.execute(f"COMMENT ON {kind} {layer}.{table} IS '{comment}'")
         done.append(f"{layer}.{table}")
     return done
 

@@ -119,7 +119,9 @@ def execute(con: duckdb.DuckDBPyConnection, text: str, console: Console) -> bool
             text = (
                 "SELECT schema_name || '.' || table_name AS \"table\", estimated_size AS rows, "
                 "comment FROM duckdb_tables() WHERE database_name = current_database() "
-                "ORDER BY schema_name, table_name"
+                "UNION ALL SELECT schema_name || '.' || view_name, NULL, comment "
+                "FROM duckdb_views() WHERE NOT internal AND database_name = current_database() "
+                "ORDER BY 1"
             )
         elif cmd == ".describe" and arg:
             schema, _, table = arg.rpartition(".")

@@ -33,7 +33,7 @@ def test_every_table_and_column_has_a_comment(wh):
     marks = ", ".join("?" for _ in schemas)
     tables = _q(
         wh,
-        f"SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+        f"SELECT schema_name || '.' || table_name FROM ({docs.RELATIONS}) "
         f"WHERE schema_name IN ({marks}) AND coalesce(trim(comment), '') = ''",
         schemas,
     )

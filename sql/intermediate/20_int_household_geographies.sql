@@ -4,6 +4,7 @@
 -- its county, its prefecture and the province (names from ref.counties; the village's name
 -- as written in the ledger). The marts group this by (geo_level, geo_code, period), so every
 -- level counts the same households: a ratio of sums at every level.
+-- materialised: view
 with h as (
     select
         h.*,

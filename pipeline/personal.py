@@ -10,11 +10,11 @@ with owner-only permissions on first use; it is never committed.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
 import secrets
+from operator import mul
 from pathlib import Path
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -25,7 +25,9 @@ DEFAULT_KEY_FILE = Path.home() / ".config" / "tpa" / "id_key"
 
 def check_char(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character of the first 17 digits."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    if len(first17) != 17:
+        raise ValueError("17 digits expected")
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def normalise_id(text: str) -> str | None:
@@ -52,4 +54,4 @@ def load_key(key: str | None = None, key_file: Path | None = None) -> bytes:
 
 def pseudonym(key: bytes, id_number: str) -> str:
     """HMAC-SHA256 of the normalised ID number, hex (64 characters)."""
-    return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, id_number.encode("ascii"), "sha256").hex()

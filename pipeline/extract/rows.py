@@ -8,6 +8,7 @@ from functools import lru_cache
 
 _COLNUM_TOKENS = set("甲乙丙丁戊己庚辛壬癸")
 _TOTAL = re.compile(r"(合计|总计|共计|小计)")
+_TOTAL_CHARS = re.compile(r"[计全本总]")  # one of them is in every match of the two below
 _TOTAL_ALONE = re.compile(r"^(全县|全市|全区|全州|全乡|全镇|本县|总数)$")
 _FOOTER = re.compile(
     r"^(注[:：\d、.（(]|注释|说明[:：]|备注[:：]|填表人|填报人|审核人|联系电话|单位负责人|"
@@ -57,6 +58,8 @@ def total_kind(labels: list) -> str | None:
     for v in labels:
         if not isinstance(v, str) or v.isascii():
             continue  # the words of a total are Chinese: ASCII text never is one
+        if not _TOTAL_CHARS.search(v) and unicodedata.is_normalized("NFKC", v):
+            continue  # every total word has one of these characters (names rarely do)
         t = _text(v)
         if not t or len(t) > 14:
             continue

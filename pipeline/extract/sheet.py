@@ -10,6 +10,7 @@ the row. Reported totals and subtotals are compared with the rows they cover.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -177,9 +178,15 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     for r in range(start, end):
         i = r - grid.first_row
         raw = grid.rows[i] if 0 <= i < len(grid.rows) else []
-        mapped = dict(zip(names, mapped_of(raw), strict=True))
+        vals = mapped_of(raw)
+        mapped = dict(zip(names, vals, strict=True))
         has_fwv = bool(fwv) and any((r, c) in fwv for c in cols.values())
-        mapped_blank = all(is_blank(v) for v in mapped.values())
+        mapped_blank = True
+        for v in vals:  # inlined rowkind.is_blank: this runs for every row
+            if v is None or (v.__class__ is str and (not v or v.isspace())):
+                continue
+            mapped_blank = False
+            break
         if mapped_blank and all(is_blank(v) for v in raw) and not has_fwv:
             continue
         if footer_at is not None or rowkind.is_footer(raw):
@@ -428,38 +435,48 @@ def _coerce_column(
     spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header
 ) -> list:
     """Typed values of column ``name`` (sheet column ``c``) for every data row; a cell that
-    cannot be read is None and adds its error to the row. Coercion depends only on the
-    cell (value, its type, number format, formula flag), so each distinct cell is parsed
-    once per column."""
-    out: list = [None] * len(data)
-    memo: dict = {}
-    for row in data:
-        v = row.values[name]
-        fmt = fmts.get((row.r, c)) if fmts else None
-        fw = bool(fwv) and (row.r, c) in fwv
-        k = (v.__class__, v, fmt, fw)
+    cannot be read is None and adds its error to the row.
+
+    Coercion depends only on the cell (its value and the value's type, number format,
+    formula flag), so each distinct cell of the column is parsed once and the rest is
+    lookups done by the interpreter's C loops.
+    """
+    values = [row.values[name] for row in data]
+    parts = [map(type, values), values]
+    if fmts:
+        parts.append([fmts.get((row.r, c)) for row in data])
+    if fwv:
+        parts.append([(row.r, c) in fwv for row in data])
+    keys = list(zip(*parts, strict=True))
+    try:
+        memo = dict.fromkeys(keys)
+    except TypeError:  # an unhashable value (never from calamine): no sharing
+        memo = None
+    results = []
+    for k in memo if memo is not None else keys:
+        v = k[1]
+        cell = co.Cell(v, is_text=isinstance(v, str), number_format=k[2] if fmts else None,
+                       formula_without_value=bool(k[-1]) if fwv else False)  # fmt: skip
         try:
-            hit = memo.get(k)
-        except TypeError:  # an unhashable value: parse it every time
-            k, hit = None, None
-        if hit is None:
-            cell = co.Cell(v, is_text=isinstance(v, str), number_format=fmt,
-                           formula_without_value=fw)  # fmt: skip
-            try:
-                hit = (_coerce(spec, cell, ctx, header), None)
-            except co.CellError as e:
-                hit = (None, ((name,), e.rule, e.message_zh, e.message_en))
-            if k is not None:
-                memo[k] = hit
-        value, error = hit
+            hit = (_coerce(spec, cell, ctx, header), None)
+        except co.CellError as e:
+            hit = (None, ((name,), e.rule, e.message_zh, e.message_en))
+        if memo is not None:
+            memo[k] = hit
+        else:
+            results.append(hit)
+    if memo is not None:
+        results = list(map(memo.__getitem__, keys))
+    out = [h[0] for h in results]
+    distinct = memo.values() if memo is not None else results
+    if not any(e is not None or (v is None and spec.row_required) for v, e in distinct):
+        return out
+    missing = ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
+    for row, (value, error) in zip(data, results, strict=True):
         if error is not None:
             row.errors.append(error)
-            continue
-        out[row.i] = value
-        if spec.row_required and value is None:
-            row.errors.append(
-                ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
-            )
+        elif value is None and spec.row_required:
+            row.errors.append(missing)
     return out
 
 
@@ -500,6 +517,10 @@ def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> 
 
 def _duplicate_household_ids(data: list[_Row], typed: dict[str, list]) -> None:
     ids = typed["household_id"]
+    counts = Counter(ids)
+    counts.pop(None, None)
+    if not counts or max(counts.values()) == 1:
+        return
     seen: dict[str, list[_Row]] = {}
     for row in data:
         hid = ids[row.i]

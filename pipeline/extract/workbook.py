@@ -4,6 +4,7 @@ unidentifiable workbook comes back rejected with a one-line reason."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,18 @@ def extract_workbook(
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
     of decompressed XML, ``max_cells`` per sheet. Never raises on bad input.
     """
+    # The grid is a million small objects that live until the end: the cyclic collector
+    # would walk them again and again for nothing (reference counting frees them).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> ExtractResult:
     res = ExtractResult(sha256, path.name)
     try:
         with timing.stage("read"):

@@ -23,6 +23,7 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
 
 from __future__ import annotations
 
+import heapq
 import os
 import time
 
@@ -147,6 +148,18 @@ def batch_size(settings: Settings, n: int) -> int:
     if settings.task_runner in ("threads", "serial"):
         return 1
     return max(1, -(-n // (_workers(settings) * 4)))
+
+
+def balanced_batches(todo: list, k: int) -> list[list]:
+    """``todo`` (planned workbooks) in ``k`` batches of about equal bytes, largest batch
+    first: the biggest county then starts at once instead of last (greedy longest-first)."""
+    k = max(1, min(k, len(todo)))
+    bins: list[tuple[int, int, list]] = [(0, i, []) for i in range(k)]
+    for p in sorted(todo, key=lambda p: -p.found.size_bytes):
+        total, i, items = heapq.heappop(bins)
+        items.append(p)
+        heapq.heappush(bins, (total + p.found.size_bytes, i, items))
+    return [items for _, _, items in sorted(bins, key=lambda b: (-b[0], b[1])) if items]
 
 
 INLINE_BELOW = 64
@@ -294,9 +307,9 @@ def nightly(
             states = [extract_task(files, settings, key, return_state=True)]
         else:
             size = batch_size(settings, len(todo))
-            batches = [todo[i : i + size] for i in range(0, len(todo), size)]
+            batches = balanced_batches(todo, -(-len(todo) // size))
             futures = extract_task.map(
-                [files[i : i + size] for i in range(0, len(files), size)],
+                [[(str(p.found.path), p.found.sha256, p.folder) for p in b] for b in batches],
                 unmapped(settings),
                 unmapped(key),
             )

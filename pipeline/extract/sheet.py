@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from operator import itemgetter
 
 import pandas as pd
@@ -98,6 +99,12 @@ class _Row:
 
 
 def empty_frame(form: str) -> pd.DataFrame:
+    """A frame of no rows with ``form``'s staged columns, ``sheet`` and ``excel_row``."""
+    return _empty_frame(form).copy()
+
+
+@cache
+def _empty_frame(form: str) -> pd.DataFrame:
     cols = {n: pd.Series(dtype=PANDAS_DTYPES[t]) for n, t in staged_columns(form)}
     cols["sheet"] = pd.Series(dtype="str")
     cols["excel_row"] = pd.Series(dtype="Int64")
@@ -354,7 +361,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     valid = frame if len(ok_idx) == len(frame) else frame.iloc[ok_idx].reset_index(drop=True)
     valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
     valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
-    res.valid = valid[empty_frame(form.code).columns]
+    res.valid = valid[_empty_frame(form.code).columns]
 
     _reconcile(
         res,

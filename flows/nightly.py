@@ -69,6 +69,7 @@ class FlowOutcome:
     build_path: str | None = None
     writer: str | None = None
     test_failures: list | None = None
+    build_reused: bool = False  # nothing changed: the published warehouse was copied
 
 
 def _failure(state) -> BaseException | None:
@@ -180,9 +181,12 @@ def build_task(
     present: list[tuple[Discovered, str | None, str | None]],
     warehouse: str,
     rec: steps.RunRecord,
+    rebuild: bool = False,
 ):
     """Load the extracts of the workbooks present (folder, or None with the read error),
-    record them in the manifest, add the workbooks that have left the raw folder, build."""
+    record them in the manifest, add the workbooks that have left the raw folder, build
+    (or copy the published warehouse when nothing it was built from has changed, unless
+    ``rebuild``)."""
     wh = Path(warehouse)
     items = [
         (d, extracts.load(Path(folder), frames=False) if folder else steps.unread(d, error))
@@ -198,7 +202,11 @@ def build_task(
     rec.rows_loaded = sum(r.rows_loaded for _, r in items)
     rec.rows_quarantined = sum(r.rows_quarantined for _, r in items)
     path = new_build_path(wh, rec.run_id)
-    report = steps.build_warehouse(items + gone, path, wh, rec, removed)
+    inputs = steps.build_inputs(present, manifest, removed)
+    report = steps.build_warehouse(
+        items + gone, path, wh, rec, removed, inputs=None if rebuild else inputs
+    )
+    report.inputs = inputs
     return str(path), report, manifest
 
 
@@ -330,9 +338,10 @@ def nightly(
     clock["extract"] = time.perf_counter()
     outcome = FlowOutcome(rec, 0)
     try:
-        build_path, report, manifest = build_task(present, warehouse, rec)
+        build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
         rec.tests_passed = len(report.tests) - report.tests_failed
         outcome.build_path = build_path
+        outcome.build_reused = report.reused
     except BuildFailed as exc:
         rec.status, rec.message = "build_failed", str(exc)
         outcome.exit_code = 1
@@ -350,8 +359,10 @@ def nightly(
         rec.status = "not_published"
         rec.message = f"published file did not open: {pub.problem}"
         outcome.exit_code = 3
+        steps.note_published(wh, None)
     elif pub.published:
         rec.status = "published"
+        steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
     else:
         rec.status = "not_published"
         outcome.exit_code = 3

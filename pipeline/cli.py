@@ -130,6 +130,8 @@ def _print_summary(outcome, settings: Settings) -> None:
     t.add_row("rows loaded / quarantined", f"{rec.rows_loaded:,} / {rec.rows_quarantined:,}")
     t.add_row("SQL data tests passed / failed", f"{rec.tests_passed} / {rec.tests_failed}")
     t.add_row("status", rec.status)
+    if outcome.build_reused:
+        t.add_row("build", "nothing changed: the published warehouse, raw.runs updated")
     t.add_row("warehouse", str(settings.warehouse))
     console.print(t)
     if outcome.exit_code == 1:

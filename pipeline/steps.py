@@ -13,18 +13,21 @@ State kept beside the warehouse (``pipeline.state``) besides builds and the lock
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from pipeline import extracts, timing
-from pipeline.build import BuildReport, build
+from pipeline.build import BuildReport, build, refresh_runs
 from pipeline.config import Settings
 from pipeline.discover import Discovered, sha256_of
 from pipeline.extract.workbook import ExtractResult, extract_workbook
@@ -244,7 +247,7 @@ def removed_items(
         )
         folder = root / e["extract"] if e.get("extract") else None
         if folder is not None and extracts.is_cached(folder):
-            r = extracts.load(folder)
+            r = extracts.load(folder, frames=False)  # its rows are not staged any more
         else:
             r = ExtractResult(
                 sha,
@@ -377,11 +380,105 @@ def build_warehouse(
     warehouse: Path,
     rec: RunRecord,
     removed: dict[str, str] | None = None,
+    inputs: str | None = None,
 ) -> BuildReport:
     """Build into ``build_path`` with the run history (this run as of now) in raw.runs;
-    ``removed``: SHA-256 -> reason of the workbooks no longer in the raw folder."""
+    ``removed``: SHA-256 -> reason of the workbooks no longer in the raw folder.
+
+    ``inputs`` (``build_inputs``): when the published warehouse was built from the same
+    inputs and is untouched since (``published_from``), it is copied with raw.runs
+    replaced instead of built again (``pipeline.build.refresh_runs``): a night with
+    nothing new costs a file copy, not a rebuild.
+    """
     save_run(warehouse, rec)
-    return build(items, build_path, run_history(warehouse), removed=removed or {})
+    if inputs is not None and published_from(warehouse, inputs):
+        report = refresh_runs(Path(warehouse), build_path, run_history(warehouse))
+    else:
+        report = build(items, build_path, run_history(warehouse), removed=removed or {})
+    report.inputs = inputs
+    return report
+
+
+# ------------------------------------------------------------------ reuse of the published file
+
+PUBLISHED_INPUTS = "published_inputs.json"
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def build_code_fingerprint() -> str:
+    """What decides a build besides its inputs: the sources of ``pipeline`` (with the
+    reference data), ``schemas`` and ``sql``, and the DuckDB and pandas versions."""
+    h = hashlib.sha256()
+    files = [*(_ROOT / "pipeline").rglob("*.py"), *(_ROOT / "pipeline" / "reference").glob("*"),
+             *(_ROOT / "schemas").rglob("*.py"), *(_ROOT / "sql").rglob("*.sql")]  # fmt: skip
+    for p in sorted(f for f in files if f.is_file()):
+        h.update(p.relative_to(_ROOT).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    h.update(f"duckdb=={duckdb.__version__}\0pandas=={pd.__version__}".encode())
+    return h.hexdigest()
+
+
+def build_inputs(
+    present: list[tuple[Discovered, str | None, str | None]],
+    manifest: dict[str, dict],
+    removed: dict[str, str],
+) -> str:
+    """Fingerprint (hex) of everything a build reads except the run history: each present
+    workbook (path, name, size, received time, SHA-256, extract folder or read error),
+    each removed one (its manifest record and reason) and ``build_code_fingerprint``.
+    Extract folder names hold the parser's fingerprint and the ID key's."""
+    body = {
+        "code": build_code_fingerprint(),
+        "present": [
+            [
+                d.rel_path,
+                d.file_name,
+                d.size_bytes,
+                d.received_at.isoformat(),
+                d.sha256,
+                Path(folder).name if folder else None,
+                error,
+            ]  # fmt: skip
+            for d, folder, error in present
+        ],
+        "removed": [[sha, reason, manifest.get(sha)] for sha, reason in sorted(removed.items())],
+    }
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def published_from(warehouse: Path, inputs: str) -> bool:
+    """True when the published warehouse was built from ``inputs`` by this run's code and
+    the file is still the one published (same inode, size and modification time: nobody
+    has written to it since) and no WAL lies beside it."""
+    wh = Path(warehouse)
+    try:
+        noted = json.loads((state_dir(wh) / PUBLISHED_INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if Path(str(wh) + ".wal").exists():
+        return False
+    return noted.get("inputs") == inputs and noted.get("file") == _identity(wh)
+
+
+def note_published(warehouse: Path, inputs: str | None) -> None:
+    """Record what the warehouse just published was built from (``published_from``)."""
+    path = state_dir(Path(warehouse)) / PUBLISHED_INPUTS
+    if inputs is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    body = {"inputs": inputs, "file": _identity(Path(warehouse))}
+    tmp.write_text(json.dumps(body), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def headline(warehouse: Path, period: str | None = None) -> list[tuple]:

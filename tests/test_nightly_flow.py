@@ -245,6 +245,34 @@ def test_a_night_with_no_new_file_opens_no_workbook(nights):
     assert (o3.record.files_new, opened3, ex3) == (2, 2, 2)  # only the two resubmissions
 
 
+def test_a_night_with_nothing_changed_copies_the_published_warehouse(nights):
+    """Night 2 changed nothing: the published file was copied with raw.runs replaced
+    (same tables, checked above); every other night changed an input and built anew,
+    and night 6 (rebuild) never copies."""
+    assert [o.build_reused for o, *_ in nights["runs"]] == [False, True, False, False, False, False]
+
+
+def test_a_changed_input_or_a_touched_warehouse_is_built_anew(books, tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    assert not run(raw, wh).build_reused
+    built = snapshot(wh)
+    assert run(raw, wh).build_reused  # nothing changed since the first run
+    assert_same(built, snapshot(wh))
+    b = raw / PERIOD / books["B"].name
+    os.utime(b, (T0 + 3600, T0 + 3600))  # B received later: an input of raw.files
+    assert not run(raw, wh).build_reused
+    assert run(raw, wh).build_reused
+    con = duckdb.connect(str(wh))  # an analyst writes into the published file
+    con.execute("CREATE TABLE marts.scratch AS SELECT 1 AS x")
+    con.close()
+    assert not run(raw, wh).build_reused
+    assert "marts.scratch" not in snapshot(wh, ("marts",))
+    assert not run(raw, wh, rebuild=True).build_reused
+    runs = q(wh, "SELECT count(*) FROM raw.runs")[0][0]
+    assert runs == 6  # every run is in raw.runs, copied or built
+
+
 def test_rebuild_parses_everything_and_gives_the_same_warehouse(nights):
     o5, _, _, s5 = nights["runs"][4]
     o6, opened6, _, s6 = nights["runs"][5]

@@ -353,7 +353,7 @@ def nightly(
         rec.status, rec.message = "build_failed", f"publish refused the build: {exc}"
         outcome.exit_code = 1
         return _finish(outcome, warehouse)
-    _write_timings(clock, report.timings, rec)
+    _write_timings(clock, report, rec)
     rec.published = bool(pub.published)
     if pub.published and pub.verified is False:
         rec.status = "not_published"
@@ -371,13 +371,14 @@ def nightly(
     return _finish(outcome, warehouse)
 
 
-def _write_timings(clock: dict, build: dict, rec) -> None:
-    """Stage wall times for ``make bench`` (only when ``TPA_TIMINGS_FILE`` is set)."""
-    path = os.environ.get("TPA_TIMINGS_FILE")
-    if not path:
+def _write_timings(clock: dict, report, rec) -> None:
+    """Stage wall (and CPU) seconds for ``make bench`` (only when ``TPA_TIMINGS_FILE`` is
+    set); the extract workers' read/coerce/validate/cache tallies are added to them."""
+    if not timing.enabled():
         return
     end = time.perf_counter()
     rows = rec.rows_loaded + rec.rows_quarantined
+    build = report.timings
     stages = {
         "discover": clock["discover"] - clock["start"],
         "extract": clock["extract"] - clock["discover"],
@@ -385,7 +386,7 @@ def _write_timings(clock: dict, build: dict, rec) -> None:
         "publish": end - clock["extract"] - sum(build.values()),
         "pipeline": end - clock["start"],
     }
-    out = {k: {"wall": v, "rows": rows} for k, v in stages.items()}
+    out = {k: {"wall": v, "rows": rows, "cpu": report.cpu.get(k, 0.0)} for k, v in stages.items()}
     out["pipeline"]["cpu"] = time.process_time() - clock["cpu"]
     out["pipeline"]["peak_rss_mib"] = timing.peak_rss_mib()
     timing.write_summary(out)  # adds the read/coerce/validate/cache tallies of the workers

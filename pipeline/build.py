@@ -47,6 +47,7 @@ class BuildReport:
     models: list[str] = field(default_factory=list)
     tests: list[models.TestResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds: build, models, tests
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds (all threads), same keys
     reused: bool = False  # made by ``refresh_runs`` from the published warehouse
     inputs: str | None = None  # fingerprint of what it was built from (steps.build_inputs)
 
@@ -156,7 +157,7 @@ def refresh_runs(published: Path, build_path: Path, runs: list[dict] | None) -> 
     build_path = Path(build_path)
     build_path.unlink(missing_ok=True)
     report = BuildReport(build_path)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     shutil.copyfile(published, build_path)
     con = duckdb.connect(str(build_path))
     try:
@@ -173,6 +174,7 @@ def refresh_runs(published: Path, build_path: Path, runs: list[dict] | None) -> 
         con.execute("CHECKPOINT")
         report.timings = {"build": t1 - t0 + time.perf_counter() - t2, "models": 0.0,
                           "tests": t2 - t1}  # fmt: skip
+        report.cpu = {"build": time.process_time() - c0, "models": 0.0, "tests": 0.0}
         report.reused = True
     finally:
         con.close()
@@ -251,6 +253,7 @@ def build(
     if build_path.exists():
         build_path.unlink()
     report = BuildReport(build_path)
+    c0 = time.process_time()
     t0 = time.perf_counter()
     con = duckdb.connect(str(build_path))
     try:
@@ -363,14 +366,14 @@ def build(
         )
 
         testhook.pause("build")  # tests kill the run here: a half-written build
-        t1 = time.perf_counter()
+        c1, t1 = time.process_time(), time.perf_counter()
         try:
             report.models = models.run_models(con)
         except duckdb.Error as exc:
             raise BuildFailed(str(exc)) from exc
-        t2 = time.perf_counter()
+        c2, t2 = time.process_time(), time.perf_counter()
         report.tests = models.run_tests(con)
-        t3 = time.perf_counter()
+        c3, t3 = time.process_time(), time.perf_counter()
         docs.apply_comments(con)  # the data dictionary (COMMENT ON every column)
         failed = [t for t in report.tests if t.rows]
         if failed:
@@ -381,6 +384,11 @@ def build(
             "build": t1 - t0 + time.perf_counter() - t3,
             "models": t2 - t1,
             "tests": t3 - t2,
+        }
+        report.cpu = {
+            "build": c1 - c0 + time.process_time() - c3,
+            "models": c2 - c1,
+            "tests": c3 - c2,
         }
     finally:
         con.close()

@@ -103,7 +103,9 @@ def extract_workbook(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells)
+        res = _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells)
+        timing.add_rows("read", res.rows_read)
+        return res
     finally:
         if collecting:
             gc.enable()

@@ -34,7 +34,15 @@ dims as (
         d.ord,
         d.dimension,
         d.weight,
-        d.poor_deprived
+        d.poor_deprived,
+        -- Σ_j w_j × (poor deprived in j) = Σ c_i(k) over the poor = n × M0, summed in
+        -- this fixed order (a window sum of doubles would differ in its last bits from
+        -- one build to the next)
+        p.w_food_clothing * g.poor_food_clothing
+        + p.w_education * g.poor_education
+        + p.w_medical * g.poor_medical
+        + p.w_housing * g.poor_housing
+        + p.w_water * g.poor_water as censored_score_sum
     from geo as g
     cross join intermediate.int_af_parameters as p
     cross join lateral (
@@ -45,15 +53,6 @@ dims as (
         (4, 'housing', p.w_housing, g.poor_housing),
         (5, 'water', p.w_water, g.poor_water)
     ) as d (ord, dimension, weight, poor_deprived)
-),
-
-weighted as (
-    select
-        *,
-        -- Σ_j w_j × (poor deprived in j) = Σ c_i(k) over the poor = n × M0
-        sum(weight * poor_deprived) over (partition by geo_level, geo_code, period)
-            as censored_score_sum
-    from dims
 )
 
 select
@@ -69,7 +68,7 @@ select
     q as poor_households,
     cast(poor_deprived as double) / nullif(n, 0) as censored_headcount_ratio,
     censored_score_sum / nullif(n, 0) as adjusted_headcount
-from weighted
+from dims
 order by
     case geo_level when 'village' then 0 when 'county' then 1 when 'prefecture' then 2 else 3 end,
     geo_code,

@@ -114,11 +114,15 @@ def save(result: ExtractResult, root: Path, key: str) -> Path:
             valid.to_parquet(tmp / f"{form}.parquet", index=False)
             quarantine.extend(sr.quarantine)
         testhook.pause("extract")  # tests kill the run here: a half-written .tmp-* folder
-        pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).astype(
-            {"excel_row": "Int64"}
-        ).to_parquet(tmp / "quarantine.parquet", index=False)
-        findings = pd.DataFrame([f.as_dict() for f in result.findings], columns=FINDING_COLUMNS)
-        findings.astype({"excel_row": "Int64"}).to_parquet(tmp / "findings.parquet", index=False)
+        if quarantine:  # no file for none (most workbooks): ``load`` reads that as empty
+            pd.DataFrame(quarantine, columns=QUARANTINE_COLUMNS).astype(
+                {"excel_row": "Int64"}
+            ).to_parquet(tmp / "quarantine.parquet", index=False)
+        if result.findings:
+            findings = pd.DataFrame([f.as_dict() for f in result.findings], columns=FINDING_COLUMNS)
+            findings.astype({"excel_row": "Int64"}).to_parquet(
+                tmp / "findings.parquet", index=False
+            )
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         if final.exists():  # an incomplete folder under the real key (should not happen)
             shutil.rmtree(final, ignore_errors=True)
@@ -185,12 +189,17 @@ def load(folder: Path, frames: bool = True) -> ExtractResult:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     forms_meta = meta.pop("forms")
     res = ExtractResult(**meta)
-    q = pd.read_parquet(folder / "quarantine.parquet")
-    f = pd.read_parquet(folder / "findings.parquet")
-    res.findings = [
-        Finding(**{k: (None if pd.isna(v) else v) for k, v in rec.items()})
-        for rec in f.astype(object).to_dict("records")
-    ]
+    qp, fp = folder / "quarantine.parquet", folder / "findings.parquet"
+    q = pd.read_parquet(qp) if qp.exists() else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    f = pd.read_parquet(fp) if fp.exists() else None
+    res.findings = (
+        [
+            Finding(**{k: (None if pd.isna(v) else v) for k, v in rec.items()})
+            for rec in f.astype(object).to_dict("records")
+        ]
+        if f is not None
+        else []
+    )
     for form, fm in forms_meta.items():
         path = folder / f"{form}.parquet"
         if frames:
@@ -200,10 +209,14 @@ def load(folder: Path, frames: bool = True) -> ExtractResult:
                 valid = valid.astype(dtypes)
         else:
             valid = empty_frame(form)
-        qrows = [
-            {**r, "excel_row": int(r["excel_row"])}
-            for r in q[q["form"] == form].astype(object).to_dict("records")
-        ]
+        qrows = (
+            [
+                {**r, "excel_row": int(r["excel_row"])}
+                for r in q[q["form"] == form].astype(object).to_dict("records")
+            ]
+            if len(q)
+            else []
+        )
         res.forms[form] = SheetResult(
             form=form,
             sheet=fm["sheet"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from schemas import FORMS
 from schemas.columns import Form
@@ -35,7 +35,12 @@ def normalise(text: object) -> str:
     """
     if text is None:
         return ""
-    t = unicodedata.normalize("NFKC", str(text))
+    return _normalise(text if isinstance(text, str) else str(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _normalise(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text)
     t = _SPACE.sub("", t).replace("\u200b", "")
     t = t.strip("*＊※")
     for _ in range(2):

@@ -378,7 +378,7 @@ def read_sheet_meta(
 # namespace, every cell and row with its ``r``, double-quoted attributes); anything
 # else, or anything near a limit, goes to the streaming parser above, which is the
 # definition. TPA_XLSX_META_CHECK=1 (set by the tests) runs both and compares.
-FAST_SCAN_MAX_BYTES = 64 * 2**20  # larger parts (beyond ~75,000 ledger rows) are streamed: memory stays bounded
+FAST_SCAN_MAX_BYTES = 64 * 2**20  # ~75,000 ledger rows; larger parts are streamed
 _F_OPT = rb"(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?"
 _VALUE = rb"(?:<v(?:\s[^>]*)?>[^<]|<is[\s>])"
 _VALUE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*' + _F_OPT + _VALUE)

@@ -406,24 +406,77 @@ def _may_hold_long_text(data: bytes) -> bool:
     return any(data.find(b"<", i, i + step) < 0 for i in range(0, len(data) - step + 1, step))
 
 
+_ODD_CELL = re.compile(rb"<c[>/\t\r\n]")  # a cell tag followed by other than a space
+
+
+def _cheap_bound(data: bytes, row_numbers: list[int]) -> int | None:
+    """An upper bound of the cells spanned by every cell (with a value or not): rows from
+    the first to the last ``<row>``, columns from A to the last letter used. None where
+    that needs more: rows out of order (the last value is then not at the end), columns
+    beyond Z."""
+    if not row_numbers or any(a >= b for a, b in zip(row_numbers, row_numbers[1:], strict=False)):
+        return None
+    # the columns of the cells near the top, then one look for any further right
+    head = re.findall(rb'<c r="([A-Z]+)[0-9]', data[: 1 << 16])
+    if not head or any(len(c) > 1 for c in head):
+        return None
+    last = max(head)[0]
+    beyond = b"[A-Z]{2}" + (b"|[" + bytes([last + 1]) + b"-Z]" if last < ord("Z") else b"")
+    if re.search(rb'<c r="(?:' + beyond + rb")", data):
+        return None
+    return (row_numbers[-1] - row_numbers[0] + 1) * (last - ord("A") + 1)
+
+
+def _last_row_with(data: bytes, pattern: re.Pattern, limit: int = 1000) -> int | None:
+    """1 + the 0-based row of the last ``<row>`` (rows in order) whose XML matches
+    ``pattern``, looking back at most ``limit`` rows (None beyond: let the exact pass
+    decide; a sheet of styled empty rows)."""
+    end = len(data)
+    for _ in range(limit):
+        start = data.rfind(b"<row", 0, end)
+        if start < 0:
+            return 0
+        if pattern.search(data, start, end):
+            m = _ROW_R.match(data, start)
+            return int(m.group(1)) if m else None
+        end = start
+    return None
+
+
 def _fast_sheet_meta(
     data: bytes, name: str, state: str, xfs: list[str], max_cells: int | None
 ) -> SheetMeta | None:
     """``read_sheet_meta`` by regex over the whole part; None when the XML is of a shape
     the regexes do not cover or a limit is near (the caller then streams it)."""
-    if b"<!" in data or b"='" in data or b"<sheetData" not in data:
-        return None  # comments, CDATA, DTDs, single quotes, a namespace prefix
+    if (
+        b"<sheetData" not in data
+        or any(data.find(odd) >= 0 for odd in (b"<!", b"='"))
+        or data.find(b"<?", 2) >= 0
+        or _ODD_CELL.search(data)
+    ):
+        return None  # comments, CDATA, DTDs, instructions, single quotes, a namespace prefix
     if _may_hold_long_text(data):
         return None  # a text that may be too long: the parser names it
     if len(_ROW_ANY.findall(data)) != len(rows := _ROW_R.findall(data)):
         return None
-    if rows and max(map(int, rows)) > _MAX_ROWS:
+    row_numbers = list(map(int, rows))
+    if row_numbers and max(row_numbers) > _MAX_ROWS:
         return None
-    cells = _VALUE_CELL.findall(data)
-    if len(cells) != len(_VALUE_ANY.findall(data)):
-        return None  # a value in a cell of a shape not covered
+    if data.count(b"<c ") != data.count(b'<c r="'):
+        return None  # a cell without ``r`` (or not first): positions need counting
     meta = SheetMeta(name=name, state=state)
-    if cells:
+    if _VALUE_ANY.search(data) is None:
+        pass  # no value at all
+    elif (bound := _cheap_bound(data, row_numbers)) is not None and (
+        max_cells is None or bound <= max_cells
+    ):
+        meta.max_row = _last_row_with(data, _VALUE_ANY)
+        if meta.max_row is None:
+            return None
+    else:  # cell by cell: the exact span of the cells with values
+        cells = _VALUE_CELL.findall(data)
+        if len(cells) != len(_VALUE_ANY.findall(data)):
+            return None  # a value in a cell of a shape not covered
         col_refs, row_refs = zip(*cells, strict=True)
         rs = [int(r) for r in set(row_refs)]
         cs = [col_index(c.decode()) for c in set(col_refs)]
@@ -433,6 +486,7 @@ def _fast_sheet_meta(
         if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
             return None
         meta.max_row = r1 + 1
+    cells = bool(meta.max_row)
     if _FORMULA.search(data):
         n_formulas = len(_FORMULA.findall(data))
         only = _FORMULA_ONLY_CELL.findall(data)

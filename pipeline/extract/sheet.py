@@ -448,6 +448,8 @@ def _coerce_column(
     formula flag), so each distinct cell of the column is parsed once and the rest is
     lookups done by the interpreter's C loops.
     """
+    if spec.kind == "person_name" and not spec.row_required:
+        return [None] * len(data)  # dropped unread: never stored, nothing to check
     values = [row.values[name] for row in data]
     parts = [map(type, values), values]
     if fmts:

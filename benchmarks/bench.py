@@ -23,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from flows.api import wait_for_api
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
@@ -303,17 +304,8 @@ def prefect_server(env: dict, mode: str):
     )
     url = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Prefect server for the benchmark did not start")
-            time.sleep(0.5)
+        if not wait_for_api(url, lambda: proc.poll() is None):
+            raise RuntimeError("the Prefect server for the benchmark did not start")
         yield {**env, "PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

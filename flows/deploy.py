@@ -28,6 +28,7 @@ from prefect.client.schemas.objects import (  # noqa: E402
 )
 from prefect.schedules import Cron  # noqa: E402
 
+from flows.api import wait_for_api  # noqa: E402
 from flows.nightly import run_flow  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.runlock import run_lock  # noqa: E402
@@ -73,6 +74,9 @@ def deployment(raw_dir: str = "data/raw", warehouse: str = "data/processed/wareh
 
 
 if __name__ == "__main__":  # pragma: no cover
+    api = os.environ.get("PREFECT_API_URL")
+    if api and not wait_for_api(api, timeout_s=300):  # the server may still be starting
+        raise SystemExit(f"no Prefect API answers at {api}: start it with `make server`")
     serve(
         deployment(
             os.environ.get("TPA_RAW_DIR", "data/raw"),

@@ -17,11 +17,11 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from flows.api import wait_for_api
 from tests.test_nightly_flow import snapshot, stage, write_books
 from tests.test_publish import fresh_query
 
@@ -135,17 +135,9 @@ def server(tmp_path_factory):
     )
     srv = Proc(["make", "-s", "server", "STAMP=", f"PREFECT_PORT={port}"], env)
     url = f"http://127.0.0.1:{port}/api"
-    end = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if srv.p.poll() is not None or time.monotonic() > end:
-            srv.kill()
-            pytest.fail(f"make server did not start:\n{srv.text}")
+    if not wait_for_api(url, lambda: srv.p.poll() is None):
+        srv.kill()
+        pytest.fail(f"make server did not start:\n{srv.text}")
         time.sleep(0.5)
     yield {"url": url, "port": port, "env": {**env, "PREFECT_API_URL": url}}
     srv.stop()

@@ -301,7 +301,8 @@ def nightly(
     clock = {"start": time.perf_counter(), "cpu": time.process_time()}
     timing.discard_parts()  # a killed run's worker tallies are not this run's
     found = discover_task(raw_dir)
-    clock["discover"] = time.perf_counter()
+    clock["discover"], clock["cpu_discover"] = time.perf_counter(), time.process_time()
+    clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
     plan = steps.plan_extracts(found, wh, key, rebuild)
     todo = [p for p in plan if not p.cached]
@@ -335,7 +336,8 @@ def nightly(
                 else:
                     outcome_of[p.found.sha256] = (None, error)
     present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
-    clock["extract"] = time.perf_counter()
+    clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
+    clock["rss_extract"] = timing.peak_rss_mib()
     outcome = FlowOutcome(rec, 0)
     try:
         build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
@@ -386,9 +388,20 @@ def _write_timings(clock: dict, report, rec) -> None:
         "publish": end - clock["extract"] - sum(build.values()),
         "pipeline": end - clock["start"],
     }
-    out = {k: {"wall": v, "rows": rows, "cpu": report.cpu.get(k, 0.0)} for k, v in stages.items()}
-    out["pipeline"]["cpu"] = time.process_time() - clock["cpu"]
-    out["pipeline"]["peak_rss_mib"] = timing.peak_rss_mib()
+    cpu_end, rss_end = time.process_time(), timing.peak_rss_mib()
+    cpu = {
+        "discover": clock["cpu_discover"] - clock["cpu"],
+        "extract": clock["cpu_extract"] - clock["cpu_discover"],  # this process: workers apart
+        **report.cpu,
+        "publish": cpu_end - clock["cpu_extract"] - sum(report.cpu.values()),
+        "pipeline": cpu_end - clock["cpu"],
+    }
+    # peak RSS of this process by the end of the stage (the workers' is in read..cache)
+    rss = {"discover": clock["rss_discover"], "extract": clock["rss_extract"]}
+    out = {
+        k: {"wall": v, "rows": rows, "cpu": cpu.get(k, 0.0), "peak_rss_mib": rss.get(k, rss_end)}
+        for k, v in stages.items()
+    }
     timing.write_summary(out)  # adds the read/coerce/validate/cache tallies of the workers
 
 

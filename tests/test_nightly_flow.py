@@ -556,3 +556,25 @@ def test_a_scheduled_run_twice_is_harmless(books, tmp_path):
     assert_same(first, snapshot(wh))
     rows = q(wh, "SELECT trigger, files_new, status FROM raw.runs")
     assert sorted(rows) == [("schedule", 0, "running"), ("schedule", 3, "published")]
+
+
+def test_timings_file_has_every_stage(books, tmp_path, monkeypatch):
+    """``TPA_TIMINGS_FILE`` (``make bench``): wall, CPU, rows and peak RSS per stage; the
+    extract stages count every data row read."""
+    out = tmp_path / "timings.json"
+    monkeypatch.setenv("TPA_TIMINGS_FILE", str(out))
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    o = run(raw, wh)
+    t = json.loads(out.read_text())
+    stages = ["discover", "read", "coerce", "validate", "cache", "extract", "build", "models",
+              "tests", "publish", "pipeline"]  # fmt: skip
+    assert set(stages) <= set(t)
+    rows = o.record.rows_loaded + o.record.rows_quarantined
+    assert rows > 0
+    for s in stages:
+        assert set(t[s]) >= {"wall", "cpu", "rows", "peak_rss_mib", "rows_per_s"}, s
+        assert t[s]["wall"] > 0 and t[s]["peak_rss_mib"] > 0, s
+    assert t["read"]["rows"] == t["coerce"]["rows"] == t["validate"]["rows"] == rows
+    assert t["pipeline"]["wall"] >= t["extract"]["wall"] + t["build"]["wall"]
+    assert not out.with_name(out.name + ".parts").exists()

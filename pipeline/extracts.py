@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import testhook
 from pipeline.extract import workbook as _workbook
@@ -176,6 +177,14 @@ def _dtypes(form: str) -> dict:
     return empty_frame(form).dtypes.to_dict()
 
 
+def _rows_loaded(form_meta: dict, path: Path) -> int:
+    """Valid rows of one form; extracts written before meta.json recorded the count (kept
+    for workbooks that have left the raw folder) give it from the Parquet footer."""
+    if "rows_loaded" in form_meta:
+        return form_meta["rows_loaded"]
+    return pq.ParquetFile(path).metadata.num_rows if path.exists() else 0
+
+
 PROVENANCE_COLUMNS = ["county_code", "period", "file_sha256"]  # beside the rows in Parquet
 
 
@@ -227,6 +236,6 @@ def load(folder: Path, frames: bool = True) -> ExtractResult:
             rows_read=fm["rows_read"],
             rejected=fm["rejected"],
             parquet=None if frames else str(path),
-            loaded=None if frames else fm["rows_loaded"],
+            loaded=None if frames else _rows_loaded(fm, path),
         )
     return res

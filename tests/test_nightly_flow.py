@@ -578,3 +578,23 @@ def test_timings_file_has_every_stage(books, tmp_path, monkeypatch):
     assert t["read"]["rows"] == t["coerce"]["rows"] == t["validate"]["rows"] == rows
     assert t["pipeline"]["wall"] >= t["extract"]["wall"] + t["build"]["wall"]
     assert not out.with_name(out.name + ".parts").exists()
+
+
+def test_extract_left_on_disk_counts_its_rows(books, tmp_path):
+    """``extracts.load(frames=False)`` (the build's way) gives the same counts as loading
+    the frames, also for an extract written before meta.json recorded them (a removed
+    workbook keeps its old extract)."""
+    from pipeline import extracts
+    from pipeline.extract.workbook import extract_workbook
+
+    src = books["A1"]
+    r = extract_workbook(src, sha(src), max_bytes=2**30, max_unzipped=2**30, id_key=b"k")
+    folder = extracts.save(r, tmp_path, "x")
+    full, lazy = extracts.load(folder), extracts.load(folder, frames=False)
+    assert full.rows_loaded == lazy.rows_loaded == r.rows_loaded > 0
+    assert all(sr.valid.empty and sr.parquet for sr in lazy.forms.values())
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    for fm in meta["forms"].values():
+        del fm["rows_loaded"]
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    assert extracts.load(folder, frames=False).rows_loaded == r.rows_loaded

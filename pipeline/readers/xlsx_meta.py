@@ -427,20 +427,22 @@ def _cheap_bound(data: bytes, row_numbers: list[int]) -> int | None:
     return (row_numbers[-1] - row_numbers[0] + 1) * (last - ord("A") + 1)
 
 
-def _last_row_with(data: bytes, pattern: re.Pattern, limit: int = 1000) -> int | None:
-    """1 + the 0-based row of the last ``<row>`` (rows in order) whose XML matches
-    ``pattern``, looking back at most ``limit`` rows (None beyond: let the exact pass
-    decide; a sheet of styled empty rows)."""
-    end = len(data)
-    for _ in range(limit):
-        start = data.rfind(b"<row", 0, end)
-        if start < 0:
-            return 0
-        if pattern.search(data, start, end):
-            m = _ROW_R.match(data, start)
+def _last_row_with(data: bytes, pattern: re.Pattern) -> int | None:
+    """1 + the 0-based row of the last ``<row>`` (rows in order) holding a match of
+    ``pattern``: looked for in a growing tail of the part, so trailing rows of styled
+    empty cells cost little. None when that row has no ``r``."""
+    size = 1 << 16
+    while True:
+        start = max(0, len(data) - size)
+        last = None
+        for last in pattern.finditer(data, start):  # noqa: B007 (the last one is wanted)
+            pass
+        if last is not None:
+            m = _ROW_R.match(data, data.rfind(b"<row", 0, last.start()))
             return int(m.group(1)) if m else None
-        end = start
-    return None
+        if start == 0:
+            return 0
+        size *= 8
 
 
 def _fast_sheet_meta(

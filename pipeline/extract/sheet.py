@@ -363,22 +363,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
     res.valid = valid[_empty_frame(form.code).columns]
 
-    _reconcile(
-        res,
-        data,
-        typed,
-        totals,
-        order,
-        cols,
-        col_specs,
-        match,
-        grid,
-        fmts,
-        fwv,
-        finding,
-        sheet.merges,
-        label_cols,
-    )
+    layout = _Layout(grid, sheet.merges, cols, col_specs, match, fmts, fwv, label_cols)
+    _reconcile(res, data, typed, totals, order, layout, finding)
     timing.stop("validate", clock, res.rows_read)
     return res
 
@@ -663,9 +649,26 @@ def _amount_formatter(spec: Col, header: str | None):
     return fmt
 
 
-def _subtotal_town(r, grid, merges, cols, label_cols, towns) -> str | None:
+@dataclass(frozen=True)
+class _Layout:
+    """Where a recognised sheet's columns are and what its XML said about its cells (for
+    the totals check): grid, merged ranges, canonical name -> column and spec, the header
+    match, number formats and formulas without values by (row, col), label columns."""
+
+    grid: object
+    merges: list
+    cols: dict
+    col_specs: dict
+    match: HeaderMatch
+    fmts: dict
+    fwv: set
+    label_cols: list
+
+
+def _subtotal_town(r, layout: _Layout, towns) -> str | None:
     """The township a 小计 row names (``龙头山镇小计``, or 龙头山镇 beside 小计, or a merged
     township cell over it), if data rows of that township exist."""
+    grid, merges, cols, label_cols = layout.grid, layout.merges, layout.cols, layout.label_cols
     texts = [grid.value(r, c) for c in label_cols]
     if "township" in cols and (top := _in_merge(merges, r, cols["township"])):
         texts.append(grid.value(*top))
@@ -677,7 +680,7 @@ def _subtotal_town(r, grid, merges, cols, label_cols, towns) -> str | None:
     return None
 
 
-def _covered_rows(data, totals, order, grid, merges, cols, label_cols) -> dict[int, list]:
+def _covered_rows(data, totals, order, layout: _Layout) -> dict[int, list]:
     """Data rows each total/subtotal row covers (by 0-based row of the total).
 
     A total covers every data row. A subtotal that names a township covers that
@@ -712,28 +715,13 @@ def _covered_rows(data, totals, order, grid, merges, cols, label_cols) -> dict[i
         covered[pending] = group
     for r, kind in totals:
         if kind == "subtotal":
-            town = _subtotal_town(r, grid, merges, cols, label_cols, towns)
+            town = _subtotal_town(r, layout, towns)
             if town is not None:
                 covered[r] = towns[town]
     return covered
 
 
-def _reconcile(
-    res,
-    data,
-    typed,
-    totals,
-    order,
-    cols,
-    col_specs,
-    match,
-    grid,
-    fmts,
-    fwv,
-    finding,
-    merges,
-    label_cols,
-) -> None:
+def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> None:
     """Compare each 合计/小计 row with the sum of the data rows it covers (warnings).
 
     Which rows a total covers: ``_covered_rows``. Where one covered row was quarantined
@@ -741,10 +729,12 @@ def _reconcile(
     saved without a value are named together in one "not checked" finding, and the
     other columns of that row are still compared.
     """
+    grid, cols, col_specs, match = layout.grid, layout.cols, layout.col_specs, layout.match
+    fmts, fwv, label_cols = layout.fmts, layout.fwv, layout.label_cols
     numeric = [n for n, s in col_specs.items() if s.kind in ("count", "money")]
     if not totals or not numeric:
         return
-    covered = _covered_rows(data, totals, order, grid, merges, cols, label_cols)
+    covered = _covered_rows(data, totals, order, layout)
     for r, _kind in totals:
         rows_ = covered.get(r, [])
         if not rows_:

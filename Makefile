@@ -10,7 +10,7 @@ WAREHOUSE ?= data/processed/warehouse.duckdb
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: help run test sample clean rebuild clean-cache county lint fmt server serve bench
+.PHONY: help run test test-fast sample clean rebuild clean-cache county lint fmt server serve bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,8 +27,11 @@ run: $(STAMP) ## set up, generate the sample if data/raw holds no workbook, run 
 	$(TPA) run --raw-dir $(RAW) --warehouse $(WAREHOUSE)
 	$(TPA) report --warehouse $(WAREHOUSE)
 
-test: $(STAMP) ## set up and run the test suite
+test: $(STAMP) ## set up and run the whole test suite
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP) ## the quick subset: every test not marked slow
+	$(BIN)/python -m pytest -q -m "not slow"
 
 sample: $(STAMP) ## write the seeded sample workbooks into data/raw
 	$(TPA) sample --out $(RAW)

@@ -42,6 +42,7 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from flows.api import PrefectStartError  # noqa: E402
 from pipeline import extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
@@ -411,21 +412,23 @@ def public_settings(settings: Settings) -> Settings:
 
 
 @contextmanager
-def _temporary_server(warehouse: Path) -> Iterator[None]:
-    """Without ``PREFECT_API_URL`` Prefect starts a temporary API server in a child process
-    on first use. Start it here, note its PID in the state folder (the next run stops it
-    if this one is killed: ``pipeline.steps.recover``), and name it in PREFECT_API_URL for
-    the duration of the run, so that process and Dask workers report to it instead of
-    each starting a server of their own."""
+def _temporary_server(warehouse: Path, settings: Settings) -> Iterator[None]:
+    """Without ``PREFECT_API_URL`` a run needs Prefect's temporary API server. Start it here
+    (``flows.api.start_temporary_server``: a generous timeout, one retry), note its PID in
+    the state folder (the next run stops it if this one is killed: ``pipeline.steps.recover``),
+    name it in PREFECT_API_URL for the duration of the run, so that process and Dask workers
+    report to it instead of each starting a server of their own, and stop it when the run
+    ends, however it ends. Raises ``flows.api.PrefectStartError``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.api import start_temporary_server
+    from pipeline.state import state_dir
 
     if PREFECT_API_URL.value():
         yield
         return
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()
-    server.start()
+    log = state_dir(warehouse) / "prefect-server.log"
+    server = start_temporary_server(settings.prefect_start_timeout_s, retries=1, log=log)
     if server.server_process is not None and server.port is not None:
         steps.note_server(warehouse, server.server_process.pid, server.port)
     old = os.environ.get("PREFECT_API_URL")
@@ -438,6 +441,8 @@ def _temporary_server(warehouse: Path) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = old
+        server.stop()
+        steps.forget_server(warehouse)
 
 
 def run_flow(
@@ -447,13 +452,21 @@ def run_flow(
     trigger: str = "manual",
     rebuild: bool = False,
 ) -> FlowOutcome:
-    """Run the nightly flow on ``settings.task_runner`` (the caller holds the run lock)."""
+    """Run the nightly flow on ``settings.task_runner`` (the caller holds the run lock).
+
+    Raises ``flows.api.PrefectStartError`` when Prefect's temporary API server cannot be
+    started (the run is recorded as ``failed`` with that reason)."""
     token = _ID_KEY.set(steps.id_key(settings))
     try:
         runner = make_runner(settings)
-        with _temporary_server(Path(warehouse)):
+        with _temporary_server(Path(warehouse), settings):
             return nightly.with_options(task_runner=runner)(
                 str(raw_dir), str(warehouse), trigger, public_settings(settings), rebuild
             )
+    except PrefectStartError as exc:  # the run never started: its history says why
+        rec = steps.RunRecord(trigger=trigger, status="failed", message=str(exc))
+        rec.finished_at = datetime.now().replace(microsecond=0)
+        steps.save_run(Path(warehouse), rec)
+        raise
     finally:
         _ID_KEY.reset(token)

@@ -1,9 +1,6 @@
 """The ``tpa`` command line (typer + rich).
 
-``tpa run`` exit status (warehouse.md, a stable contract): 0 published (even when
-files or rows were rejected, which are reported); 1 the build failed (the previous
-warehouse is kept); 2 bad usage; 3 built but not published because a read-write
-session holds the warehouse; 4 another run holds the lock.
+``tpa run`` exit status (docs/warehouse.md, a stable contract): listed in its help.
 """
 
 from __future__ import annotations
@@ -82,7 +79,16 @@ def run(
     """Run the pipeline: discover, extract, validate, build, publish, summarise.
 
     Only one run per warehouse at a time: a second one exits with status 4 (or waits
-    --lock-wait seconds). What a killed run left behind is tidied first."""
+    --lock-wait seconds). What a killed run left behind is tidied first.
+
+    \b
+    Exit status:
+    0  published (rejected files and quarantined rows are reported, not failures)
+    1  the build failed; the previous warehouse is kept
+    2  bad usage
+    3  built but not published: a read-write session holds the warehouse
+    4  another run holds the lock
+    6  Prefect could not start (raise TPA_PREFECT_START_TIMEOUT_S, or run make server)"""
     settings = _settings(
         raw_dir=raw_dir,
         warehouse=warehouse,
@@ -100,6 +106,7 @@ def run(
         )
         raise typer.Exit(2)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    from flows.api import PrefectStartError
     from pipeline.runlock import RunLocked, run_lock
 
     try:
@@ -117,6 +124,9 @@ def run(
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
         raise typer.Exit(4) from exc
+    except PrefectStartError as exc:
+        err.print(f"[red]Prefect could not start:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(6) from exc
     _print_summary(outcome, settings)
     raise typer.Exit(outcome.exit_code)
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_cells: int = 5_000_000  # per sheet: rows x columns spanned by cells with values
     publish_wait_s: float = 60.0  # wait for a read-write session on the warehouse to close
     lock_wait_s: float = 0.0  # wait for another run to finish
+    # per attempt (one retry) for Prefect's temporary API server; a first start migrates its
+    # database and a busy machine is slow (issue 13): Prefect's own default of 20 s fails there
+    prefect_start_timeout_s: float = 120.0
     # extract step: processes | threads | serial | dask | dask:<scheduler address>; processes
     # parse in worker processes only when 64+ workbooks are new (flows/nightly.py)
     task_runner: str = "processes"

@@ -60,7 +60,7 @@ from pipeline.state import builds_dir, stale_wal_dir
 log = logging.getLogger(__name__)
 
 KEPT_SUFFIX = ".kept"  # marker beside a build kept because it could not be published
-PROBE_TIMEOUT_S = 30.0
+PROBE_TIMEOUT_S = 120.0  # a read-only test open; generous, since a busy machine is slow
 
 # The child that test-opens a DuckDB file read-only and prints one JSON line.
 _PROBE = r"""

@@ -292,6 +292,11 @@ def note_server(warehouse: Path, pid: int, port: int) -> None:
     (state_dir(Path(warehouse)) / SERVER_NOTE).write_text(json.dumps(note), encoding="utf-8")
 
 
+def forget_server(warehouse: Path) -> None:
+    """The run stopped its temporary Prefect server itself: drop the note."""
+    (state_dir(Path(warehouse)) / SERVER_NOTE).unlink(missing_ok=True)
+
+
 def _proc(pid: int) -> tuple[str, bool]:
     """(command line, alive) of a local process; ("", False) when it is gone."""
     try:

@@ -326,7 +326,6 @@ def test_bad_files_rejected_with_one_line_reason(outcome):
         for s in e["mention"]:
             assert s in g["message"] or s in g["message_en"], (name, s, g["message"])
         assert g["rows_loaded"] == 0
-        assert g["seconds"] < 20, (name, g["seconds"])
 
 
 def test_meta_pass_budget_stops_at_the_limit(tmp_path):

@@ -51,7 +51,7 @@ def sample_run(tmp_path_factory):
     wh = base / "processed" / "warehouse.duckdb"
     wh.parent.mkdir()
     settings = Settings(raw_dir=raw, warehouse=wh, id_key="k", task_runner="threads")
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=300):
         outcome = run_flow(raw, wh, settings)
     return base, raw, wh, paths, outcome
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 import zipfile
 
 import pytest
@@ -151,9 +150,7 @@ def test_used_range_of_a_million_empty_rows(tmp_path, form):
     path = _million_rows(write_xlsx(tmp_path / FILE_NAME, sheets))
     with zipfile.ZipFile(path) as zf:
         assert b'ref="A1:M1048576"' in zf.read("xl/worksheets/sheet1.xml")
-    t0 = time.perf_counter()
-    res = extract(path)
-    assert time.perf_counter() - t0 < 5
+    res = extract(path)  # the reader never materialises the million empty rows (below)
     _same_as_xlsx(res, form, lay, info)
     wb = open_workbook(path, 2**28, 2**30)
     assert wb.sheets[0].grid.height < 20

@@ -117,11 +117,16 @@ COLUMNS = {
     "indicator_code": "indicator code (ref.indicator_definitions.indicator_code)",
     "form": "report form code: population, relocation, housing, medical, water, education, "
     "employment, infrastructure or households",
-    "numerator": "numerator: the sum (or count) over the geography's reporting counties",
-    "denominator": "denominator: the sum over the geography's reporting counties; NULL for a "
-    "plain count",
+    "numerator": "numerator: the sum (or count) over the geography's known units of its "
+    "reporting counties; NULL when none is known (unknown is never 0)",
+    "denominator": "denominator: the sum over the same known units; NULL for a plain count "
+    "or when none is known",
     "value": "numerator / denominator (a ratio 0–1) where there is a denominator, else the "
-    "numerator; NULL when the denominator is 0",
+    "numerator; NULL when the denominator is 0 or nothing is known",
+    "units_total": "units (villages, townships, sites, households or counties, as the "
+    "indicator counts them) the figure is over, quarantined rows included",
+    "units_unknown": "of units_total, those whose value is unknown (a blank cell, a "
+    "quarantined row): above 0, the figure covers the known units only",
     "unit": "unit of value: ratio, persons, households, villages, sites, counties or yuan",
     "file_name": "file name as received",
     "message": "message in Chinese: what is wrong and what to do",

@@ -431,7 +431,8 @@ def _table_queries(con, period: str | None) -> dict[str, tuple[str, list]]:
     q = {
         "indicators": (
             "SELECT i.indicator_code, d.name_zh AS indicator_name_zh, i.geo_level, i.geo_code, "
-            "i.geo_name_zh, i.period, i.numerator, i.denominator, i.value, i.unit "
+            "i.geo_name_zh, i.period, i.numerator, i.denominator, i.value, i.unit, "
+            "i.units_total, i.units_unknown "
             "FROM marts.indicators i LEFT JOIN ref.indicator_definitions d USING "
             f"(indicator_code) {where.replace('period', 'i.period')} "
             "ORDER BY i.period, i.indicator_code, i.geo_level, i.geo_code",

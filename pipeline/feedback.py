@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from pipeline.findings import Finding
 from pipeline.readers.workbook import sniff
@@ -33,6 +34,8 @@ SUMMARY_HEADERS = {
     ],
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_RANK = {"error": 2, "warning": 1}  # an error's colour always wins on a cell [issue 12]
+_HEADER_SEARCH_ROWS = 30
 
 
 def write_text(cell, value) -> None:
@@ -68,23 +71,7 @@ def write_feedback(
     if wb is None:
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
-    for f in findings:
-        if not f.sheet or f.sheet not in wb.sheetnames:
-            continue
-        if f.cell_ref:
-            refs = f.cell_ref.split(",")
-        elif f.excel_row:  # a whole row (hidden, a total not checked): mark its first cell
-            refs = [f"A{f.excel_row}"]
-        else:
-            continue
-        ws = wb[f.sheet]
-        for ref in refs:
-            cell = ws[ref]
-            cell.fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
-            note = f.text(lang)
-            if cell.comment is not None:
-                note = cell.comment.text + "\n" + note
-            cell.comment = Comment(note[:30000], "tpa")
+    _mark_cells(wb, findings, lang)
     ws = wb.create_sheet("检查结果" if lang == "zh" else "findings", 0)
     for j, h in enumerate(SUMMARY_HEADERS[lang], start=1):
         c = ws.cell(row=1, column=j)
@@ -110,3 +97,76 @@ def write_feedback(
     out = out_dir / f"{source.stem}_{'反馈' if lang == 'zh' else 'feedback'}{suffix}"
     wb.save(out)
     return out
+
+
+def _annotate(cell, severity: str, note: str, marked: dict) -> None:
+    """Fill ``cell`` for ``severity`` unless a graver finding already filled it, and add
+    ``note`` to its comment. ``marked``: (sheet, coordinate) -> rank already applied."""
+    key = (cell.parent.title, cell.coordinate)
+    rank = _RANK.get(severity, 1)
+    if rank >= marked.get(key, 0):
+        cell.fill = ERROR_FILL if rank == 2 else WARNING_FILL
+        marked[key] = rank
+    if cell.comment is not None:
+        note = cell.comment.text + "\n" + note
+    cell.comment = Comment(note[:30000], "tpa")
+
+
+def _mark_cells(wb, findings: list[Finding], lang: str) -> None:
+    """Fill and comment every cell a finding names, whatever order the findings come in
+    (error over warning); a finding about a whole sheet (no row, no cell: e.g. a sheet
+    rejected for a missing required column) marks the sheet's header row."""
+    marked: dict[tuple[str, str], int] = {}
+    for f in findings:
+        if not f.sheet or f.sheet not in wb.sheetnames:
+            continue
+        ws = wb[f.sheet]
+        if f.cell_ref:
+            cells = [ws[ref] for ref in f.cell_ref.split(",")]
+        elif f.excel_row:  # a whole row (hidden, a total not checked): mark its first cell
+            cells = [ws[f"A{f.excel_row}"]]
+        else:
+            _mark_header(ws, f, lang, marked)
+            continue
+        for cell in cells:
+            _annotate(cell, f.severity, f.text(lang), marked)
+
+
+def _mark_header(ws, f: Finding, lang: str, marked: dict) -> None:
+    """Fill every labelled cell of the header row of ``ws`` for a whole-sheet finding and
+    put its message on the row's first labelled cell (A1 when no header row is found)."""
+    row = header_row(ws)
+    if row is None:
+        _annotate(ws["A1"], f.severity, f.text(lang), marked)
+        return
+    labelled = [
+        c
+        for c in range(1, (ws.max_column or 1) + 1)
+        if ws.cell(row=row, column=c).value not in (None, "")
+    ]
+    for i, col in enumerate(labelled):
+        cell = ws[f"{get_column_letter(col)}{row}"]
+        if i == 0:
+            _annotate(cell, f.severity, f.text(lang), marked)
+        elif _RANK.get(f.severity, 1) >= marked.get((ws.title, cell.coordinate), 0):
+            cell.fill = ERROR_FILL if f.severity == "error" else WARNING_FILL
+            marked[(ws.title, cell.coordinate)] = _RANK.get(f.severity, 1)
+
+
+def header_row(ws) -> int | None:
+    """The 1-based header row of a worksheet: the row, among the first 30, with the most
+    text cells (at least three; the first such row on a tie), or None. A title or a cover
+    line has one or two text cells, the column-number row holds numbers; a header row
+    names every column."""
+    best, best_n = None, 2
+    last = min(ws.max_row or 0, _HEADER_SEARCH_ROWS)
+    for r in range(1, last + 1):
+        n = sum(
+            1
+            for c in range(1, (ws.max_column or 0) + 1)
+            if isinstance(ws.cell(row=r, column=c).value, str)
+            and ws.cell(row=r, column=c).value.strip()
+        )
+        if n > best_n:
+            best, best_n = r, n
+    return best

@@ -237,6 +237,8 @@ T = {
         "q_not_submitted_n": "未报送 / 应报",
         "q_all_submitted": "全部 {n} 个县（市、区）均已报送。",
         "q_rejected_files": "被整体退回的文件",
+        "q_rejected_sheets": "被整表退回的工作表（所在文件其余部分已读取）",
+        "q_rows_lost": "未读取的行",
         "q_quarantined_rows": "被隔离的数据行（未计入指标）",
         "q_more": "另有 {n} 行未列出，详见数据库 quarantine.rows / quarantine.findings。",
         "q_none_quarantined": "本期没有被隔离的数据行。",
@@ -335,6 +337,8 @@ T = {
         "q_not_submitted_n": "missing / expected",
         "q_all_submitted": "All {n} counties have submitted.",
         "q_rejected_files": "Files rejected whole",
+        "q_rejected_sheets": "Sheets rejected whole (the rest of the file was read)",
+        "q_rows_lost": "Rows not read",
         "q_quarantined_rows": "Quarantined rows (not counted in any indicator)",
         "q_more": "{n} more rows not listed; see quarantine.rows / quarantine.findings.",
         "q_none_quarantined": "No row was quarantined this period.",
@@ -410,6 +414,8 @@ class Data:
     village_exit: pd.DataFrame | None
     built_at: datetime | None
     tables: set[str] = field(default_factory=set)
+    # sheets rejected as a whole in loaded files of the period [issue 12]
+    rejected_sheets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _tables(con) -> set[str]:
@@ -429,6 +435,22 @@ def periods_available(con) -> list[str]:
             "SELECT DISTINCT period FROM marts.indicators WHERE period IS NOT NULL ORDER BY 1"
         ).fetchall()
     ]
+
+
+# one row per sheet of a loaded file of the period with an error finding about the whole
+# sheet (no row, no cell: e.g. a required column missing): its reason and the rows it lost
+REJECTED_SHEETS_SQL = """
+    SELECT f.county_code, x.file_name, x.sheet,
+           string_agg(x.message, '；' ORDER BY x.rule, x.message) AS message_zh,
+           string_agg(x.message_en, '; ' ORDER BY x.rule, x.message) AS message_en,
+           (SELECT count(*) FROM quarantine.rows q
+            WHERE q.file_sha256 = x.file_sha256 AND q.sheet = x.sheet) AS rows_quarantined
+    FROM quarantine.findings x JOIN raw.files f USING (file_sha256)
+    WHERE f.period = ? AND f.status = 'loaded' AND x.severity = 'error'
+      AND x.sheet IS NOT NULL AND x.excel_row IS NULL AND x.cell_ref IS NULL
+    GROUP BY f.county_code, x.file_sha256, x.file_name, x.sheet
+    ORDER BY f.county_code, x.file_name, x.sheet
+"""
 
 
 def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int = 200) -> Data:
@@ -466,18 +488,31 @@ def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int =
             FROM quarantine.rows q JOIN raw.files f USING (file_sha256)
             WHERE f.period = ? AND f.status = 'loaded'
         )
-        SELECT r.*, (SELECT string_agg(x.message, '；' ORDER BY x.cell_ref)
-                     FROM quarantine.findings x
-                     WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                       AND x.excel_row = r.excel_row AND x.severity = 'error') AS message_zh,
-                    (SELECT string_agg(x.message_en, '; ' ORDER BY x.cell_ref)
-                     FROM quarantine.findings x
-                     WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                       AND x.excel_row = r.excel_row AND x.severity = 'error') AS message_en
+        SELECT r.*,
+               -- the row's own errors, else the sheet's (a sheet rejected as a whole)
+               coalesce(
+                   (SELECT string_agg(x.message, '；' ORDER BY x.cell_ref)
+                    FROM quarantine.findings x
+                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                      AND x.excel_row = r.excel_row AND x.severity = 'error'),
+                   (SELECT string_agg(x.message, '；' ORDER BY x.rule, x.message)
+                    FROM quarantine.findings x
+                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                      AND x.excel_row IS NULL AND x.severity = 'error')) AS message_zh,
+               coalesce(
+                   (SELECT string_agg(x.message_en, '; ' ORDER BY x.cell_ref)
+                    FROM quarantine.findings x
+                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                      AND x.excel_row = r.excel_row AND x.severity = 'error'),
+                   (SELECT string_agg(x.message_en, '; ' ORDER BY x.rule, x.message)
+                    FROM quarantine.findings x
+                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                      AND x.excel_row IS NULL AND x.severity = 'error')) AS message_en
         FROM r ORDER BY r.county_code, r.file_name, r.sheet, r.excel_row
     """
     qtotal = con.execute(f"SELECT count(*) FROM ({qsql})", [period]).fetchone()[0]
     qrows = con.execute(f"{qsql} LIMIT {int(limit)}", [period]).df()
+    rejected_sheets = con.execute(REJECTED_SHEETS_SQL, [period]).df()
     recon = None
     if "marts.reconciliation" in tables:
         recon = con.execute("SELECT * FROM marts.reconciliation WHERE period = ?", [period]).df()
@@ -505,6 +540,7 @@ def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int =
         files=files,
         qrows=qrows,
         qrows_total=int(qtotal),
+        rejected_sheets=rejected_sheets,
         recon=recon,
         village_exit=village_exit,
         built_at=built_at,
@@ -1094,6 +1130,15 @@ def quality_section(data: Data, lab: Labels) -> dict:
         ],
         "qrows": qrows,
         "qrows_more": max(0, data.qrows_total - len(qrows)),
+        "rejected_sheets": [
+            {
+                "file": r.file_name,
+                "sheet": r.sheet,
+                "rows": int(r.rows_quarantined),
+                "reason": r.message_zh if lab.lang == "zh" else r.message_en,
+            }
+            for r in data.rejected_sheets.itertuples()
+        ],
         "mismatch": [county_row(r) for r in dq[dq["total_mismatches"] > 0].itertuples()],
         "recon_cols": recon_cols,
         "recon_rows": recon_rows,
@@ -1523,6 +1568,14 @@ TEMPLATE = r"""<!DOCTYPE html>
 <table>
   <thead><tr><th>{{ t.file }}</th><th>{{ t.reason }}</th></tr></thead>
   <tbody>{% for r in q.rejected %}<tr><td class="clerk">{{ r.path }}</td><td class="clerk">{{ r.reason }}</td></tr>{% endfor %}</tbody>
+</table>
+{% endif %}
+
+{% if q.rejected_sheets %}
+<h3>{{ t.q_rejected_sheets }}</h3>
+<table>
+  <thead><tr><th>{{ t.file }}</th><th>{{ t.sheet }}</th><th>{{ t.q_rows_lost }}</th><th>{{ t.reason }}</th></tr></thead>
+  <tbody>{% for r in q.rejected_sheets %}<tr><td class="clerk">{{ r.file }}</td><td class="clerk">{{ r.sheet }}</td><td class="n">{{ r.rows }}</td><td class="clerk">{{ r.reason }}</td></tr>{% endfor %}</tbody>
 </table>
 {% endif %}
 

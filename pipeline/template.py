@@ -1,5 +1,8 @@
-"""Blank county workbooks (`tpa template`): the standard headers, the cover line filled
-in, and Excel data validation so counties start from the right shape."""
+"""Blank county workbooks (`tpa template`): the standard headers with each column's unit,
+the cover line filled in with the sheet's units, and Excel data validation (error alerts
+on) over the first 100,000 data rows, so counties start from the right shape; ID-number,
+code and household-number columns are formatted as Text by a column style, so Excel keeps
+an 18-digit ID or a leading zero as typed [issue 12]."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.refdata import counties
@@ -16,13 +20,38 @@ from schemas import FORMS
 from schemas.columns import Form
 from schemas.housing import GROUPS
 
-DATA_ROWS = 200  # rows prepared with validation below the header
+DATA_ROWS = 100_000  # rows prepared with validation below the header (a ledger is long)
+TEXT_KINDS = ("code", "id_number")  # digits kept as typed: ID numbers, codes, household ids
+TEXT_FORMAT = "@"
+HOUSING_UNIT = "户"  # every housing column counts households
 
 
-def _cover(name: str, period: str) -> str:
+def column_unit(col) -> str:
+    """The unit a column's header states: the form's unit (户, 人, 套, 万元, 元, …), ``%``
+    for a percent column, else ''."""
+    if col.unit:
+        return col.unit
+    return {"money": "万元", "yuan": "元", "percent": "%"}.get(col.kind, "")
+
+
+def sheet_units(form: Form) -> list[str]:
+    """The units of a sheet's columns in column order, once each (``%`` left out: it is
+    not a unit of measure): what the cover line's 单位 names."""
+    if form.code == "housing":
+        return [HOUSING_UNIT]
+    out: list[str] = []
+    for c in form.columns:
+        u = column_unit(c)
+        if u and u != "%" and u not in out:
+            out.append(u)
+    return out
+
+
+def _cover(name: str, period: str, units: list[str]) -> str:
     y, m = (int(x) for x in period.split("-"))
     day = calendar.monthrange(y, m)[1]
-    return f"填报单位：{name}（盖章）    统计截止时间：{y}年{m}月{day}日    单位：户、人"
+    line = f"填报单位：{name}（盖章）    统计截止时间：{y}年{m}月{day}日"
+    return line + (f"    单位：{'、'.join(units)}" if units else "")
 
 
 def _header(ws, form: Form) -> int:
@@ -36,14 +65,14 @@ def _header(ws, form: Form) -> int:
         for _group, (parent, _aliases) in GROUPS.items():
             ws.cell(row=3, column=col, value=parent)
             ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 1)
-            ws.cell(row=4, column=col, value="任务数")
-            ws.cell(row=4, column=col + 1, value="竣工数")
+            ws.cell(row=4, column=col, value=f"任务数（{HOUSING_UNIT}）")
+            ws.cell(row=4, column=col + 1, value=f"竣工数（{HOUSING_UNIT}）")
             col += 2
         rows = (3, 4)
     else:
         for j, c in enumerate(form.columns, start=1):
-            unit = "（万元）" if c.kind == "money" else ("（%）" if c.kind == "percent" else "")
-            ws.cell(row=3, column=j, value=c.header_zh + unit)
+            unit = column_unit(c)
+            ws.cell(row=3, column=j, value=c.header_zh + (f"（{unit}）" if unit else ""))
         rows = (3,)
     for r in rows:
         for cell in ws[r]:
@@ -51,36 +80,53 @@ def _header(ws, form: Form) -> int:
     return rows[-1] + 1
 
 
+def _dv(kind: str, **kw) -> DataValidation:
+    """A validation that stops a wrong entry with an error alert (``showErrorMessage``)."""
+    return DataValidation(type=kind, allow_blank=True, showErrorMessage=True,
+                          errorStyle="stop", errorTitle="数值不对", **kw)  # fmt: skip
+
+
 def _validations(ws, form: Form, first: int) -> None:
+    """Data validation over the first ``DATA_ROWS`` data rows, one rule per kind of column:
+    whole numbers ≥ 0, amounts ≥ 0 in the column's unit (万元 or 元), 是/否 and enum lists."""
     last = first + DATA_ROWS - 1
-    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                           error="请填写不小于0的整数", errorTitle="数值不对")  # fmt: skip
-    money = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                           error="请填写不小于0的金额（万元）", errorTitle="数值不对")  # fmt: skip
-    yesno = DataValidation(
-        type="list", formula1='"是,否"', allow_blank=True, error="请选择 是 或 否"
-    )
-    for dv in (whole, money, yesno):
+    ge0 = {"operator": "greaterThanOrEqual", "formula1": "0"}
+    whole = _dv("whole", error="请填写不小于0的整数", **ge0)
+    amounts = {
+        "money": _dv("decimal", error="请填写不小于0的金额（万元）", **ge0),
+        "yuan": _dv("decimal", error="请填写不小于0的金额（元）", **ge0),
+    }
+    yesno = _dv("list", formula1='"是,否"', error="请选择 是 或 否")
+    for dv in (whole, *amounts.values(), yesno):
         ws.add_data_validation(dv)
-    cols = list(form.columns)
     if form.code == "housing":
-        letters = [openpyxl.utils.get_column_letter(j) for j in range(2, 12)]
+        letters = [get_column_letter(j) for j in range(2, 12)]
         whole.add(f"{letters[0]}{first}:{letters[-1]}{last}")
         return
-    for j, c in enumerate(cols, start=1):
-        rng = f"{openpyxl.utils.get_column_letter(j)}{first}:{openpyxl.utils.get_column_letter(j)}{last}"
+    for j, c in enumerate(form.columns, start=1):
+        rng = f"{get_column_letter(j)}{first}:{get_column_letter(j)}{last}"
         if c.kind in ("count", "year"):
             whole.add(rng)
-        elif c.kind in ("money", "yuan"):
-            money.add(rng)
+        elif c.kind in amounts:
+            amounts[c.kind].add(rng)
         elif c.kind == "bool":
             yesno.add(rng)
         elif c.kind == "enum":
-            dv = DataValidation(
-                type="list", formula1='"' + ",".join(c.choices) + '"', allow_blank=True
-            )
+            dv = _dv("list", formula1='"' + ",".join(c.choices) + '"',
+                     error="请从下拉列表中选择：" + "、".join(c.choices))  # fmt: skip
             ws.add_data_validation(dv)
             dv.add(rng)
+
+
+def _text_columns(ws, form: Form) -> None:
+    """Format ID-number, code and household-number columns as Text (``@``) with a column
+    style, so every cell typed there later is text (an 18-digit ID never becomes
+    ``5.30621E+17``, a leading zero stays)."""
+    if form.code == "housing":
+        return
+    for j, c in enumerate(form.columns, start=1):
+        if c.kind in TEXT_KINDS:
+            ws.column_dimensions[get_column_letter(j)].number_format = TEXT_FORMAT
 
 
 def write_template(
@@ -104,12 +150,13 @@ def write_template(
         ws.cell(row=1, column=1, value=f"{form.table_no} {form.title_zh}").font = Font(
             bold=True, size=14
         )
-        ws.cell(row=2, column=1, value=_cover(name, period))
+        ws.cell(row=2, column=1, value=_cover(name, period, sheet_units(form)))
         first = _header(ws, form)
         _validations(ws, form, first)
         ws.freeze_panes = ws.cell(row=first, column=2)
         for j in range(1, 20):
-            ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width = 14
+            ws.column_dimensions[get_column_letter(j)].width = 14
+        _text_columns(ws, form)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.export import HEADER_ROW, export, header_text, neutralise
-from tests.warehouse_fixture import FORMULA_TEXTS, small_warehouse
+from tests.warehouse_fixture import FORMULA_TEXTS, TAMPERED, small_warehouse
 
 PERIOD = "2019-12"
 
@@ -113,6 +113,13 @@ def test_csv(wh, tmp_path):
     assert len(merged) == len(ind)
     both = merged["value_x"].notna()
     assert (merged.loc[both, "value_x"] == merged.loc[both, "value_y"]).all()
+    # units: how many units each figure is over and how many are unknown [issue 12]
+    for col in ("units_total", "units_unknown"):
+        assert (merged[f"{col}_x"] == merged[f"{col}_y"]).all(), col
+    # the tampered county's 3 quarantined population rows are unknown villages
+    partial = merged[(merged["indicator_code"] == "registered_persons")
+                     & (merged["geo_level"] == "county") & (merged["units_unknown_x"] > 0)]  # fmt: skip
+    assert partial["geo_code"].tolist() == [TAMPERED] and partial["units_unknown_x"].tolist() == [3]
     with open(tmp_path / "findings.csv", encoding="utf-8-sig", newline="") as fh:
         cells = [v for row in csv.reader(fh) for v in row]
     for t in FORMULA_TEXTS[:2]:

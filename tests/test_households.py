@@ -17,9 +17,9 @@ County A = 530128 禄劝 (昆明市):
     a9  exited 2017 income blank food not met         -> wrong exit (the guarantee decides)
   village 丙村 without a code
     a10 not exited  income 5000  education not met    -> no village row; counts in A
-  A: 10 households, exited a4 a5 a6 a9 = 4, not exited 6; meeting not exited a1 a7 = 2 of 6;
-     exited not meeting a5 a6 a9 = 3 of 4; lacking food 1, education 1, medical 0,
-     housing 1, water 1 (of 10).
+  A: 10 households, exited a4 a5 a6 a9 = 4, not exited 6; meeting not exited a1 a7 = 2 of
+     the 5 known (a8 unknown); exited not meeting a5 a6 a9 = 3 of 4; lacking food 1,
+     education 1, medical 0, housing 1, water 1 (of 10).
 County B = 530129 寻甸 (昆明市), village 530129200001:
     b1 not exited 4000 all met (meets); b2 not exited 2000 all met (fails);
     b3 exited 2019 5000 all met; b4 exited 2018 3500 medical not met (wrong exit)
@@ -128,8 +128,9 @@ def test_household_standard_three_valued(con):
 def test_county_counts_and_ratios(con):
     assert ind(con, "households_registered", "county", A, P19) == (10, None, 10, "households")
     assert ind(con, "households_not_exited", "county", A, P19) == (6, None, 6, "households")
+    # a8's standard is unknown (income blank): it is in neither sum [issue 12]: 2 of 5
     assert ind(con, "households_meeting_standard_not_exited", "county", A, P19)[:3] == (
-        2, 6, approx(1 / 3),
+        2, 5, 0.4,
     )  # fmt: skip
     assert ind(con, "households_exited_not_meeting", "county", A, P19)[:3] == (3, 4, 0.75)
     for code, n in (("food_clothing", 1), ("education", 1), ("medical", 0), ("housing", 1),
@@ -152,9 +153,10 @@ def test_village_rows(con):
         2, 3, approx(2 / 3),
     )  # fmt: skip
     assert ind(con, "households_lacking_housing", "village", V1, P19)[:2] == (1, 7)
-    # 乙村: a8 (standard NULL: not counted) and a9 (wrong exit by its guarantee)
+    # 乙村: a8 (standard NULL: its only not-exited unit is unknown, so the share is unknown,
+    # never 0 [issue 12]) and a9 (wrong exit by its guarantee)
     assert ind(con, "households_meeting_standard_not_exited", "village", V2, P19)[:3] == (
-        0, 1, 0.0,
+        None, None, None,
     )  # fmt: skip
     assert ind(con, "households_exited_not_meeting", "village", V2, P19)[:3] == (1, 1, 1.0)
     assert ind(con, "households_lacking_food_clothing", "village", V2, P19)[:3] == (1, 2, 0.5)
@@ -171,20 +173,20 @@ def test_village_rows(con):
 
 
 def test_rollup_is_a_ratio_of_sums(con):
-    # 昆明市 = A + B: meeting (2 + 1) / (6 + 2) = 3/8, not the mean of 1/3 and 1/2 (0.41667)
+    # 昆明市 = A + B: meeting (2 + 1) / (5 + 2) = 3/7, not the mean of 2/5 and 1/2 (0.45)
     num, den, value, _ = ind(con, "households_meeting_standard_not_exited", "prefecture",
                              KUNMING, P19)  # fmt: skip
-    assert (num, den, value) == (3, 8, 0.375)
-    assert value != approx((1 / 3 + 1 / 2) / 2)
+    assert (num, den, value) == (3, 7, approx(3 / 7))
+    assert value != approx((2 / 5 + 1 / 2) / 2)
     # wrong exit (3 + 1) / (4 + 2); lacking medical (0 + 1) / (10 + 4)
     assert ind(con, "households_exited_not_meeting", "prefecture", KUNMING, P19)[:2] == (4, 6)
     assert ind(con, "households_lacking_medical", "prefecture", KUNMING, P19)[:3] == (
         1, 14, approx(1 / 14),
     )  # fmt: skip
-    # province adds C's c1 (meets, not exited): registered 15, meeting 4 of 9
+    # province adds C's c1 (meets, not exited): registered 15, meeting 4 of 8
     assert ind(con, "households_registered", "province", PROVINCE, P19)[2] == 15
     assert ind(con, "households_meeting_standard_not_exited", "province", PROVINCE, P19)[:2] == (
-        4, 9,
+        4, 8,
     )  # fmt: skip
     assert ind(con, "households_registered", "prefecture", ZHAOTONG, P19)[2] == 1
     wide = con.execute(
@@ -192,24 +194,34 @@ def test_rollup_is_a_ratio_of_sums(con):
         "FROM marts.prefecture_indicators WHERE geo_code = ? AND period = ?",
         [KUNMING, P19],
     ).fetchall()
-    assert wide == [(14, 0.375)]
+    assert wide == [(14, approx(3 / 7))]
 
 
 def test_no_poverty_line_leaves_the_standard_not_assessed(con):
-    # 2018: meeting-not-exited needs the income test -> numerator and value NULL, at every
-    # level; the denominator (households not exited: d1, d2) stays.
+    # 2018: both exit-standard counts need the income test -> not assessed: numerator,
+    # denominator and value NULL at every level, every unit unknown [issue 12]
     for level, geo in (("village", V1), ("county", A), ("prefecture", KUNMING),
                        ("province", PROVINCE)):  # fmt: skip
         row = ind(con, "households_meeting_standard_not_exited", level, geo, P18)
-        assert row == (None, 2, None, "ratio"), level
-    # wrong exit counts only what is known to fail: d4 (housing); d3 is not assessed
-    assert ind(con, "households_exited_not_meeting", "county", A, P18)[:3] == (1, 2, 0.5)
+        assert row == (None, None, None, "ratio"), level
+    # wrong exit: d4 fails by a guarantee, but d3 cannot be assessed; a share over the known
+    # ones alone (1 of 1) would pass for a whole figure: not assessed either
+    assert ind(con, "households_exited_not_meeting", "county", A, P18)[:3] == (None, None, None)
+    units = con.execute(
+        "SELECT indicator_code, units_total, units_unknown FROM marts.indicators "
+        "WHERE geo_level = 'county' AND geo_code = ? AND period = ? AND indicator_code IN "
+        "('households_meeting_standard_not_exited', 'households_exited_not_meeting') ORDER BY 1",
+        [A, P18],
+    ).fetchall()
+    # not exited d1, d2; exited d3, d4: all unknown
+    assert units == [("households_exited_not_meeting", 2, 2),
+                     ("households_meeting_standard_not_exited", 2, 2)]  # fmt: skip
     assert ind(con, "households_registered", "county", A, P18)[2] == 4
     assert con.execute(
         "SELECT households_meeting_standard_not_exited, households_exited_not_meeting "
         "FROM marts.county_indicators WHERE geo_code = ? AND period = ?",
         [A, P18],
-    ).fetchall() == [(None, 0.5)]
+    ).fetchall() == [(None, None)]
 
 
 def test_household_causes(con):

@@ -394,8 +394,8 @@ def test_null_cell_left_out_of_both_sums(con):
     assert ind(con, "housing_key_completion_rate", "county", A)[:3] == (20, 20, 1.0)
     # A's other renovation has no blank: (10 + 10) / (20 + 10)
     assert ind(con, "housing_other_completion_rate", "county", A)[:2] == (20, 30)
-    # C: other_planned blank -> other_completed 5 is left out too: 0 / 0 -> NULL
-    assert ind(con, "housing_other_completion_rate", "county", C)[:3] == (0, 0, None)
+    # C: other_planned blank -> its only row is unknown: unknown, not 0 / 0 [issue 12]
+    assert ind(con, "housing_other_completion_rate", "county", C)[:3] == (None, None, None)
     # province key: (20 + 38 + 30) / (20 + 40 + 30) = 88/90; other (20+20+0)/(30+40+0)
     assert ind(con, "housing_key_completion_rate", "province", PROVINCE)[:2] == (88, 90)
     assert ind(con, "housing_other_completion_rate", "province", PROVINCE)[2] == approx(4 / 7)
@@ -407,8 +407,11 @@ def test_null_cell_left_out_of_both_sums(con):
 
 
 def test_zero_denominator_gives_null(con):
-    # B's only medical row has serious-illness insured blank -> 0/0 at county level
-    assert ind(con, "medical_serious_illness_coverage", "county", B) == (0, 0, None, "ratio")
+    # B's only medical row has serious-illness insured blank: its one unit is unknown, so
+    # the county's coverage is unknown (NULL), not 0/0 [issue 12]
+    assert ind(con, "medical_serious_illness_coverage", "county", B) == (
+        None, None, None, "ratio",
+    )  # fmt: skip
     # ... while 昆明市 has A's 990 / 1000
     assert ind(con, "medical_serious_illness_coverage", "prefecture", KUNMING)[2] == 0.99
     # C has no relocation tasks (planned 0): clear zero 0/0 for C and for 昭通市
@@ -466,8 +469,9 @@ def test_medical_employment_infrastructure(con):
     for code, total in expected.items():
         assert ind(con, code, "province", PROVINCE)[2] == total, code
     assert ind(con, "employment_workshops", "province", PROVINCE)[3] == "workshops"
-    # infrastructure: only v1 has every facility (v2 no broadband, v3 clinic blank): 1/3
-    assert ind(con, "infrastructure_complete_rate", "county", A)[:2] == (1, 3)
+    # infrastructure: v1 has every facility, v2 has no broadband; v3's clinic is blank and
+    # nothing else 否, so v3 is unknown and in neither sum [issue 12]: 1/2
+    assert ind(con, "infrastructure_complete_rate", "county", A)[:2] == (1, 2)
 
 
 def test_empty_form_with_quarantined_rows_is_unknown_not_zero():
@@ -481,10 +485,11 @@ def test_empty_form_with_quarantined_rows_is_unknown_not_zero():
         ])  # fmt: skip
         models.run_models(con)
         assert ind(con, "water_unsafe_households", "county", C)[:3] == (None, None, None)
-        assert ind(con, "water_zero_counties", "county", C)[:3] == (0, 1, 0.0)
-        # the province sums what is known: unsafe 0 + 12; zero counties A only: 1 of 3
+        # whether C is at zero is unknown: it counts in neither sum [issue 12]
+        assert ind(con, "water_zero_counties", "county", C)[:3] == (None, None, None)
+        # the province sums what is known: unsafe 0 + 12; zero counties A of A, B: 1 of 2
         assert ind(con, "water_unsafe_households", "province", PROVINCE)[2] == 12
-        assert ind(con, "water_zero_counties", "province", PROVINCE)[:2] == (1, 3)
+        assert ind(con, "water_zero_counties", "province", PROVINCE)[:2] == (1, 2)
         assert [t.name for t in models.run_tests(con) if t.rows] == []
     finally:
         con.close()

@@ -223,3 +223,48 @@ def test_change_since_previous_period(built, tmp_path):
     assert "2030年12月" in text
     earliest = write_report(copy, tmp_path / "out", period=first).read_text(encoding="utf-8")
     assert "无上期数据" in earliest
+
+
+def test_sheet_rejected_whole_shows_its_reason(built, tmp_path):
+    """A sheet rejected as a whole (a finding with no row and no cell): its quarantined
+    rows carry the sheet's reason, and the sheet is listed with the rows it lost."""
+    import shutil
+
+    import duckdb
+
+    _, wh, _, _ = built
+    copy = tmp_path / "rejected_sheet.duckdb"
+    shutil.copy(wh, copy)
+    con = duckdb.connect(str(copy))
+    period = con.execute("SELECT max(period) FROM marts.indicators").fetchone()[0]
+    sha, name = con.execute(
+        "SELECT file_sha256, file_name FROM raw.files WHERE status = 'loaded' AND period = ? "
+        "ORDER BY county_code LIMIT 1",
+        [period],
+    ).fetchone()
+    reason_zh = "缺少必需的列：辍学学生数。请按标准表头修改后重新报送"
+    reason_en = "required columns not found: dropouts_identified"
+    con.execute(
+        "INSERT INTO quarantine.findings (file_sha256, file_name, form, sheet, excel_row, "
+        "cell_ref, rule, severity, message, message_en) VALUES "
+        "(?, ?, 'education', '表6', NULL, NULL, 'sheet_rejected', 'error', ?, ?)",
+        [sha, name, reason_zh, reason_en],
+    )
+    for row in (7, 8):
+        con.execute(
+            "INSERT INTO quarantine.rows (file_sha256, file_name, form, sheet, excel_row, cells) "
+            "VALUES (?, ?, 'education', '表6', ?, ?)",
+            [sha, name, row, json.dumps({"乡（镇）": f"测试镇{row}"}, ensure_ascii=False)],
+        )
+    con.close()
+    zh = write_report(copy, tmp_path / "out").read_text(encoding="utf-8")
+    en = write_report(copy, tmp_path / "out", lang="en").read_text(encoding="utf-8")
+    # both quarantined rows show the sheet's reason (it was empty before)
+    rows = re.findall(r"<td class=\"clerk\">(测试镇\d)</td><td class=\"clerk\">([^<]*)</td>", zh)
+    assert rows == [("测试镇7", reason_zh), ("测试镇8", reason_zh)]
+    # the rejected sheets are listed: file, sheet, 2 rows lost, the reason
+    assert "被整表退回的工作表" in zh
+    listed = re.search(r"<td class=\"clerk\">表6</td><td class=\"n\">2</td><td class=\"clerk\">"
+                       r"([^<]*)</td>", zh)  # fmt: skip
+    assert listed and listed.group(1) == reason_zh
+    assert "Sheets rejected whole" in en and reason_en in en

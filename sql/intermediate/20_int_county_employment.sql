@@ -1,9 +1,9 @@
 -- one row per county, period and employment-form indicator, for every county that
--- submitted the employment form (表7, township rows): the county's sum of each count
--- (denominator NULL). A blank (NULL) cell adds nothing; a form sent with no rows gives 0,
--- or NULL when rows of it were quarantined.
+-- submitted the employment form (表7, township rows): the county's sum of each count over
+-- its reported cells (denominator NULL), and units_total / units_unknown [issue 12]
+-- (units: the form's rows plus its quarantined rows; a row with the cell blank is unknown).
 with reporting as (
-    select county_code, period, is_complete
+    select county_code, period, rows_quarantined
     from intermediate.int_county_submissions
     where form = 'employment'
 ),
@@ -12,42 +12,39 @@ county as (
     select
         r.county_code,
         r.period,
-        r.is_complete,
+        r.rows_quarantined as q,
         count(e.excel_row) as n_rows,
-        sum(e.migrant_employed) as migrant_employed,
-        sum(e.workshops) as workshops,
-        sum(e.workshop_employed) as workshop_employed,
-        sum(e.public_welfare_jobs) as public_welfare_jobs,
-        sum(e.ecological_rangers) as ecological_rangers
+        coalesce(sum(e.migrant_employed), 0) as migrant_employed,
+        count(e.excel_row) filter (where e.migrant_employed is null) as migrant_blank,
+        coalesce(sum(e.workshops), 0) as workshops,
+        count(e.excel_row) filter (where e.workshops is null) as workshops_blank,
+        coalesce(sum(e.workshop_employed), 0) as workshop_employed,
+        count(e.excel_row) filter (where e.workshop_employed is null) as workshop_blank,
+        coalesce(sum(e.public_welfare_jobs), 0) as public_welfare_jobs,
+        count(e.excel_row) filter (where e.public_welfare_jobs is null) as welfare_blank,
+        coalesce(sum(e.ecological_rangers), 0) as ecological_rangers,
+        count(e.excel_row) filter (where e.ecological_rangers is null) as rangers_blank
     from reporting as r
     left join staging.employment as e on e.county_code = r.county_code and e.period = r.period
-    group by r.county_code, r.period, r.is_complete
-),
-
-facts as (
-    select
-        c.county_code,
-        c.period,
-        v.indicator_code,
-        if(c.n_rows = 0, if(c.is_complete, 0, null), v.numerator) as numerator,
-        null as denominator
-    from county as c
-    cross join lateral (
-        values
-        ('employment_migrant_employed', c.migrant_employed),
-        ('employment_workshops', c.workshops),
-        ('employment_workshop_employed', c.workshop_employed),
-        ('employment_public_welfare_jobs', c.public_welfare_jobs),
-        ('employment_ecological_rangers', c.ecological_rangers)
-    ) as v (indicator_code, numerator)
+    group by r.county_code, r.period, r.rows_quarantined
 )
 
 select
-    county_code,
-    period,
+    c.county_code,
+    c.period,
     'employment' as form,
-    indicator_code,
-    cast(numerator as decimal(38, 2)) as numerator,
-    cast(denominator as decimal(38, 2)) as denominator
-from facts
-order by county_code, period, indicator_code
+    v.indicator_code,
+    cast(v.numerator as decimal(38, 2)) as numerator,
+    cast(null as decimal(38, 2)) as denominator,
+    cast(c.n_rows + c.q as bigint) as units_total,
+    cast(v.blank + c.q as bigint) as units_unknown
+from county as c
+cross join lateral (
+    values
+    ('employment_migrant_employed', c.migrant_employed, c.migrant_blank),
+    ('employment_workshops', c.workshops, c.workshops_blank),
+    ('employment_workshop_employed', c.workshop_employed, c.workshop_blank),
+    ('employment_public_welfare_jobs', c.public_welfare_jobs, c.welfare_blank),
+    ('employment_ecological_rangers', c.ecological_rangers, c.rangers_blank)
+) as v (indicator_code, numerator, blank)
+order by c.county_code, c.period, v.indicator_code

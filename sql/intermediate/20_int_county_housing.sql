@@ -1,10 +1,12 @@
 -- one row per county, period and housing-form indicator, for every county that
 -- submitted the housing form (表3, township rows): the county's numerator and
--- denominator, additive across counties.
--- A blank (NULL) cell leaves its row out of both sums of that ratio: for the four key
--- categories a row counts only when all eight of its four-key cells are reported.
+-- denominator over its known rows, additive across counties, and units_total /
+-- units_unknown [issue 12] (units: the form's rows plus its quarantined rows).
+-- A blank (NULL) cell makes its row unknown for that ratio and leaves it out of both sums:
+-- for the four key categories a row counts only when all eight of its four-key cells are
+-- reported.
 with reporting as (
-    select county_code, period
+    select county_code, period, rows_quarantined
     from intermediate.int_county_submissions
     where form = 'housing'
 ),
@@ -36,36 +38,32 @@ county as (
     select
         r.county_code,
         r.period,
+        r.rows_quarantined as q,
+        count(h.excel_row) as n_rows,
+        count(h.excel_row) filter (where not h.key_reported) as key_blank,
         coalesce(sum(h.key_completed) filter (where h.key_reported), 0) as key_completed,
         coalesce(sum(h.key_planned) filter (where h.key_reported), 0) as key_planned,
+        count(h.excel_row) filter (where not h.other_reported) as other_blank,
         coalesce(sum(h.other_completed) filter (where h.other_reported), 0) as other_completed,
         coalesce(sum(h.other_planned) filter (where h.other_reported), 0) as other_planned
     from reporting as r
     left join rows_ as h on h.county_code = r.county_code and h.period = r.period
-    group by r.county_code, r.period
-),
-
-facts as (
-    select
-        c.county_code,
-        c.period,
-        v.indicator_code,
-        v.numerator,
-        v.denominator
-    from county as c
-    cross join lateral (
-        values
-        ('housing_key_completion_rate', c.key_completed, c.key_planned),
-        ('housing_other_completion_rate', c.other_completed, c.other_planned)
-    ) as v (indicator_code, numerator, denominator)
+    group by r.county_code, r.period, r.rows_quarantined
 )
 
 select
-    county_code,
-    period,
+    c.county_code,
+    c.period,
     'housing' as form,
-    indicator_code,
-    cast(numerator as decimal(38, 2)) as numerator,
-    cast(denominator as decimal(38, 2)) as denominator
-from facts
-order by county_code, period, indicator_code
+    v.indicator_code,
+    cast(v.numerator as decimal(38, 2)) as numerator,
+    cast(v.denominator as decimal(38, 2)) as denominator,
+    cast(c.n_rows + c.q as bigint) as units_total,
+    cast(v.blank + c.q as bigint) as units_unknown
+from county as c
+cross join lateral (
+    values
+    ('housing_key_completion_rate', c.key_completed, c.key_planned, c.key_blank),
+    ('housing_other_completion_rate', c.other_completed, c.other_planned, c.other_blank)
+) as v (indicator_code, numerator, denominator, blank)
+order by c.county_code, c.period, v.indicator_code

@@ -1,17 +1,23 @@
 -- one row per geography (village, county, prefecture, province), period and ledger
--- indicator (households_*, af_*; indicators.md): numerator and denominator, additive.
+-- indicator (households_*, af_*; indicators.md): numerator and denominator over the known
+-- households, additive, with units_total and units_unknown [issue 12].
 -- County rows for every county that submitted the household ledger (表9); prefecture and
 -- province rows are the sums of their counties' (a ratio of sums); village rows (geo_code
 -- = the 12-digit village_code) count the ledger households with that code.
--- Counts count the households for which a test is TRUE (a NULL test is not counted; see
--- intermediate.int_households). households_meeting_standard_not_exited needs the income
--- test: where the period's year has no line in ref.poverty_lines its numerator is NULL
--- (not assessed), never 0. households_exited_not_meeting then counts the exited households
--- with a guarantee not met, the only ones known to fail the standard.
+-- Units are households: those the indicator counts over (all of them; the not exited for
+-- households_meeting_standard_not_exited; the exited for households_exited_not_meeting),
+-- plus, at county level, the ledger's quarantined rows. A household is unknown when its
+-- test is NULL (see intermediate.int_households): a blank guarantee for
+-- households_lacking_* and the AF measures, a standard that cannot be decided for the two
+-- exit-standard counts. A count counts the households whose test is TRUE over those whose
+-- test is known; unknown households are in neither. The exit standard needs the income
+-- test: where the period's year has no line in ref.poverty_lines it is not assessed, and
+-- both exit-standard indicators are NULL with every unit unknown, never 0.
 -- Alkire–Foster over the households with all five guarantees reported: n = such
 -- households, q = the poor among them, Σ c_i(k) = their censored scores (exact decimals):
 -- H = q / n, A = Σ c_i(k) / q, M0 = Σ c_i(k) / n = H × A.
--- A ledger sent with no data row gives 0, or NULL counts when rows of it were quarantined.
+-- Numerator and denominator are NULL when every unit is unknown, or when the ledger loaded
+-- no row and something of it did not load; a ledger sent with no data row gives 0.
 -- Kept apart from intermediate.int_county_indicators (DECIMAL(38, 2)) so that the score
 -- sums keep their 12 decimals.
 with lines as (
@@ -33,12 +39,19 @@ agg as (
         count(*) filter (where not is_exited) as not_exited,
         count(*) filter (where is_exited) as exited,
         count(*) filter (where lacking_food_clothing) as lacking_food_clothing,
+        count(*) filter (where lacking_food_clothing is null) as food_clothing_blank,
         count(*) filter (where lacking_education) as lacking_education,
+        count(*) filter (where lacking_education is null) as education_blank,
         count(*) filter (where lacking_medical) as lacking_medical,
+        count(*) filter (where lacking_medical is null) as medical_blank,
         count(*) filter (where lacking_housing) as lacking_housing,
+        count(*) filter (where lacking_housing is null) as housing_blank,
         count(*) filter (where lacking_water) as lacking_water,
+        count(*) filter (where lacking_water is null) as water_blank,
         count(*) filter (where meets_standard_not_exited) as meeting_not_exited,
+        count(*) filter (where not is_exited and meets_standard is null) as meeting_unknown,
         count(*) filter (where exited_not_meeting) as exited_not_meeting,
+        count(*) filter (where is_exited and meets_standard is null) as exited_unknown,
         count(*) filter (where af_assessable) as af_n,
         count(*) filter (where af_poor) as af_q,
         coalesce(sum(af_censored_score) filter (where af_assessable), 0) as af_score_sum
@@ -57,13 +70,21 @@ county as (
         coalesce(a.n_rows, 0) as n_rows,
         coalesce(a.not_exited, 0) as not_exited,
         coalesce(a.exited, 0) as exited,
+        r.rows_quarantined as q,
         coalesce(a.lacking_food_clothing, 0) as lacking_food_clothing,
+        coalesce(a.food_clothing_blank, 0) as food_clothing_blank,
         coalesce(a.lacking_education, 0) as lacking_education,
+        coalesce(a.education_blank, 0) as education_blank,
         coalesce(a.lacking_medical, 0) as lacking_medical,
+        coalesce(a.medical_blank, 0) as medical_blank,
         coalesce(a.lacking_housing, 0) as lacking_housing,
+        coalesce(a.housing_blank, 0) as housing_blank,
         coalesce(a.lacking_water, 0) as lacking_water,
+        coalesce(a.water_blank, 0) as water_blank,
         coalesce(a.meeting_not_exited, 0) as meeting_not_exited,
+        coalesce(a.meeting_unknown, 0) as meeting_unknown,
         coalesce(a.exited_not_meeting, 0) as exited_not_meeting,
+        coalesce(a.exited_unknown, 0) as exited_unknown,
         coalesce(a.af_n, 0) as af_n,
         coalesce(a.af_q, 0) as af_q,
         coalesce(a.af_score_sum, 0) as af_score_sum
@@ -83,13 +104,21 @@ village as (
         n_rows,
         not_exited,
         exited,
+        0 as q,
         lacking_food_clothing,
+        food_clothing_blank,
         lacking_education,
+        education_blank,
         lacking_medical,
+        medical_blank,
         lacking_housing,
+        housing_blank,
         lacking_water,
+        water_blank,
         meeting_not_exited,
+        meeting_unknown,
         exited_not_meeting,
+        exited_unknown,
         af_n,
         af_q,
         af_score_sum
@@ -109,38 +138,72 @@ facts as (
         g.geo_code,
         g.geo_name_zh,
         g.period,
+        g.is_complete,
         v.indicator_code,
         v.numerator,
-        v.denominator
+        v.denominator,
+        v.units_total + g.q as units_total,
+        v.units_unknown + g.q as units_unknown
     from lower_levels as g
     inner join lines as l on l.period = g.period
     cross join lateral (
         values
+        ('households_registered', g.n_rows, null, g.n_rows, 0),
+        ('households_not_exited', g.not_exited, null, g.n_rows, 0),
         (
-            'households_registered',
-            if(g.n_rows = 0 and not g.is_complete, null, g.n_rows),
-            null
+            'households_lacking_food_clothing',
+            g.lacking_food_clothing,
+            g.n_rows - g.food_clothing_blank,
+            g.n_rows,
+            g.food_clothing_blank
         ),
         (
-            'households_not_exited',
-            if(g.n_rows = 0 and not g.is_complete, null, g.not_exited),
-            null
+            'households_lacking_education',
+            g.lacking_education,
+            g.n_rows - g.education_blank,
+            g.n_rows,
+            g.education_blank
         ),
-        ('households_lacking_food_clothing', g.lacking_food_clothing, g.n_rows),
-        ('households_lacking_education', g.lacking_education, g.n_rows),
-        ('households_lacking_medical', g.lacking_medical, g.n_rows),
-        ('households_lacking_housing', g.lacking_housing, g.n_rows),
-        ('households_lacking_water', g.lacking_water, g.n_rows),
+        (
+            'households_lacking_medical',
+            g.lacking_medical,
+            g.n_rows - g.medical_blank,
+            g.n_rows,
+            g.medical_blank
+        ),
+        (
+            'households_lacking_housing',
+            g.lacking_housing,
+            g.n_rows - g.housing_blank,
+            g.n_rows,
+            g.housing_blank
+        ),
+        (
+            'households_lacking_water',
+            g.lacking_water,
+            g.n_rows - g.water_blank,
+            g.n_rows,
+            g.water_blank
+        ),
+        -- without a line for the year the standard is not assessed: every unit unknown
         (
             'households_meeting_standard_not_exited',
             if(l.line_missing, null, g.meeting_not_exited),
-            g.not_exited
+            if(l.line_missing, null, g.not_exited - g.meeting_unknown),
+            g.not_exited,
+            if(l.line_missing, g.not_exited, g.meeting_unknown)
         ),
-        ('households_exited_not_meeting', g.exited_not_meeting, g.exited),
-        ('af_headcount_ratio', g.af_q, g.af_n),
-        ('af_intensity', g.af_score_sum, g.af_q),
-        ('af_adjusted_headcount', g.af_score_sum, g.af_n)
-    ) as v (indicator_code, numerator, denominator)
+        (
+            'households_exited_not_meeting',
+            if(l.line_missing, null, g.exited_not_meeting),
+            if(l.line_missing, null, g.exited - g.exited_unknown),
+            g.exited,
+            if(l.line_missing, g.exited, g.exited_unknown)
+        ),
+        ('af_headcount_ratio', g.af_q, g.af_n, g.n_rows, g.n_rows - g.af_n),
+        ('af_intensity', g.af_score_sum, g.af_q, g.n_rows, g.n_rows - g.af_n),
+        ('af_adjusted_headcount', g.af_score_sum, g.af_n, g.n_rows, g.n_rows - g.af_n)
+    ) as v (indicator_code, numerator, denominator, units_total, units_unknown)
 ),
 
 typed as (
@@ -150,9 +213,17 @@ typed as (
         geo_name_zh,
         period,
         indicator_code,
-        cast(numerator as decimal(38, 12)) as numerator,
-        cast(denominator as decimal(38, 12)) as denominator
-    from facts
+        cast(if(all_unknown, null, numerator) as decimal(38, 12)) as numerator,
+        cast(if(all_unknown, null, denominator) as decimal(38, 12)) as denominator,
+        cast(units_total as bigint) as units_total,
+        cast(units_unknown as bigint) as units_unknown
+    from (
+        select
+            *,
+            (units_total > 0 and units_unknown >= units_total)
+            or (units_total = 0 and not is_complete) as all_unknown
+        from facts
+    )
 ),
 
 upper_levels as (
@@ -163,7 +234,9 @@ upper_levels as (
         c.prefecture_name_zh as geo_name_zh,
         t.period,
         sum(t.numerator) as numerator,
-        sum(t.denominator) as denominator
+        sum(t.denominator) as denominator,
+        cast(sum(t.units_total) as bigint) as units_total,
+        cast(sum(t.units_unknown) as bigint) as units_unknown
     from typed as t
     inner join ref.counties as c on c.county_code = t.geo_code
     where t.geo_level = 'county'
@@ -176,16 +249,22 @@ upper_levels as (
         '云南省',
         period,
         sum(numerator),
-        sum(denominator)
+        sum(denominator),
+        cast(sum(units_total) as bigint),
+        cast(sum(units_unknown) as bigint)
     from typed
     where geo_level = 'county'
     group by indicator_code, period
 )
 
-select indicator_code, geo_level, geo_code, geo_name_zh, period, numerator, denominator
+select
+    indicator_code, geo_level, geo_code, geo_name_zh, period, numerator, denominator,
+    units_total, units_unknown
 from typed
 union all by name
-select indicator_code, geo_level, geo_code, geo_name_zh, period, numerator, denominator
+select
+    indicator_code, geo_level, geo_code, geo_name_zh, period, numerator, denominator,
+    units_total, units_unknown
 from upper_levels
 order by
     indicator_code,

@@ -7,6 +7,10 @@
 -- submitted that form for the period. The ledger indicators (households_*, af_*) come from
 -- intermediate.int_household_indicators at every level, village rows (geo_code = 12-digit
 -- village_code) included; only they have village rows.
+-- units_total / units_unknown [issue 12]: how many units (villages, townships, sites,
+-- households, counties, as the indicator counts them) the geography has and how many of
+-- them are unknown (a blank cell, a quarantined row); numerator and denominator cover the
+-- known units only, and are NULL when none is known. Upper levels sum their counties'.
 with facts as (
     select * from intermediate.int_county_indicators
 ),
@@ -19,7 +23,9 @@ county as (
         county_name_zh as geo_name_zh,
         period,
         numerator,
-        denominator
+        denominator,
+        units_total,
+        units_unknown
     from facts
 ),
 
@@ -31,7 +37,9 @@ prefecture as (
         prefecture_name_zh as geo_name_zh,
         period,
         sum(numerator) as numerator,
-        sum(denominator) as denominator
+        sum(denominator) as denominator,
+        sum(units_total) as units_total,
+        sum(units_unknown) as units_unknown
     from facts
     group by indicator_code, prefecture_code, prefecture_name_zh, period
 ),
@@ -44,7 +52,9 @@ province as (
         '云南省' as geo_name_zh,
         period,
         sum(numerator) as numerator,
-        sum(denominator) as denominator
+        sum(denominator) as denominator,
+        sum(units_total) as units_total,
+        sum(units_unknown) as units_unknown
     from facts
     group by indicator_code, period
 ),
@@ -57,7 +67,9 @@ ledger as (
         geo_name_zh,
         period,
         cast(numerator as double) as numerator,
-        cast(denominator as double) as denominator
+        cast(denominator as double) as denominator,
+        units_total,
+        units_unknown
     from intermediate.int_household_indicators
 ),
 
@@ -84,7 +96,9 @@ select
             then cast(a.numerator as double) / cast(nullif(a.denominator, 0) as double)
         else cast(a.numerator as double)
     end as value,
-    d.unit
+    d.unit,
+    cast(a.units_total as bigint) as units_total,
+    cast(a.units_unknown as bigint) as units_unknown
 from all_levels as a
 left join ref.indicator_definitions as d on d.indicator_code = a.indicator_code
 order by

@@ -1,8 +1,9 @@
 -- Ledger indicators per geography and period (village, county, prefecture, province): every
 -- household count is at most households_registered; the guarantee shares and the AF
--- headcount are over at most the registered households (the shares over exactly them);
--- households meeting the standard but not exited are at most the households not exited,
--- and exited households not meeting it are counted over exited = registered − not exited.
+-- headcount are over at most the registered households (over those whose guarantee is
+-- known [issue 12]); households meeting the standard but not exited are counted over at
+-- most the households not exited, and exited households not meeting it over at most the
+-- exited = registered − not exited (the known ones).
 with w as (
     select
         geo_level,
@@ -41,12 +42,12 @@ where ledger_rows > 0
         ledger_rows <> 12
         or not_exited > registered
         or max_lacking_num > registered
-        or min_lacking_den <> max_lacking_den
-        or (registered is not null and max_lacking_den <> registered)
+        or min_lacking_den < 0
+        or max_lacking_den > registered
         or meeting_num > meeting_den
-        or meeting_den <> not_exited
+        or meeting_den > not_exited
         or wrong_exit_num > exited
-        or (registered is not null and exited <> registered - not_exited)
+        or exited > registered - not_exited
         or af_q > af_n
         or af_n > registered
     )

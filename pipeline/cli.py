@@ -244,6 +244,7 @@ def check(
             max_unzipped=settings.max_unzipped_bytes,
             id_key=id_key(settings),
             max_cells=settings.max_cells,
+            column_limits=settings.column_limits,
         )
         head = escape(
             f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")

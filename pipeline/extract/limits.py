@@ -146,7 +146,7 @@ def flag_implausible(
 ) -> None:  # fmt: skip
     """Add an ``implausible_value`` warning to each row (``sheet._Row``) whose typed value
     of a ranged column is outside its plausible range, unless that cell already has an
-    error. ``typed``: column -> values by row position (as ``extract_sheet`` builds)."""
+    error of its own (a rule across columns does not hide the warning). ``typed``: column -> values by row position (as ``extract_sheet`` builds)."""
     for name, limit in ranges(form, overrides).items():
         spec = col_specs.get(name)
         values = typed.get(name)
@@ -164,7 +164,7 @@ def flag_implausible(
         )
         for i in hits:
             row = data[i]
-            if not any(name in e[0] for e in row.errors):
+            if not any(tuple(e[0]) == (name,) for e in row.errors):  # its own cell's error
                 row.warnings.append(entry)
 
 

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 from operator import mul
 from pathlib import Path
@@ -169,8 +170,9 @@ def holds_id(value: object) -> bool:
         return False
     if not 1e14 <= value < 1e18:
         return False
-    n = int(value)
-    return is_id_number(str(n)) or _lost_digits_id(n)
+    if isinstance(value, float):  # the 15 significant digits Excel keeps, not binary noise
+        value = int(Decimal(format(value, ".15g")))
+    return is_id_number(str(value)) or _lost_digits_id(value)
 
 
 REDACTED = "[身份证号已隐去]"

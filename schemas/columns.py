@@ -33,6 +33,10 @@ PERSONAL_KINDS = {"id_number", "person_name"}
 # money in fen; percentage points): a value outside it is an error at the cell, so
 # nothing reaches DuckDB that its type cannot hold [issue 11].
 BIGINT_MAX = 2**63 - 1
+# A count is stored as BIGINT but accepted only up to 15 digits: Excel keeps 15
+# significant digits (a longer number has lost its last ones), and the models add a
+# row's counts together (BIGINT + BIGINT overflows near 2**63) [issue 11].
+COUNT_MAX = 10**15 - 1
 FEN_MAX = 10**18 - 1  # DECIMAL(18,2) holds at most 9,999,999,999,999,999.99 yuan
 DATE_MIN_YEAR, DATE_MAX_YEAR = 1900, 2100  # dates and years outside are errors
 

@@ -25,15 +25,19 @@ TOO_LARGE = (ERR, "out_of_storable_range")
 NAN = (ERR, "not_a_number")
 
 # (value written, number format or None, expected (severity, rule)) per column kind.
-# Storable edges worked out by hand: BIGINT max 9223372036854775807; DECIMAL(18,2) max
-# 9999999999999999.99 yuan = 999999999999.999999 万元.
+# Storable edges worked out by hand: counts up to 15 digits (999999999999999; Excel's
+# precision, BIGINT sums stay in range); DECIMAL(18,2) max 9999999999999999.99 yuan =
+# 999999999999.999999 万元.
 HOSTILE = {
     "count": [
         (1e19, None, TOO_LARGE),
         (1e308, None, TOO_LARGE),
-        ("9223372036854775808", None, TOO_LARGE),
-        ("9223372036854775807", None, IMPLAUSIBLE),
-        (10**18, None, IMPLAUSIBLE),
+        ("9223372036854775808", None, TOO_LARGE),  # beyond BIGINT
+        ("1000000000000000", None, TOO_LARGE),  # 16 digits: more than Excel keeps
+        (10**18, None, TOO_LARGE),
+        ("999999999999999", None, IMPLAUSIBLE),  # 15 digits: the largest count
+        (2**53 + 0.0, None, TOO_LARGE),
+        (5e15, None, TOO_LARGE),
         ("inf", None, NAN),
         ("nan", None, NAN),
         ("-inf", None, NAN),
@@ -100,15 +104,19 @@ def cases(form: str) -> list[tuple[str, object, str | None, tuple | None]]:
     return out
 
 
-def hostile_workbook(folder, form: str):
-    """One sheet of ``form``: one data row per hostile case (the other cells clean)."""
+def hostile_workbook(folder, form: str, clean: int = 0):
+    """One sheet of ``form``: one data row per hostile case (the other cells clean), then
+    ``clean`` clean rows."""
     todo = cases(form)
     lay = Layout(form)
     rows = []
-    for rec, (name, value, fmt, _) in zip(records(form, len(todo), seed=7), todo, strict=True):
+    recs = records(form, len(todo) + clean, seed=7)
+    for rec, (name, value, fmt, _) in zip(recs, todo, strict=False):
         r = lay.add(rec)
         lay.set(r, name, value, fmt)
         rows.append(r)
+    for rec in recs[len(todo) :]:
+        lay.add(rec)
     path = write_xlsx(folder / f"{form}_{FILE_NAME}", [lay.sheet])
     return path, lay, rows, todo
 
@@ -160,7 +168,7 @@ def test_hostile_values_give_exact_findings_at_the_cell(hostile, form):
 def test_storable_edges_load_exactly(hostile):
     """The largest storable count and amount load as written (and are flagged)."""
     for form, name, text, staged in [
-        ("medical", "registered_persons", "9223372036854775807", 2**63 - 1),
+        ("medical", "registered_persons", "999999999999999", 10**15 - 1),
         ("medical", "inpatient_expense", "999999999999.999999", 10**18 - 1),
         ("households", "income_per_capita", "9999999999999999.99", 10**18 - 1),
     ]:

@@ -28,7 +28,7 @@ Shared rules (forms.md, "What real workbooks contain" 5, 9, 11 and "Decisions"):
   Excel's own precision. Codes never use this: they must be exact whole numbers.
 * Text longer than Excel's cell limit (32,767 characters) is ``text_too_long``.
 * A value its staging type cannot hold is ``out_of_storable_range`` [issue 11]: a count
-  above BIGINT, money beyond DECIMAL(18,2) (±9,999,999,999,999,999.99 yuan), a
+  of more than 15 digits (Excel's precision; BIGINT sums stay in range), money beyond DECIMAL(18,2) (±9,999,999,999,999,999.99 yuan), a
   percentage that is not a finite DOUBLE. Dates lie in 1900..2100 (``bad_date``); a
   date *cell* before 1900-03-01 is ``bad_date`` too: Excel's 1900 calendar counts a
   fictitious 1900-02-29 (serial 60) that the reader turns into 1900-02-28, so such a
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from schemas.columns import BIGINT_MAX, DATE_MAX_YEAR, DATE_MIN_YEAR, FEN_MAX
+from schemas.columns import COUNT_MAX, DATE_MAX_YEAR, DATE_MIN_YEAR, FEN_MAX
 
 __all__ = [
     "Cell",
@@ -444,9 +444,9 @@ def parse_count(cell: Cell) -> int | None:
     if cell.formula_without_value:
         raise _err("formula_without_value")
     v = cell.value
-    if type(v) is float and v.is_integer() and 0.0 <= v < 9007199254740992.0:  # fast path
+    if type(v) is float and v.is_integer() and 0.0 <= v <= COUNT_MAX:  # fast path
         return int(v)
-    if type(v) is int and 0 <= v <= BIGINT_MAX:
+    if type(v) is int and 0 <= v <= COUNT_MAX:
         return v
     d = _cell_decimal(cell)
     if d is None:
@@ -458,7 +458,7 @@ def parse_count(cell: Cell) -> int | None:
         raise _err("negative")
     if n is None:
         raise _err("not_whole_number")
-    if n > BIGINT_MAX:
+    if n > COUNT_MAX:
         raise _err("out_of_storable_range")
     return n
 

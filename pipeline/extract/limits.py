@@ -2,8 +2,8 @@
 
 Two limits guard every numeric or date cell (forms.md, "What happens to bad input"):
 
-* the *storable* range of the column's staging type (``BIGINT``, ``DECIMAL(18,2)``,
-  ``DOUBLE``, ``DATE`` between 1900 and 2100): enforced by the parsers in
+* the *storable* range of the column's staging type (counts of at most 15 digits in
+  ``BIGINT``, ``DECIMAL(18,2)``, ``DOUBLE``, ``DATE`` between 1900 and 2100): enforced by the parsers in
   ``pipeline.extract.coerce`` as an error at the cell (the row is quarantined), so no
   value can make the DuckDB build fail;
 * the *plausible* range, declared once per column by its form spec
@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from pipeline.extract.header import header_unit
 from schemas import FORMS
-from schemas.columns import BIGINT_MAX, DATE_MAX_YEAR, DATE_MIN_YEAR, FEN_MAX, Col
+from schemas.columns import COUNT_MAX, DATE_MAX_YEAR, DATE_MIN_YEAR, FEN_MAX, Col
 
 Range = tuple[float | None, float | None]
 RANGED_KINDS = ("count", "money", "yuan", "percent", "year", "date")
@@ -171,7 +171,7 @@ def flag_implausible(
 def storable_text(col: Col) -> str:
     """The storable range of a column's staging type, for the data dictionary."""
     if col.kind == "count":
-        return f"0 to {BIGINT_MAX:,} (BIGINT)"
+        return f"0 to {COUNT_MAX:,} (15 digits, stored as BIGINT)"
     if col.kind in ("money", "yuan"):
         return f"up to {FEN_MAX // 100:,}.99 yuan (DECIMAL(18,2))"
     if col.kind == "percent":

@@ -241,13 +241,15 @@ def test_an_id_in_any_other_cell_quarantines_its_row(tmp_path_factory, ident, wh
     }
 
 
-def _ledger(tmp_path, id_header: str, name_header: str, n: int = 3):
+def _ledger(tmp_path, id_header: str, name_header: str, n: int = 3, bad_size: bool = False):
     lay = Layout("households")
     hdr = lay.sheet.rows[lay.header_rows[-1] - 1]
     hdr[lay.col("head_id_number")] = id_header
     hdr[lay.col("head_name")] = name_header
     recs = records("households", n, seed=9)
     rows = [lay.add(r) for r in recs]
+    if bad_size:
+        lay.set(rows[0], "household_size", -5)
     path = write_xlsx(tmp_path / FILE_NAME, [lay.sheet])
     return path, recs, rows
 
@@ -300,3 +302,30 @@ def test_household_number_made_of_the_village_code_is_not_an_id(tmp_path):
     res = extract(write_xlsx(tmp_path / FILE_NAME, [lay.sheet]))
     assert not res.forms["households"].quarantine
     assert code + "001" in set(res.forms["households"].valid["household_id"])
+
+
+# ---------------------------------------------------------------- feedback workbooks
+
+
+def test_feedback_is_refused_inside_the_state_or_raw_folder(tmp_path, monkeypatch):
+    """Feedback workbooks keep the county's personal data: never into the state folder
+    (nor the raw folder, whose workbooks the next run would read); the help says so."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    path, recs, rows = _ledger(tmp_path, "身份证号码", "户主姓名", bad_size=True)
+    wh = tmp_path / "wh" / "warehouse.duckdb"
+    monkeypatch.setenv("TPA_WAREHOUSE", str(wh))
+    monkeypatch.setenv("TPA_RAW_DIR", str(tmp_path / "raw"))
+    monkeypatch.setenv("COLUMNS", "300")
+    runner = CliRunner()
+    for inside in (tmp_path / "wh" / "warehouse.duckdb.d" / "fb", tmp_path / "raw" / "x"):
+        out = runner.invoke(app, ["check", str(path), "--feedback", str(inside)])
+        assert out.exit_code == 2, out.output
+        assert not inside.exists()
+    ok = runner.invoke(app, ["check", str(path), "--feedback", str(tmp_path / "fb")])
+    assert ok.exit_code == 1, ok.output  # the one bad household size
+    assert len(list((tmp_path / "fb").iterdir())) == 1
+    help_text = " ".join(runner.invoke(app, ["check", "--help"]).output.split())
+    assert "personal data" in help_text and "only to the county" in help_text

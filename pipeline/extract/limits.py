@@ -173,9 +173,9 @@ def storable_text(col: Col) -> str:
     if col.kind == "count":
         return f"0 to {COUNT_MAX:,} (15 digits, stored as BIGINT)"
     if col.kind in ("money", "yuan"):
-        return f"up to {FEN_MAX // 100:,}.99 yuan (DECIMAL(18,2))"
+        return f"±{FEN_MAX // 100:,}.99 yuan (DECIMAL(18,2))"
     if col.kind == "percent":
-        return "a finite number (DOUBLE)"
+        return "any finite DOUBLE"
     if col.kind in ("year", "date"):
         return f"{DATE_MIN_YEAR} to {DATE_MAX_YEAR}"
     return ""

@@ -232,16 +232,29 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="workbooks to check")],
     lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
     feedback: Annotated[
-        Path | None, typer.Option("--feedback", help="write a marked-up copy of each workbook here")
+        Path | None,
+        typer.Option(
+            "--feedback",
+            help="write a marked-up copy of each workbook here. It keeps the county's own "
+            "personal data (names, ID numbers): send it back only to the county that sent "
+            "the workbook. Refused inside the warehouse's state folder or the raw folder.",
+        ),
     ] = None,
 ) -> None:
     """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
-    Exit status 1 when any file has errors."""
+    Exit status 1 when any file has errors, 2 on bad usage."""
     from pipeline.discover import sha256_of
     from pipeline.extract.workbook import extract_workbook
     from pipeline.steps import id_key
 
     settings = Settings()
+    if feedback is not None and (where := _forbidden_feedback_dir(feedback, settings)):
+        err.print(
+            f"[red]--feedback {escape(str(feedback))} is inside {escape(where)}[/red]: feedback "
+            "workbooks keep the county's personal data and go back to that county only; "
+            "choose a folder outside it"
+        )
+        raise typer.Exit(2)
     errors = 0
     for f in files:
         if not f.is_file():
@@ -254,6 +267,7 @@ def check(
             max_unzipped=settings.max_unzipped_bytes,
             id_key=id_key(settings),
             max_cells=settings.max_cells,
+            column_limits=settings.column_limits,
         )
         head = escape(
             f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
@@ -297,6 +311,21 @@ def check(
             out = write_feedback(f, res.findings, feedback, lang)
             console.print(f"  feedback workbook: {escape(str(out))}", soft_wrap=True)
     raise typer.Exit(1 if errors else 0)
+
+
+def _forbidden_feedback_dir(folder: Path, settings: Settings) -> str | None:
+    """The protected folder ``folder`` lies in (the warehouse's state folder, where
+    nothing personal may be kept, or the raw folder, whose workbooks the next run
+    reads), or None [issue 11]."""
+    target = folder.resolve()
+    wh = settings.warehouse.resolve()
+    for what, root in (
+        ("the warehouse's state folder", wh.with_name(wh.name + ".d")),
+        ("the raw folder", settings.raw_dir.resolve()),
+    ):
+        if target == root or root in target.parents:
+            return f"{what} {root}"
+    return None
 
 
 @app.command()

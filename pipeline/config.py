@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Limit = float | tuple[float | None, float | None]
 
 
 class Settings(BaseSettings):
@@ -30,6 +33,17 @@ class Settings(BaseSettings):
     workers: int = 0  # 0: one per core
     id_key: str | None = None  # HMAC key for ID numbers (hex or text); else id_key_file
     id_key_file: Path | None = None  # default: ~/.config/tpa/id_key (created 0600)
+    # plausible ranges overriding the form specs [issue 11]: JSON {"form.column": high} or
+    # {"form.column": [low, high]} in the staged unit (yuan for money, years for dates),
+    # e.g. TPA_COLUMN_LIMITS='{"medical.inpatient_expense": 1e11}'
+    column_limits: dict[str, Limit] = {}
+
+    @field_validator("column_limits")
+    @classmethod
+    def _known_columns(cls, value: dict[str, Limit]) -> dict[str, Limit]:
+        from pipeline.extract.limits import check_overrides
+
+        return check_overrides(value)
 
     @property
     def max_file_bytes(self) -> int:

@@ -399,7 +399,26 @@ def form_column_comment(form: str, col: Col) -> str:
         kind += ": " + "、".join(col.choices)
     if col.kind == "money":
         kind = "yuan, exact to the fen (the sheet writes 万元)"
-    return f"{header}: {kind}; {f.table_no} {f.title_zh}"
+    return f"{header}: {kind}{_range_text(form, col)}; {f.table_no} {f.title_zh}"
+
+
+def _range_text(form: str, col: Col) -> str:
+    """``; plausible …, else a warning (TPA_COLUMN_LIMITS key …); storable …`` [issue 11]."""
+    from pipeline.extract.limits import ranges, storable_text
+
+    out = ""
+    if (limit := ranges(form).get(col.name)) is not None:
+        fmt = "{:.0f}" if col.kind in ("year", "date") else "{:,.0f}"
+        low, high = (None if b is None else fmt.format(b) for b in limit)
+        unit = {"money": " yuan", "yuan": " yuan", "date": " (year)", "percent": " points"}
+        bounds = f"{low} to {high}" if low is not None else f"at most {high}"
+        out += (
+            f"; plausible range {bounds}{unit.get(col.kind, '')}, outside it a warning "
+            f"(TPA_COLUMN_LIMITS key {form}.{col.name})"
+        )
+    if storable := storable_text(col):
+        out += f"; storable range {storable}, outside it the row is quarantined"
+    return out
 
 
 def _form_columns(form: str) -> dict[str, str]:

@@ -31,6 +31,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline import testhook
+from pipeline.config import Settings
+from pipeline.extract import limits as _limits
 from pipeline.extract import workbook as _workbook
 from pipeline.extract.sheet import SheetResult, empty_frame
 from pipeline.extract.workbook import ExtractResult
@@ -70,8 +72,11 @@ def code_fingerprint() -> str:
 
 
 def cache_prefix(id_key: bytes | None) -> str:
-    """The key without the file hash: every extract made by this code with this ID key."""
+    """The key without the file hash: every extract made by this code with this ID key
+    (and, when ``TPA_COLUMN_LIMITS`` is set, these plausible ranges [issue 11])."""
     fp = hashlib.sha256(b"tpa-key-fingerprint:" + (id_key or b"")).hexdigest()[:12]
+    if limits_fp := _limits.fingerprint(Settings().column_limits):
+        fp = hashlib.sha256(f"{fp}:{limits_fp}".encode()).hexdigest()[:12]
     return f"v{_workbook.PARSER_VERSION}-{code_fingerprint()}-{fp}"
 
 

@@ -2,13 +2,16 @@
 
 Every finding names the file, sheet, Excel row and cell (``表3!F12``), the header as
 the clerk wrote it and the original text (never for personal data), and says what
-to do — in Chinese, with English beside it. ``severity`` is ``error`` (row
+to do — in Chinese, with English beside it. A resident ID number in any of these texts
+is replaced by ``[身份证号已隐去]`` (``pipeline.personal.redact``) [issue 11]. ``severity`` is ``error`` (row
 quarantined, sheet or file rejected) or ``warning`` (row kept, flagged).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+from pipeline.personal import redact
 
 FINDING_COLUMNS = [
     "file_sha256", "file_name", "form", "sheet", "excel_row", "cell_ref", "column_header",
@@ -30,6 +33,13 @@ class Finding:
     severity: str  # error | warning
     message: str  # Chinese
     message_en: str
+
+    def __post_init__(self) -> None:
+        # an ID number never leaves in clear, whatever text it hides in [issue 11]
+        self.cell_text = redact(self.cell_text)
+        self.column_header = redact(self.column_header)
+        self.message = redact(self.message) or ""
+        self.message_en = redact(self.message_en) or ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,4 +78,4 @@ def compose(
     if text is not None:
         zh += f"原文“{text}”"
         en += f" original text '{text}'"
-    return f"{zh}：{what_zh}", f"{en}: {what_en}"
+    return redact(f"{zh}：{what_zh}") or "", redact(f"{en}: {what_en}") or ""

@@ -142,6 +142,7 @@ def extract_one(
         max_unzipped=settings.max_unzipped_bytes,
         id_key=key,
         max_cells=settings.max_cells,
+        column_limits=settings.column_limits,
     )
     now = sha256_of(Path(path))
     if now != sha256:

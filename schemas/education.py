@@ -14,6 +14,7 @@ FORM = Form(
     table_no="表6",
     title_zh="控辍保学",
     grain="one row per township",
+    row_unit="township",
     columns=(
         Col(
             "township",

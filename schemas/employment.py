@@ -14,6 +14,7 @@ FORM = Form(
     table_no="表7",
     title_zh="就业扶贫",
     grain="one row per township",
+    row_unit="township",
     columns=(
         Col(
             "township",

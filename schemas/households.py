@@ -34,6 +34,7 @@ FORM = Form(
     table_no="表9",
     title_zh="建档立卡贫困户台账",
     grain="one row per registered household",
+    row_unit="household",
     label_columns=("household_id", "township"),
     columns=(
         Col(

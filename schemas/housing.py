@@ -41,6 +41,7 @@ FORM = Form(
     table_no="表3",
     title_zh="农村危房改造",
     grain="one row per township",
+    row_unit="township",
     columns=(
         Col(
             "township",

@@ -24,6 +24,7 @@ FORM = Form(
     table_no="表8",
     title_zh="贫困村基础设施",
     grain="one row per poverty village",
+    row_unit="village",
     label_columns=("township", "village"),
     columns=(
         Col(

@@ -15,6 +15,7 @@ FORM = Form(
     table_no="表4",
     title_zh="建档立卡贫困人口医疗保障",
     grain="one row per township",
+    row_unit="township",
     columns=(
         Col(
             "township",

@@ -21,6 +21,7 @@ FORM = Form(
     table_no="表1",
     title_zh="建档立卡贫困人口情况",
     grain="one row per administrative village",
+    row_unit="village",
     label_columns=("township", "village"),
     columns=(
         Col(

@@ -15,6 +15,7 @@ FORM = Form(
     table_no="表2",
     title_zh="易地扶贫搬迁安置点建设进度",
     grain="one row per resettlement site (scattered: one row per township)",
+    row_unit="site",
     label_columns=("site_name", "township"),
     columns=(
         Col(

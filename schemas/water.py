@@ -14,6 +14,7 @@ FORM = Form(
     table_no="表5",
     title_zh="农村饮水安全",
     grain="one row per administrative village with any unsafe household",
+    row_unit="village",
     label_columns=("township", "village"),
     columns=(
         Col(

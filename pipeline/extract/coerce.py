@@ -27,6 +27,12 @@ Shared rules (forms.md, "What real workbooks contain" 5, 9, 11 and "Decisions"):
   a formula such as ``0.30000000000000004``) it is rounded to 15 significant digits,
   Excel's own precision. Codes never use this: they must be exact whole numbers.
 * Text longer than Excel's cell limit (32,767 characters) is ``text_too_long``.
+* A value its staging type cannot hold is ``out_of_storable_range`` [issue 11]: a count
+  of more than 15 digits (Excel's precision; BIGINT sums stay in range), money beyond DECIMAL(18,2) (±9,999,999,999,999,999.99 yuan), a
+  percentage that is not a finite DOUBLE. Dates lie in 1900..2100 (``bad_date``); a
+  date *cell* before 1900-03-01 is ``bad_date`` too: Excel's 1900 calendar counts a
+  fictitious 1900-02-29 (serial 60) that the reader turns into 1900-02-28, so such a
+  date cannot be told. Non-finite numbers (``inf``, ``nan`` text) are ``not_a_number``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+
+from schemas.columns import COUNT_MAX, DATE_MAX_YEAR, DATE_MIN_YEAR, FEN_MAX
 
 __all__ = [
     "Cell",
@@ -172,6 +180,16 @@ _MSG: dict[str, tuple[str, str]] = {
         "must be a whole number; check and enter a whole number",
     ),
     "negative": ("不能为负数，请核对", "must not be negative; check the value"),
+    "out_of_storable_range": (
+        "数值过大，超出系统能保存的范围，请核对是否多写了数位或填错了单位",
+        "value too large to be stored; check for extra digits or a wrong unit",
+    ),
+    "bad_date_1900": (
+        "日期早于1900年3月1日，Excel 的日期系统在此之前有误（含不存在的1900年2月29日），"
+        "无法确定是哪一天，请核对后填写",
+        "a date before 1900-03-01, where Excel's calendar is wrong (it has a fictitious "
+        "1900-02-29); the day cannot be told: check it",
+    ),
     "not_boolean": (
         "应填“是”或“否”（也可填 √/×、Y/N、1/0），请修改",
         "must be 是 or 否 (also accepted: √/×, Y/N, 1/0)",
@@ -426,18 +444,22 @@ def parse_count(cell: Cell) -> int | None:
     if cell.formula_without_value:
         raise _err("formula_without_value")
     v = cell.value
-    if type(v) is float and v.is_integer() and 0.0 <= v < 9007199254740992.0:  # fast path
+    if type(v) is float and v.is_integer() and 0.0 <= v <= COUNT_MAX:  # fast path
         return int(v)
-    if type(v) is int and v >= 0:
+    if type(v) is int and 0 <= v <= COUNT_MAX:
         return v
     d = _cell_decimal(cell)
     if d is None:
         return None
+    if d.adjusted() > 30:  # far beyond any type: never build its digits
+        raise _err("negative" if d < 0 else "out_of_storable_range")
     n = _scaled_int(d, 0)
     if d < 0 and (n is None or n != 0):
         raise _err("negative")
     if n is None:
         raise _err("not_whole_number")
+    if n > COUNT_MAX:
+        raise _err("out_of_storable_range")
     return n
 
 
@@ -451,7 +473,8 @@ def parse_money_fen(cell: Cell, unit: str = "万元") -> int | None:
     ``'元'``. Placeholders give 0; negative amounts are returned as they are (range
     rules live in the schemas). A value more precise than a fen is refused, never
     rounded. Raises ``CellError``: ``malformed_number`` (bad separators, or finer than
-    a fen), ``not_a_number``, ``formula_without_value``, ``text_too_long``;
+    a fen), ``out_of_storable_range`` (beyond DECIMAL(18,2): more than 10**18 - 1 fen
+    either way), ``not_a_number``, ``formula_without_value``, ``text_too_long``;
     ``ValueError`` for an unknown ``unit``.
     """
     try:
@@ -470,9 +493,13 @@ def parse_money_fen(cell: Cell, unit: str = "万元") -> int | None:
     d = _cell_decimal(cell)
     if d is None:
         return None
+    if d.adjusted() > 30:  # far beyond DECIMAL(18,2): never build its digits
+        raise _err("out_of_storable_range")
     n = _scaled_int(d, power)
     if n is None:
         raise _err("malformed_number", "malformed_number_fen")
+    if abs(n) > FEN_MAX:
+        raise _err("out_of_storable_range")
     return n
 
 
@@ -482,7 +509,8 @@ def parse_percent_points(cell: Cell) -> float | None:
     A number with a ``%`` number format holds a fraction (0.9967 → 99.67); any other
     number is already in points; text ``'99.67%'`` or ``'99.67'`` → 99.67; placeholders
     → 0.0. Raises ``CellError``: ``not_a_number``, ``malformed_number``,
-    ``formula_without_value``, ``text_too_long``.
+    ``out_of_storable_range`` (not a finite DOUBLE), ``formula_without_value``,
+    ``text_too_long``.
     """
     v = _start(cell)
     if v is None:
@@ -501,11 +529,19 @@ def parse_percent_points(cell: Cell) -> float | None:
             d = _text_decimal(v)
         if d is None:
             return None
-        return float(d)
+        return _finite(d)
     d = _value_decimal(v)
     if is_percent_format(cell.number_format):
         d = d.scaleb(2)
-    return float(d)
+    return _finite(d)
+
+
+def _finite(d: Decimal) -> float:
+    """``d`` as a DOUBLE; ``out_of_storable_range`` when it is too large for one."""
+    x = float(d)
+    if not math.isfinite(x):
+        raise _err("out_of_storable_range")
+    return x
 
 
 # --------------------------------------------------------------------------- booleans
@@ -693,10 +729,30 @@ def _number_date(v: object, number_format: str | None, date1904: bool) -> _dt.da
     if not math.isfinite(x):
         raise _err("bad_date")
     if is_date_format(number_format):
-        return serial_to_date(x, date1904)
+        return _date_in_range(serial_to_date(x, date1904))
     if x.is_integer() and SERIAL_MIN <= x <= SERIAL_MAX:
         return serial_to_date(x, date1904)
     raise _err("bad_date", "bad_date_number")
+
+
+def _date_in_range(d: _dt.date) -> _dt.date:
+    """``d`` if its year is in 1900..2100, else ``bad_date`` (``bad_date_range``)."""
+    if not DATE_MIN_YEAR <= d.year <= DATE_MAX_YEAR:
+        raise _err("bad_date", "bad_date_range")
+    return d
+
+
+_EXCEL_1900_FIRST_TRUE = _dt.date(1900, 3, 1)
+
+
+def _reader_date(v: _dt.date, date1904: bool) -> _dt.date:
+    """A date the reader made of a date cell: in 1900..2100, and not before 1900-03-01
+    in the 1900 system (the reader gives serial 60, Excel's fictitious 1900-02-29, as
+    1900-02-28 like serial 59: the day cannot be told)."""
+    d = v.date() if isinstance(v, _dt.datetime) else v
+    if not date1904 and d < _EXCEL_1900_FIRST_TRUE:
+        raise _err("bad_date", "bad_date_1900")
+    return _date_in_range(d)
 
 
 def _ymd(y: str, m: str, d: str) -> _dt.date:
@@ -736,7 +792,8 @@ def parse_date(cell: Cell, date1904: bool = False) -> _dt.date | None:
 
     A ``datetime``/``date`` from the reader → its date. A number → an Excel serial
     when its format is a date format or it is a whole number in 20000..80000
-    (1900 system; ``date1904=True``: 1904 system). Text (spaces anywhere, full-width
+    (1900 system; ``date1904=True``: 1904 system). A date outside 1900..2100, or a date
+    cell before 1900-03-01 in the 1900 system, is ``bad_date``. Text (spaces anywhere, full-width
     digits): ``2019年11月20日`` (also 号 or no 日), ``2019.11.20``, ``2019/11/20``,
     ``2019-11-20``, optionally followed by a time of day. Raises ``CellError``:
     ``date_without_year`` (``11月20日``, ``11/20``), ``bad_date`` (year-month only,
@@ -747,10 +804,8 @@ def parse_date(cell: Cell, date1904: bool = False) -> _dt.date | None:
     v = _start(cell)
     if v is None:
         return None
-    if isinstance(v, _dt.datetime):
-        return v.date()
-    if isinstance(v, _dt.date):
-        return v
+    if isinstance(v, _dt.date):  # datetime is a date subclass
+        return _reader_date(v, date1904)
     if isinstance(v, str):
         s = _date_text(v)
         if not s:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from schemas import FORMS
-from schemas.columns import Form
+from schemas.columns import PERSONAL_KINDS, Form
 
 MAX_HEADER_SEARCH_ROWS = 40
 _UNITS = (
@@ -103,6 +103,22 @@ def _alias_tables() -> dict[str, tuple[dict[str, str], dict[tuple[str, str], str
     return out
 
 
+def _personal_by_rule(form: Form, unmatched, columns: dict, text: dict) -> None:
+    """Map headers no alias matched to the form's personal column of their kind when the
+    personal rule recognises them (公民身份号码 -> head_id_number, 户主名称 -> head_name) and
+    that column is still unmapped; the first such header wins [issue 11]."""
+    from pipeline.personal import header_kind
+
+    for col in form.columns:
+        if col.kind not in PERSONAL_KINDS or col.name in columns:
+            continue
+        for c, original in unmatched:
+            if c not in columns.values() and header_kind(original) == col.kind:
+                columns[col.name] = c
+                text[col.name] = original.replace("\n", " ").strip()
+                break
+
+
 def _merged_value(grid, merges, r: int, c: int):
     """Value shown at (r, c): a merged range shows its top-left value everywhere."""
     for (r0, c0), (r1, c1) in merges:
@@ -140,6 +156,7 @@ def _match(form_code: str, labels, header_rows: list[int]) -> HeaderMatch:
     columns: dict[str, int] = {}
     text: dict[str, str] = {}
     dups: dict[str, list[int]] = {}
+    unmatched = []
     for c, parent, child, original in labels:
         name = None
         if parent and (parent, child) in grouped:
@@ -151,12 +168,14 @@ def _match(form_code: str, labels, header_rows: list[int]) -> HeaderMatch:
         elif parent and parent in plain and not any(p == parent for p, _ in grouped):
             name = plain[parent]
         if name is None:
+            unmatched.append((c, original))
             continue
         if name in columns:
             dups.setdefault(name, [columns[name]]).append(c)
             continue
         columns[name] = c
         text[name] = original.replace("\n", " ").strip()
+    _personal_by_rule(FORMS[form_code], unmatched, columns, text)
     found = [o.replace("\n", " ").strip() for _, _, _, o in labels]
     return HeaderMatch(FORMS[form_code], header_rows, columns, text, found, dups)
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from itertools import zip_longest
 from operator import itemgetter
 
 import pandas as pd
@@ -23,8 +24,9 @@ from pipeline import timing
 from pipeline.extract import coerce as co
 from pipeline.extract import rows as rowkind
 from pipeline.extract.header import HeaderMatch, _labels, header_unit
+from pipeline.extract.limits import flag_implausible
 from pipeline.findings import Finding, compose, display_text
-from pipeline.personal import normalise_id, pseudonym
+from pipeline.personal import header_kind, holds_id, normalise_id, pseudonym
 from pipeline.readers.workbook import SheetData
 from pipeline.readers.xlsx_meta import cell_ref
 from pipeline.refdata import valid_village_prefixes
@@ -54,6 +56,7 @@ class FileContext:
     period: str | None
     date1904: bool = False
     id_key: bytes | None = None
+    column_limits: dict | None = None  # TPA_COLUMN_LIMITS overrides (limits.check_overrides)
 
 
 @dataclass
@@ -139,7 +142,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     }
     personal_cols = {
         cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
-    }
+    } | {c for c, h in header_by_col.items() if header_kind(h)}  # by rule [issue 11]
     res = SheetResult(
         form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form.code)
     )
@@ -223,6 +226,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         data.append(_Row(len(data), r, mapped))
         order.append(("data", len(data) - 1))
     res.rows_read = len(data)
+    id_cells = _misplaced_ids(grid, data, personal_cols, cols)  # [issue 11]
 
     # sheet-level rejection
     problems_zh, problems_en = [], []
@@ -249,8 +253,18 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         )
         res.rejected = True
         for row in data:
+            for c in id_cells.get(row.i, ()):
+                finding(row.r + 1, cell_ref(row.r, c), header_by_col.get(c), None, *_ID_MISPLACED)
             res.quarantine.append(
-                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+                _qrow(
+                    form.code,
+                    sheet.name,
+                    row.r,
+                    grid,
+                    header_by_col,
+                    personal_cols,
+                    id_cells.get(row.i),
+                )  # fmt: skip
             )
         return res
 
@@ -321,6 +335,10 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     # pandera
     frame = _frame(form.code, typed, len(data))
     _validate(form.code, frame, data)
+    flag_implausible(form.code, col_specs, typed, data, match.header_text, ctx.column_limits)
+    for i, cs in id_cells.items():
+        rule, _, zh, en = _ID_MISPLACED
+        data[i].errors[:0] = [((c,), rule, zh, en) for c in cs]
 
     # findings, quarantine, valid rows
     ok_idx = []
@@ -335,18 +353,30 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             if (tuple(cols_), rule) in seen:  # e.g. required_missing from coerce and pandera
                 continue
             seen.add((tuple(cols_), rule))
-            refs = ",".join(cell_ref(row.r, cols[n]) for n in cols_ if n in cols) or None
+            # a column is a canonical name, or a sheet column (int) for a misplaced ID
+            refs = (
+                ",".join(
+                    cell_ref(row.r, n if isinstance(n, int) else cols[n])
+                    for n in cols_
+                    if isinstance(n, int) or n in cols
+                )
+                or None
+            )
             first = cols_[0] if cols_ else None
             header = None
             text = None
-            if first and first in cols:
+            withheld = id_cells.get(i, ())
+            if isinstance(first, int):
+                header = header_by_col.get(first)
+            elif first and first in cols:
                 header = match.header_text.get(first)
                 personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
-                text = None if personal else (display_text(grid.value(row.r, cols[first])) or None)
+                if not personal and cols[first] not in withheld:
+                    text = display_text(grid.value(row.r, cols[first])) or None
             if len(cols_) > 1:
                 header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
                 text = "、".join(
-                    display_text(grid.value(row.r, cols[n]))
+                    display_text(grid.value(row.r, cols[n])) if cols[n] not in withheld else "…"
                     for n in cols_
                     if n in cols
                     if col_specs[n].kind not in PERSONAL_KINDS
@@ -354,7 +384,15 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             finding(row.r + 1, refs, header, text, rule, sev, zh, en)
         if row.errors:
             res.quarantine.append(
-                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+                _qrow(
+                    form.code,
+                    sheet.name,
+                    row.r,
+                    grid,
+                    header_by_col,
+                    personal_cols,
+                    id_cells.get(i),
+                )  # fmt: skip
             )
         else:
             ok_idx.append(i)
@@ -611,7 +649,9 @@ def _field_message(check: str) -> tuple[str, str]:
     }.get(rule, (f"未通过检查 {check}，请核对", f"failed check {check}"))
 
 
-def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
+def _qrow(form, sheet, r, grid, header_by_col, personal_cols, withheld=None) -> dict:
+    """A quarantined row: its labelled cells as JSON, without personal columns; a cell
+    holding a misplaced ID number (``withheld``: sheet columns) is kept as null."""
     cells = {}
     for c, header in header_by_col.items():
         if c in personal_cols:
@@ -622,6 +662,9 @@ def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
         key = header or cell_ref(r, c)
         while key in cells:
             key += "'"
+        if withheld and c in withheld:
+            cells[key] = None
+            continue
         cells[key] = display_text(v) if not hasattr(v, "isoformat") else v.isoformat()
     return {
         "form": form,
@@ -629,6 +672,46 @@ def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
         "excel_row": r + 1,
         "cells": json.dumps(cells, ensure_ascii=False),
     }
+
+
+_ID_MISPLACED = (
+    "personal_data_misplaced",
+    "error",
+    "该单元格含有身份证号码，个人信息不能填在此列，也不会被保存；本行未入库，"
+    "请删除该号码（户主身份证号只填在“户主身份证号”列）",
+    "personal data in a column that should not hold it (an ID number); the row was not "
+    "loaded: remove the number (the head's ID belongs in the ID number column only)",
+)
+
+
+def _misplaced_ids(grid, data: list[_Row], skip: set[int], cols: dict) -> dict[int, list[int]]:
+    """Data row position -> sheet columns (absolute) whose cell holds a resident ID number
+    (``personal.holds_id``) outside the personal columns ``skip`` [issue 11].
+
+    Each distinct value of a column is tested once. A household number made of the row's
+    own village code and a sequence (``530128101201001``) is not taken for an ID."""
+    n = len(grid.rows)
+    raws = [grid.rows[i] if 0 <= (i := row.r - grid.first_row) < n else () for row in data]
+    out: dict[int, list[int]] = {}
+    hid = cols.get("household_id")
+    for j, column in enumerate(zip_longest(*raws)):
+        c = grid.first_col + j
+        if c in skip:
+            continue
+        hits = {v for v in set(column) if v is not None and holds_id(v)}
+        if not hits:
+            continue
+        for row, v in zip(data, column, strict=False):
+            if v in hits and not (c == hid and _village_prefixed(v, row)):
+                out.setdefault(row.i, []).append(c)
+    return out
+
+
+def _village_prefixed(value, row: _Row) -> bool:
+    """``value`` begins with the row's 12-digit village code."""
+    vc = row.values.get("village_code")
+    vc = display_text(vc).strip() if vc is not None else ""
+    return len(vc) == 12 and vc.isdigit() and display_text(value).strip().startswith(vc)
 
 
 def _amount_formatter(spec: Col, header: str | None):

@@ -92,18 +92,20 @@ def extract_workbook(
     max_unzipped: int,
     id_key: bytes | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
+    column_limits: dict | None = None,
 ) -> ExtractResult:
     """Read, identify and extract ``path``; see ``ExtractResult``.
 
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
-    of decompressed XML, ``max_cells`` per sheet. Never raises on bad input.
+    of decompressed XML, ``max_cells`` per sheet. ``column_limits``: plausible ranges
+    overriding the form specs (``Settings.column_limits``). Never raises on bad input.
     """
     # The grid is a million small objects that live until the end: the cyclic collector
     # would walk them again and again for nothing (reference counting frees them).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        res = _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells)
+        res = _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells, column_limits)
         timing.add_rows("read", res.rows_read)
         return res
     finally:
@@ -111,7 +113,9 @@ def extract_workbook(
             gc.enable()
 
 
-def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> ExtractResult:
+def _extract(
+    path, sha256, max_bytes, max_unzipped, id_key, max_cells, column_limits=None
+) -> ExtractResult:
     res = ExtractResult(sha256, path.name)
     try:
         with timing.stage("read"):
@@ -227,7 +231,7 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
         period = name_period
     res.county_code, res.period = code, period
 
-    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key)
+    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key, column_limits)
     for sheet, match in sheets:
         if match.form.code in res.forms:
             other = res.forms[match.form.code].sheet

@@ -27,7 +27,12 @@ run: $(STAMP) ## set up, generate the sample if data/raw holds no workbook, run 
 	$(TPA) run --raw-dir $(RAW) --warehouse $(WAREHOUSE)
 	$(TPA) report --warehouse $(WAREHOUSE)
 
-test: $(STAMP) ## set up and run the whole test suite
+# DuckDB 1.x, for the test that analysts' 1.x clients open the published file (issue 13)
+DUCKDB1 := .venv-duckdb1/.installed
+$(DUCKDB1):
+	-$(PYTHON) -m venv .venv-duckdb1 && .venv-duckdb1/bin/pip install -q duckdb==1.5.6 && touch $(DUCKDB1)
+
+test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP) ## the quick subset: every test not marked slow
@@ -64,6 +69,9 @@ lint: $(STAMP) ## ruff lint and format check
 fmt: $(STAMP) ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-clean: ## remove generated data, the warehouse and its state (keeps .venv)
-	rm -rf data/processed/* $(RAW)/*.xlsx $(RAW)/*/ .pytest_cache
-	touch data/processed/.gitkeep
+# paths reach tpa as environment variables (data), never through the shell
+clean: export TPA_RAW_DIR = $(RAW)
+clean: export TPA_WAREHOUSE = $(WAREHOUSE)
+clean: $(STAMP) ## remove what tpa generated (warehouse, state, reports, exports, its sample workbooks); never other files under RAW
+	$(TPA) clean
+	rm -rf .pytest_cache

@@ -183,11 +183,12 @@ def build_task(
     warehouse: str,
     rec: steps.RunRecord,
     rebuild: bool = False,
+    storage_version: str = "v1.0.0",
 ):
     """Load the extracts of the workbooks present (folder, or None with the read error),
     record them in the manifest, add the workbooks that have left the raw folder, build
     (or copy the published warehouse when nothing it was built from has changed, unless
-    ``rebuild``)."""
+    ``rebuild``), in DuckDB's ``storage_version`` format."""
     wh = Path(warehouse)
     items = [
         (d, extracts.load(Path(folder), frames=False) if folder else steps.unread(d, error))
@@ -203,9 +204,15 @@ def build_task(
     rec.rows_loaded = sum(r.rows_loaded for _, r in items)
     rec.rows_quarantined = sum(r.rows_quarantined for _, r in items)
     path = new_build_path(wh, rec.run_id)
-    inputs = steps.build_inputs(present, manifest, removed)
+    inputs = steps.build_inputs(present, manifest, removed, storage_version)
     report = steps.build_warehouse(
-        items + gone, path, wh, rec, removed, inputs=None if rebuild else inputs
+        items + gone,
+        path,
+        wh,
+        rec,
+        removed,
+        inputs=None if rebuild else inputs,
+        storage_version=storage_version,
     )
     report.inputs = inputs
     return str(path), report, manifest
@@ -274,7 +281,7 @@ def make_runner(settings: Settings):
 
 def _finish(outcome: FlowOutcome, warehouse: str) -> FlowOutcome:
     rec = outcome.record
-    rec.finished_at = datetime.now().replace(microsecond=0)
+    rec.finished_at = rec.finished_at or datetime.now().replace(microsecond=0)
     steps.save_run(Path(warehouse), rec)
     report_task(rec)
     return outcome
@@ -288,90 +295,127 @@ def nightly(
     settings: Settings | None = None,
     rebuild: bool = False,
 ) -> FlowOutcome:
-    """Run the whole pipeline once; never raises for bad input (it is reported).
+    """Run the whole pipeline once: discover → extract → build → publish. Never raises:
+    bad input is reported, and anything unexpected ends the run as ``failed`` with a
+    one-line message (exit 1), recorded in the run history.
 
     ``rebuild``: parse every workbook again instead of using cached extracts (workbooks
     no longer in the raw folder keep theirs). Call it through ``run_flow``, which keeps
     the ID key out of the flow's parameters.
     """
     settings = settings or Settings()
-    key = _current_key() or steps.id_key(settings)
     wh = Path(warehouse)
     rec = steps.RunRecord(trigger=trigger)
     steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
-    clock = {"start": time.perf_counter(), "cpu": time.process_time()}
-    timing.discard_parts()  # a killed run's worker tallies are not this run's
+    outcome = FlowOutcome(rec, 0)
+    try:
+        key = _current_key() or steps.id_key(settings)
+        clock = {"start": time.perf_counter(), "cpu": time.process_time()}
+        timing.discard_parts()  # a killed run's worker tallies are not this run's
+        present = _discover_and_extract(raw_dir, wh, settings, key, rec, rebuild, clock)
+        report = _build(present, wh, rec, rebuild, key, outcome, settings.storage_version)
+        if report is not None:
+            _publish(wh, settings, rec, report, outcome, clock)
+    except Exception as exc:  # one line in the history; the traceback goes to the log
+        import logging
+
+        logging.getLogger("tpa").debug("run failed", exc_info=True)
+        rec.status, rec.published = "failed", False
+        rec.message = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+        outcome.exit_code = 1
+    return _finish(outcome, warehouse)
+
+
+def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock) -> list:
+    """Discover the drop zone and extract the workbooks without a cached extract; return
+    (Discovered, extract folder or None, read error or None) per workbook present."""
     found = discover_task(raw_dir)
     clock["discover"], clock["cpu_discover"] = time.perf_counter(), time.process_time()
     clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
     plan = steps.plan_extracts(found, wh, key, rebuild)
     todo = [p for p in plan if not p.cached]
-    outcome_of: dict[str, tuple[str | None, str | None]] = {
-        p.found.sha256: (p.folder, None) for p in plan if p.cached
-    }
+    outcome_of = {p.found.sha256: (p.folder, None) for p in plan if p.cached}
     if todo:
-        files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
-        if len(todo) < inline_below(settings):
-            batches = [todo]
-            states = [extract_task(files, settings, key, return_state=True)]
-        else:
-            size = batch_size(settings, len(todo))
-            batches = balanced_batches(todo, -(-len(todo) // size))
-            futures = extract_task.map(
-                [[(str(p.found.path), p.found.sha256, p.folder) for p in b] for b in batches],
-                unmapped(settings),
-                unmapped(key),
-            )
-            states = []
-            for fut in futures:
-                fut.wait()
-                states.append(fut.state)
-        for batch, state in zip(batches, states, strict=True):
-            exc = _failure(state) if state.is_failed() else None
-            error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
-            for p in batch:  # whatever the task's state: a complete extract is a result
-                if extracts.is_cached(Path(p.folder)):
-                    outcome_of[p.found.sha256] = (p.folder, None)
-                    rec.files_new += 1
-                else:
-                    outcome_of[p.found.sha256] = (None, error)
-    present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+        outcome_of.update(_extract_todo(todo, settings, key, rec))
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
-    outcome = FlowOutcome(rec, 0)
+    return [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+
+
+def _extract_todo(todo: list, settings, key, rec) -> dict:
+    """Run the extract tasks over ``todo``; SHA-256 -> (folder, None) or (None, error)."""
+    files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
+    if len(todo) < inline_below(settings):
+        batches = [todo]
+        states = [extract_task(files, settings, key, return_state=True)]
+    else:
+        size = batch_size(settings, len(todo))
+        batches = balanced_batches(todo, -(-len(todo) // size))
+        futures = extract_task.map(
+            [[(str(p.found.path), p.found.sha256, p.folder) for p in b] for b in batches],
+            unmapped(settings),
+            unmapped(key),
+        )
+        states = []
+        for fut in futures:
+            fut.wait()
+            states.append(fut.state)
+    out = {}
+    for batch, state in zip(batches, states, strict=True):
+        exc = _failure(state) if state.is_failed() else None
+        error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
+        for p in batch:  # whatever the task's state: a complete extract is a result
+            if extracts.is_cached(Path(p.folder)):
+                out[p.found.sha256] = (p.folder, None)
+                rec.files_new += 1
+            else:
+                out[p.found.sha256] = (None, error)
+    return out
+
+
+def _build(present, wh: Path, rec, rebuild: bool, key, outcome: FlowOutcome, storage: str):
+    """Build (or reuse) the warehouse into a new file; the build report, or None when
+    the build failed (the run is then ``failed``, exit 1)."""
     try:
-        build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
-        rec.tests_passed = len(report.tests) - report.tests_failed
-        outcome.build_path = build_path
-        outcome.build_reused = report.reused
+        build_path, report, manifest = build_task(present, str(wh), rec, rebuild, storage)
     except BuildFailed as exc:
-        rec.status, rec.message = "build_failed", str(exc)
+        rec.status, rec.message = "failed", str(exc)
         outcome.exit_code = 1
-        return _finish(outcome, warehouse)
+        return None
+    rec.tests_passed = len(report.tests) - report.tests_failed
+    outcome.build_path = build_path
+    outcome.build_reused = report.reused
     steps.prune_extracts(wh, manifest, key)
+    return report
+
+
+def _publish(wh: Path, settings, rec, report, outcome: FlowOutcome, clock) -> None:
+    """Stamp the build's ``raw.runs`` with this run as published (the last write before
+    the rename), publish it, and record the real outcome in the run history."""
+    steps.stamp_runs(Path(outcome.build_path), wh, rec)
     try:
-        pub = publish_task(build_path, warehouse, settings.publish_wait_s)
+        pub = publish_task(outcome.build_path, str(wh), settings.publish_wait_s)
     except PublishError as exc:
-        rec.status, rec.message = "build_failed", f"publish refused the build: {exc}"
-        outcome.exit_code = 1
-        return _finish(outcome, warehouse)
+        rec.status, rec.published = "failed", False
+        rec.message = f"publish refused the build: {exc}"
+        rec.finished_at, outcome.exit_code = None, 1
+        return
     _write_timings(clock, report, rec)
     rec.published = bool(pub.published)
     if pub.published and pub.verified is False:
-        rec.status = "not_published"
+        rec.status, outcome.exit_code = "not_published", 3
         rec.message = f"published file did not open: {pub.problem}"
-        outcome.exit_code = 3
         steps.note_published(wh, None)
     elif pub.published:
         rec.status = "published"
         steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
     else:
-        rec.status = "not_published"
-        outcome.exit_code = 3
+        rec.status, outcome.exit_code = "not_published", 3
         outcome.writer = pub.writer.describe() if pub.writer else None
         rec.message = outcome.writer
-    return _finish(outcome, warehouse)
+    if rec.status != "published":
+        rec.finished_at = None  # it finishes now, not when the build was stamped
 
 
 def _write_timings(clock: dict, report, rec) -> None:

@@ -149,6 +149,17 @@ def _create_runs(con, runs: list[dict] | None) -> None:
     )
 
 
+def write_runs(build_path: Path, runs: list[dict]) -> None:
+    """Replace ``raw.runs`` (with its comments) in a finished, closed build."""
+    con = duckdb.connect(str(build_path))
+    try:
+        _create_runs(con, runs)
+        docs.apply_comments(con, ("raw",))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def refresh_runs(published: Path, build_path: Path, runs: list[dict] | None) -> BuildReport:
     """A build made by copying ``published`` (a warehouse built from exactly the inputs
     this build would use) with ``raw.runs`` replaced: the only table that differs
@@ -240,8 +251,10 @@ def build(
     build_path: Path,
     runs: list[dict] | None = None,
     removed: dict[str, str] | None = None,
+    storage_version: str = "v1.0.0",
 ) -> BuildReport:
-    """Create the warehouse file at ``build_path`` (must not exist) from the extracts.
+    """Create the warehouse file at ``build_path`` (must not exist) from the extracts, in
+    DuckDB's ``storage_version`` format (``v1.0.0``: readable by DuckDB 1.x clients).
 
     ``removed`` (SHA-256 -> reason): workbooks no longer in the raw folder; they keep
     their ``raw.files`` row (status ``removed``) and quarantine records, not their
@@ -255,7 +268,7 @@ def build(
     report = BuildReport(build_path)
     c0 = time.process_time()
     t0 = time.perf_counter()
-    con = duckdb.connect(str(build_path))
+    con = duckdb.connect(str(build_path), config={"storage_compatibility_version": storage_version})
     try:
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")

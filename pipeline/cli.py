@@ -196,6 +196,18 @@ def _print_rejections(warehouse: Path) -> None:
 
 
 @app.command()
+def clean(raw_dir: RawDir = None, warehouse: Warehouse = None) -> None:
+    """Remove what tpa generated: the warehouse, its state folder, reports, exports and the
+    sample workbooks tpa wrote (only those still unchanged). Never other files of the raw
+    folder: those are the counties' submissions."""
+    from pipeline.clean import clean as do_clean
+
+    settings = _settings(raw_dir=raw_dir, warehouse=warehouse)
+    for line in do_clean(settings.raw_dir, settings.warehouse):
+        console.print(line, markup=False, highlight=False)
+
+
+@app.command()
 def sample(
     out: Annotated[Path, typer.Option("--out", help="folder to write the workbooks into")] = Path(
         "data/raw"

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # per attempt (one retry) for Prefect's temporary API server; a first start migrates its
     # database and a busy machine is slow (issue 13): Prefect's own default of 20 s fails there
     prefect_start_timeout_s: float = 120.0
+    # DuckDB storage format of each build: DuckDB 1.x clients (the CLI, DBeaver, R) cannot
+    # read 2.x's own format ("version number 69"); v1.0.0 is read by every 1.x and 2.x
+    storage_version: str = "v1.0.0"
     # extract step: processes | threads | serial | dask | dask:<scheduler address>; processes
     # parse in worker processes only when 64+ workbooks are new (flows/nightly.py)
     task_runner: str = "processes"

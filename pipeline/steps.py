@@ -276,6 +276,19 @@ def save_run(warehouse: Path, rec: RunRecord) -> None:
     os.replace(tmp, path)
 
 
+def stamp_runs(build_path: Path, warehouse: Path, rec: RunRecord) -> None:
+    """Write the build's ``raw.runs`` as the last step before it is published: the run
+    history with this run as ``published``, finished now (issue 13: the published file
+    must not show its own run as ``running``). If the publish then fails or waits, the
+    history in the state folder records the real outcome and the next build carries it."""
+    from pipeline.build import write_runs
+
+    rec.finished_at = datetime.now().replace(microsecond=0)
+    done = {**rec.as_row(), "status": "published", "published": True, "message": None}
+    runs = [r for r in run_history(warehouse) if r.get("run_id") != rec.run_id]
+    write_runs(build_path, sorted([*runs, done], key=lambda r: str(r.get("run_id"))))
+
+
 def run_history(warehouse: Path) -> list[dict]:
     rows = []
     for p in sorted(runs_dir(warehouse).glob("*.json")):
@@ -387,6 +400,7 @@ def build_warehouse(
     rec: RunRecord,
     removed: dict[str, str] | None = None,
     inputs: str | None = None,
+    storage_version: str = "v1.0.0",
 ) -> BuildReport:
     """Build into ``build_path`` with the run history (this run as of now) in raw.runs;
     ``removed``: SHA-256 -> reason of the workbooks no longer in the raw folder.
@@ -400,7 +414,13 @@ def build_warehouse(
     if inputs is not None and published_from(warehouse, inputs):
         report = refresh_runs(Path(warehouse), build_path, run_history(warehouse))
     else:
-        report = build(items, build_path, run_history(warehouse), removed=removed or {})
+        report = build(
+            items,
+            build_path,
+            run_history(warehouse),
+            removed=removed or {},
+            storage_version=storage_version,
+        )
     report.inputs = inputs
     return report
 
@@ -428,6 +448,7 @@ def build_inputs(
     present: list[tuple[Discovered, str | None, str | None]],
     manifest: dict[str, dict],
     removed: dict[str, str],
+    storage_version: str = "v1.0.0",
 ) -> str:
     """Fingerprint (hex) of everything a build reads except the run history: each present
     workbook (path, name, size, received time, SHA-256, extract folder or read error),
@@ -435,6 +456,7 @@ def build_inputs(
     Extract folder names hold the parser's fingerprint and the ID key's."""
     body = {
         "code": build_code_fingerprint(),
+        "storage_version": storage_version,
         "present": [
             [
                 d.rel_path,

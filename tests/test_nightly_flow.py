@@ -14,12 +14,15 @@ import json
 import os
 import random
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipeline.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PERIOD = "2019-12"
 DETERMINISTIC = ("ref", "staging", "quarantine", "marts")  # warehouse.md
@@ -404,8 +407,8 @@ def test_raw_runs_has_one_row_per_run(nights):
         r = by_id[i]
         assert r[12] == "published" and r[11] is True and r[2] >= r[1] and r[9] > 0
         assert r[3] == "manual" and r[7] > 0 and r[10] == 0
-    last = by_id[ids[-1]]  # the building run, as of the build
-    assert (last[12], last[11], last[2]) == ("running", False, None)
+    last = by_id[ids[-1]]  # the building run: published, finished (issue 13)
+    assert (last[12], last[11]) == ("published", True) and last[2] >= last[1]
 
 
 def test_run_summary_is_a_prefect_artifact(nights):
@@ -555,7 +558,7 @@ def test_a_scheduled_run_twice_is_harmless(books, tmp_path):
     assert scheduled(str(raw), str(wh)) == 0
     assert_same(first, snapshot(wh))
     rows = q(wh, "SELECT trigger, files_new, status FROM raw.runs")
-    assert sorted(rows) == [("schedule", 0, "running"), ("schedule", 3, "published")]
+    assert sorted(rows) == [("schedule", 0, "published"), ("schedule", 3, "published")]
 
 
 def test_timings_file_has_every_stage(books, tmp_path, monkeypatch):
@@ -598,3 +601,91 @@ def test_extract_left_on_disk_counts_its_rows(books, tmp_path):
         del fm["rows_loaded"]
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     assert extracts.load(folder, frames=False).rows_loaded == r.rows_loaded
+
+
+def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
+    """Issue 13, item 4: an unexpected error ends the run as ``failed`` with one line
+    (never relabelled ``killed`` by the next run's tidy-up); a build that cannot be
+    published is ``not_published`` in the history, and the next build carries that."""
+    from flows.nightly import run_flow
+    from pipeline import steps
+    from pipeline.publish import PublishResult
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    settings = Settings(raw_dir=raw, warehouse=wh, task_runner="serial", id_key="k")
+
+    def boom(*a, **kw):
+        raise RuntimeError("disk said no\nsecond line")
+
+    with monkeypatch.context() as m:
+        m.setattr(steps, "build_warehouse", boom)
+        failed = run_flow(raw, wh, settings)
+    assert failed.exit_code == 1
+    assert (failed.record.status, failed.record.message) == (
+        "failed",
+        "RuntimeError: disk said no second line",
+    )
+    assert failed.record.finished_at is not None
+    steps.recover(wh)  # the next run's tidy-up, under the lock
+    hist = {r["run_id"]: r["status"] for r in steps.run_history(wh)}
+    assert hist == {failed.record.run_id: "failed"}
+
+    with monkeypatch.context() as m:  # a writer holds the warehouse for the whole wait
+        m.setattr(
+            "flows.nightly.publish",
+            lambda build, w, wait_s: PublishResult(published=False, warehouse=w, build_kept=build),
+        )
+        held = run_flow(raw, wh, settings)
+    assert (held.exit_code, held.record.status, held.record.published) == (
+        3,
+        "not_published",
+        False,
+    )
+    assert not wh.exists()
+
+    done = run_flow(raw, wh, settings)
+    assert done.exit_code == 0
+    rows = q(wh, "SELECT run_id, status, published, finished_at IS NOT NULL FROM raw.runs")
+    assert sorted(rows) == sorted(
+        [
+            (failed.record.run_id, "failed", False, True),
+            (held.record.run_id, "not_published", False, True),
+            (done.record.run_id, "published", True, True),
+        ]
+    )
+
+
+DUCKDB1 = ROOT / ".venv-duckdb1" / "bin" / "python"
+
+
+@pytest.mark.skipif(
+    not DUCKDB1.exists(),
+    reason="no DuckDB 1.x side environment (.venv-duckdb1: `make test` and .ci/run set it up)",
+)
+def test_duckdb_1x_clients_open_the_published_warehouse(books, tmp_path):
+    """Issue 13, item 7: the published file (and a no-change night's copy of it, whose
+    raw.runs is rewritten) opens read-only in DuckDB 1.x, with the same marts and comments."""
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B", "C1"])
+    sql = (
+        "SELECT (SELECT count(*) FROM marts.indicators),"
+        " (SELECT sum(value)::VARCHAR FROM marts.indicators WHERE geo_level = 'province'),"
+        " (SELECT count(*) FROM raw.runs),"
+        " (SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts'"
+        "  AND table_name = 'indicators')"
+    )
+    code = (
+        "import duckdb, json, sys\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(duckdb.__version__, json.dumps(con.execute(sys.argv[2]).fetchone()))\n"
+    )
+    for nights in (1, 2):  # the second night copies the first build and rewrites raw.runs
+        run(raw, wh)
+        out = subprocess.run(
+            [str(DUCKDB1), "-c", code, str(wh), sql], capture_output=True, text=True, timeout=300
+        )
+        assert out.returncode == 0, out.stderr
+        version, got = out.stdout.split(" ", 1)
+        assert version.startswith("1.")
+        assert json.loads(got) == [*q(wh, sql)[0][:2], nights, q(wh, sql)[0][3]]

@@ -13,6 +13,8 @@ file from the generator's own plan, without reading the files. The numbers live 
 from __future__ import annotations
 
 import multiprocessing as mp
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -83,7 +85,60 @@ def generate(
     else:
         with mp.get_context("fork").Pool(workers) as pool:
             paths = pool.map(_write_one, tasks, chunksize=1)
+    mark_sample(out_dir, paths)
     return sorted(paths)
+
+
+SAMPLE_MARK = ".tpa-sample.json"  # in the raw folder: the workbooks tpa wrote, by SHA-256
+
+
+def mark_sample(out_dir: Path, paths: list[Path]) -> None:
+    """Record ``paths`` (under ``out_dir``) with their SHA-256 in ``out_dir/.tpa-sample.json``
+    (merged with what is recorded already), so that ``remove_sample`` deletes only what
+    tpa wrote, never a county's submission (issue 13, item 9)."""
+    mark = Path(out_dir) / SAMPLE_MARK
+    files = _marked(mark)
+    for p in paths:
+        files[Path(p).relative_to(out_dir).as_posix()] = hashlib.sha256(
+            Path(p).read_bytes()
+        ).hexdigest()
+    tmp = mark.with_name(mark.name + ".tmp")
+    tmp.write_text(json.dumps({"files": files}, indent=0, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, mark)
+
+
+def _marked(mark: Path) -> dict[str, str]:
+    try:
+        return dict(json.loads(mark.read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def remove_sample(out_dir: Path) -> tuple[list[Path], list[Path]]:
+    """Delete the sample workbooks recorded in ``out_dir/.tpa-sample.json`` that are still
+    byte for byte what tpa wrote, then the mark and the folders left empty; return
+    (removed, kept): a recorded file that has changed since is kept (someone put their
+    own file there). Nothing that is not recorded is touched."""
+    out_dir = Path(out_dir)
+    mark = out_dir / SAMPLE_MARK
+    removed, kept = [], []
+    for rel, sha in sorted(_marked(mark).items()):
+        p = out_dir / rel
+        try:
+            same = hashlib.sha256(p.read_bytes()).hexdigest() == sha
+        except OSError:
+            continue  # already gone
+        if same:
+            p.unlink()
+            removed.append(p)
+        else:
+            kept.append(p)
+    mark.unlink(missing_ok=True)
+    for folder in sorted({p.parent for p in removed}, key=lambda f: -len(f.parts)):
+        while folder != out_dir and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+    return removed, kept
 
 
 def known_totals(

@@ -133,7 +133,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     cols = match.columns
     header_by_col = {
         c: o.replace("\n", " ").strip()
-        for c, _, _, o in _labels(
+        for c, _, _, o, _ in _labels(
             grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2
         )
     }

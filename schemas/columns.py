@@ -68,6 +68,8 @@ class Form:
     label_columns: tuple[str, ...] = ("township",)  # where 合计/小计 labels appear
     grain: str = ""
     extra: dict = field(default_factory=dict)
+    # headers of columns that hold no data (issue 12): counted, never warned about
+    not_data: tuple[str, ...] = ("序号", "序", "编号", "备注", "说明", "备考")
 
     def col(self, name: str) -> Col:
         for c in self.columns:

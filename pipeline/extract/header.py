@@ -196,7 +196,7 @@ class Label(NamedTuple):
 
     @property
     def text(self) -> str:
-        return " ".join(self.original.split())
+        return self.original.replace("\n", " ").strip()
 
 
 @dataclass

@@ -21,8 +21,9 @@ import pandera.errors
 
 from pipeline import timing
 from pipeline.extract import coerce as co
+from pipeline.extract import coverage
 from pipeline.extract import rows as rowkind
-from pipeline.extract.header import HeaderMatch, _labels, header_unit
+from pipeline.extract.header import HeaderMatch, header_unit
 from pipeline.findings import Finding, compose, display_text
 from pipeline.personal import normalise_id, pseudonym
 from pipeline.readers.workbook import SheetData
@@ -73,6 +74,7 @@ class SheetResult:
     findings: list[Finding] = field(default_factory=list)
     rows_read: int = 0
     rejected: bool = False
+    columns_not_data: list[str] = field(default_factory=list)  # 序号, 备注: counted only
     # set by ``extracts.load(frames=False)``: the valid rows stay in their Parquet file
     # (with county_code, period and file_sha256 beside them) and ``valid`` is empty
     parquet: str | None = None
@@ -131,12 +133,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     form = match.form
     grid, meta = sheet.grid, sheet.meta
     cols = match.columns
-    header_by_col = {
-        c: o.replace("\n", " ").strip()
-        for c, _, _, o, _ in _labels(
-            grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2
-        )
-    }
+    header_by_col = {lb.col: lb.text for lb in match.labels}
     personal_cols = {
         cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
     }
@@ -224,6 +221,14 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         order.append(("data", len(data) - 1))
     res.rows_read = len(data)
 
+    # columns that hold data and were not read (issue 12): a warning at the header cell
+    not_read, res.columns_not_data = coverage.unread_columns(grid, match, [d.r for d in data])
+    for c, label in not_read:
+        row_, ref_ = coverage.header_cell(match, c, label)
+        zh, en = coverage.not_read_message(form, match, label)
+        finding(row_, ref_, label.text if label else None, None, coverage.RULE_NOT_READ,
+                "warning", zh, en)  # fmt: skip
+
     # sheet-level rejection
     problems_zh, problems_en = [], []
     if match.missing_required:
@@ -231,10 +236,13 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         problems_zh.append(f"缺少必需的列：{'、'.join(miss)}")
         problems_en.append(f"required columns not found: {', '.join(match.missing_required)}")
     for name, cs in match.duplicates.items():
-        problems_zh.append(
-            f"多列表头都对应“{form.col(name).header_zh}”（{'、'.join(header_by_col.get(c, '?') for c in cs)}）"
+        std = coverage.standard_header(form.col(name))
+        zh_cols = "、".join(f"{coverage.letter(c)}列“{header_by_col.get(c, '?')}”" for c in cs)
+        en_cols = ", ".join(
+            f"column {coverage.letter(c)} '{header_by_col.get(c, '?')}'" for c in cs
         )
-        problems_en.append(f"several headers map to {name}")
+        problems_zh.append(f"多列表头都对应“{std}”：{zh_cols}，请只保留一列")
+        problems_en.append(f"several columns map to {name}: {en_cols}")
     if problems_zh:
         found = "、".join(h for h in match.found if h)
         finding(
@@ -253,6 +261,11 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                 _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
             )
         return res
+
+    for name in match.missing_optional:  # issue 12: which indicators it costs
+        zh, en = coverage.missing_message(form, name)
+        header = coverage.standard_header(form.col(name))
+        finding(None, None, header, None, coverage.RULE_MISSING, "warning", zh, en)
 
     col_specs = {c.name: c for c in form.columns if c.name in cols}
     fmts = meta.formats if meta else {}

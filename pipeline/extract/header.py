@@ -357,7 +357,20 @@ def _labels(grid, merges, r: int, two_rows: bool) -> list[Label]:
 def _lookup(form_code: str, label: Label) -> str | None:
     """The column a label names: (parent, child) among grouped columns, parent + child,
     the child alone, or the parent alone (a label over a column-number row); the
-    normalised keys first, then the keys that kept their brackets."""
+    normalised keys first, then the keys that kept their brackets. A one-level label
+    with line breaks is then read as ``parent`` + line break + ``child``."""
+    name = _lookup_keys(form_code, label)
+    if name is not None or label.parent[0]:
+        return name
+    lines = [x for x in label.original.splitlines() if x.strip()]
+    for i in range(1, len(lines)):
+        split = label._replace(parent=keys("".join(lines[:i])), child=keys("".join(lines[i:])))
+        if (name := _lookup_keys(form_code, split)) is not None:
+            return name
+    return None
+
+
+def _lookup_keys(form_code: str, label: Label) -> str | None:
     plain, grouped = _alias_tables()[form_code]
     parents = [p for p in dict.fromkeys(label.parent) if p]
     children = [k for k in dict.fromkeys(label.child) if k]

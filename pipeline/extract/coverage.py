@@ -60,6 +60,14 @@ def _indicator_columns() -> dict[str, dict[str, frozenset[str]]]:
     return out
 
 
+@cache
+def _indicator_names() -> dict[str, str]:
+    from pipeline.refdata import indicator_definitions
+
+    defs = indicator_definitions()
+    return dict(zip(defs["indicator_code"], defs["name_zh"], strict=True))
+
+
 def indicators_needing(form: str, column: str) -> list[str]:
     """Indicator codes of ``form`` that need ``column`` (sorted)."""
     return sorted(c for c, cols in _indicator_columns().get(form, {}).items() if column in cols)
@@ -111,8 +119,10 @@ def missing_message(form: Form, name: str) -> tuple[str, str]:
     header = standard_header(col)
     inds = indicators_needing(form.code, name)
     if inds:
+        names = _indicator_names()
+        zh = "、".join(f"{names.get(i, i)}（{i}）" for i in inds)
         return (
-            f"本表没有“{header}”列，以下指标无法由本表计算：{'、'.join(inds)}；请补上此列",
+            f"本表没有“{header}”列，以下指标无法由本表计算：{zh}；请补上此列",
             f"column {name} ('{header}') not found: the indicators {', '.join(inds)} "
             "cannot be computed from this sheet",
         )

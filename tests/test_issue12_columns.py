@@ -169,3 +169,55 @@ def test_copied_column_pair_rejects_the_sheet(tmp_path):
         "column L '建档立卡贫困户/任务数'" in err.message_en
     )
     assert not warnings(res, "column_not_read")
+
+
+def test_formula_in_the_sheets_own_poverty_incidence(tmp_path):
+    """Issue 12 item 5: 贫困发生率 as a formula saved without a result (tpa recomputes it)
+    no longer quarantines the row: it loads as NULL with a warning naming the cell and
+    the formula; a formula in a required column still quarantines its row, whose
+    quarantine record keeps the formula as text; every writer keeps it as text."""
+    import json
+
+    import openpyxl
+
+    from pipeline.export import neutralise
+    from pipeline.feedback import write_feedback
+    from tests.mess import F
+
+    lay = Layout("population")
+    recs = records("population", 3, seed=9)
+    rows = [lay.add(rec) for rec in recs]
+    pct, rem, tot = (lay.letter(n) for n in
+                     ("poverty_incidence", "remaining_persons", "total_population"))  # fmt: skip
+    formula = f"={rem}{rows[0]}/{tot}{rows[0]}*100"
+    lay.set(rows[0], "poverty_incidence", F(formula))
+    village = f'="新村"&{lay.letter("township")}{rows[2]}'
+    lay.set(rows[2], "village", F(village))
+    path = write_xlsx(tmp_path / FILE_NAME, [lay.sheet])
+    res = extract(path)
+    want = expected(lay)
+    want[rows[0]]["poverty_incidence"] = None
+    del want[rows[2]]
+    assert loaded(res, "population") == want
+    (w,) = warnings(res, "formula_without_value")
+    assert (w.excel_row, w.cell_ref, w.column_header, w.cell_text) == (
+        rows[0],
+        f"{pct}{rows[0]}",
+        "贫困发生率（%）",
+        formula,
+    )
+    assert f"此格是公式“{formula}”，但文件中没有保存计算结果，已按空值读取" in w.message
+    (e,) = errors(res)
+    assert (e.rule, e.cell_ref, e.cell_text) == (
+        "formula_without_value",
+        f"{lay.letter('village')}{rows[2]}",
+        village,
+    )
+    (q,) = res.forms["population"].quarantine
+    assert q["excel_row"] == rows[2] and json.loads(q["cells"])["行政村"] == village
+    assert neutralise(formula) == "'" + formula
+    out = write_feedback(path, res.findings, tmp_path / "fb")
+    ws = openpyxl.load_workbook(out)["检查结果"]
+    texts = {ws.cell(i, 3).value: ws.cell(i, 6) for i in range(2, ws.max_row + 1)}
+    for ref, text in ((w.cell_ref, formula), (e.cell_ref, village)):
+        assert texts[ref].value == text and texts[ref].data_type == "s"

@@ -175,6 +175,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         end = max(end, meta.max_row)
     footer_at = None
     fwv = meta.formula_without_value if meta else set()
+    ftext = meta.formula_text if meta else {}
     names = list(cols)
     mapped_of = _getter(grid, [cols[n] for n in names])
     labels_of = _getter(grid, label_cols)
@@ -258,7 +259,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         res.rejected = True
         for row in data:
             res.quarantine.append(
-                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols, ftext)
             )
         return res
 
@@ -322,7 +323,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     for name, spec in col_specs.items():
         key = "head_id_hash" if spec.kind == "id_number" else name
         typed[key] = _coerce_column(
-            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name)
+            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name), ftext
         )
     _check_codes(data, typed, ctx)
 
@@ -356,6 +357,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                 header = match.header_text.get(first)
                 personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
                 text = None if personal else (display_text(grid.value(row.r, cols[first])) or None)
+                if rule == "formula_without_value" and not personal:
+                    text = ftext.get((row.r, cols[first]), text)  # the formula, as text
             if len(cols_) > 1:
                 header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
                 text = "、".join(
@@ -367,7 +370,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             finding(row.r + 1, refs, header, text, rule, sev, zh, en)
         if row.errors:
             res.quarantine.append(
-                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols)
+                _qrow(form.code, sheet.name, row.r, grid, header_by_col, personal_cols, ftext)
             )
         else:
             ok_idx.append(i)
@@ -438,10 +441,14 @@ def _getter(grid, columns: list[int]):
 
 
 def _coerce_column(
-    spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header
-) -> list:
+    spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header,
+    ftext=None,
+) -> list:  # fmt: skip
     """Typed values of column ``name`` (sheet column ``c``) for every data row; a cell that
-    cannot be read is None and adds its error to the row.
+    cannot be read is None and adds its error to the row. A formula saved without a value
+    (issue 12) is an error only in a column a data row requires (``row_required``);
+    elsewhere it is None with a warning naming its formula (``ftext``: (row, col) ->
+    ``=…``), so the rules that need it are not evaluated for that row.
 
     Coercion depends only on the cell (its value and the value's type, number format,
     formula flag), so each distinct cell of the column is parsed once and the rest is
@@ -481,11 +488,27 @@ def _coerce_column(
         return out
     missing = ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
     for row, (value, error) in zip(data, results, strict=True):
-        if error is not None:
+        if error is not None and error[1] == "formula_without_value" and not spec.row_required:
+            row.warnings.append(_formula_warning(name, (ftext or {}).get((row.r, c))))
+        elif error is not None:
             row.errors.append(error)
         elif value is None and spec.row_required:
             row.errors.append(missing)
     return out
+
+
+def _formula_warning(name: str, text: str | None) -> tuple:
+    """The row warning of a formula saved without a value in an optional column."""
+    zh_f = f"此格是公式“{text}”" if text else "此格是公式"
+    en_f = f"formula {text}" if text else "a formula"
+    return (
+        (name,),
+        "formula_without_value",
+        f"{zh_f}，但文件中没有保存计算结果，已按空值读取，相关检查未做；"
+        "请用 Excel 或 WPS 打开该文件，保存后重新报送",
+        f"{en_f} saved without a value: loaded as empty, its checks skipped; "
+        "open the file in Excel or WPS, save it and resend",
+    )
 
 
 def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> None:
@@ -624,12 +647,16 @@ def _field_message(check: str) -> tuple[str, str]:
     }.get(rule, (f"未通过检查 {check}，请核对", f"failed check {check}"))
 
 
-def _qrow(form, sheet, r, grid, header_by_col, personal_cols) -> dict:
+def _qrow(form, sheet, r, grid, header_by_col, personal_cols, ftext=None) -> dict:
+    """A quarantined row: its cells by header as the clerk wrote them (a formula saved
+    without a value as its text, ``=…``; personal cells left out)."""
     cells = {}
     for c, header in header_by_col.items():
         if c in personal_cols:
             continue
         v = grid.value(r, c)
+        if v in (None, ""):
+            v = (ftext or {}).get((r, c))
         if v in (None, ""):
             continue
         key = header or cell_ref(r, c)
@@ -772,13 +799,16 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
                 "not checked: a row this total covers was quarantined; fix those rows first",
             )
             continue
-        formulas = []
+        formulas, detail = [], []
         for name in numeric:
             c = cols[name]
             spec = col_specs[name]
             raw = grid.value(r, c)
             if (r, c) in fwv:
                 formulas.append(name)
+                continue
+            if fwv and any((row.r, c) in fwv for row in rows_):  # a detail value unknown
+                detail.append(name)
                 continue
             cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)))
             try:
@@ -814,6 +844,19 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
                     f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
                     f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
                 )
+        if detail:
+            finding(
+                r + 1,
+                ",".join(cell_ref(r, cols[n]) for n in detail),
+                "、".join(match.header_text.get(n, n) for n in detail),
+                None,
+                "total_not_checked",
+                "warning",
+                f"{label}所含的行中有公式没有保存计算结果，这些列的{label}未核对；"
+                "请用 Excel 或 WPS 打开该文件，保存后重新报送",
+                f"{label}: rows it covers hold formulas saved without values, these columns "
+                "were not checked; open the file in Excel or WPS, save it and resend",
+            )
         if formulas:
             finding(
                 r + 1,

@@ -214,11 +214,14 @@ class HeaderMatch:
     header_rows: list[int]
     columns: dict[str, int]
     header_text: dict[str, str]
-    found: list[str] = field(default_factory=list)
     duplicates: dict[str, list[int]] = field(default_factory=dict)
     spans: bool = False  # two rows tied by a matched cell merged over both
     labels: list[Label] = field(default_factory=list)
     unmatched: list[Label] = field(default_factory=list)
+
+    @property
+    def found(self) -> list[str]:
+        return [lb.text for lb in self.labels]
 
     @property
     def missing_required(self) -> list[str]:
@@ -359,21 +362,30 @@ def _lookup(form_code: str, label: Label) -> str | None:
     the child alone, or the parent alone (a label over a column-number row); the
     normalised keys first, then the keys that kept their brackets. A one-level label
     with line breaks is then read as ``parent`` + line break + ``child``."""
-    name = _lookup_keys(form_code, label)
-    if name is not None or label.parent[0]:
+    broken = label.original if not label.parent[0] and "\n" in label.original else ""
+    return _lookup_memo(form_code, label.parent, label.child, broken)
+
+
+@lru_cache(maxsize=1 << 16)
+def _lookup_memo(form_code: str, parent, child, broken: str) -> str | None:
+    """``_lookup`` by keys (every row of the first forty is tried as a header: the same
+    texts come again and again); ``broken``: the text of a one-level label with line
+    breaks, else ``""``."""
+    name = _lookup_keys(form_code, parent, child)
+    if name is not None or not broken:
         return name
-    lines = [x for x in label.original.splitlines() if x.strip()]
+    lines = [x for x in broken.splitlines() if x.strip()]
     for i in range(1, len(lines)):
-        split = label._replace(parent=keys("".join(lines[:i])), child=keys("".join(lines[i:])))
-        if (name := _lookup_keys(form_code, split)) is not None:
+        split = keys("".join(lines[:i])), keys("".join(lines[i:]))
+        if (name := _lookup_keys(form_code, *split)) is not None:
             return name
     return None
 
 
-def _lookup_keys(form_code: str, label: Label) -> str | None:
+def _lookup_keys(form_code: str, parent: tuple[str, str], child: tuple[str, str]) -> str | None:
     plain, grouped = _alias_tables()[form_code]
-    parents = [p for p in dict.fromkeys(label.parent) if p]
-    children = [k for k in dict.fromkeys(label.child) if k]
+    parents = [p for p in dict.fromkeys(parent) if p]
+    children = [k for k in dict.fromkeys(child) if k]
     for p in parents:
         for k in children:
             if (p, k) in grouped:
@@ -384,9 +396,14 @@ def _lookup_keys(form_code: str, label: Label) -> str | None:
         if k in plain:
             return plain[k]
     for p in parents:
-        if p in plain and not any(gp == p for gp, _ in grouped):
+        if p in plain and p not in _group_parents(form_code):
             return plain[p]
     return None
+
+
+@cache
+def _group_parents(form_code: str) -> frozenset[str]:
+    return frozenset(p for p, _ in _alias_tables()[form_code][1])
 
 
 def _match(form_code: str, labels: list[Label], header_rows: list[int]) -> HeaderMatch:
@@ -404,11 +421,9 @@ def _match(form_code: str, labels: list[Label], header_rows: list[int]) -> Heade
             continue
         columns[name] = label.col
         text[name] = label.text
-    found = [lb.text for lb in labels]
     return HeaderMatch(
-        FORMS[form_code], header_rows, columns, text, found, dups, labels=labels,
-        unmatched=unmatched,
-    )  # fmt: skip
+        FORMS[form_code], header_rows, columns, text, dups, labels=labels, unmatched=unmatched
+    )
 
 
 def find_header(grid, merges) -> HeaderMatch | None:

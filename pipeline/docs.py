@@ -305,6 +305,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "warnings": "findings of severity warning",
         "total_mismatches": "reported totals that differ from the sum of their detail rows "
         "(rule total_mismatch)",
+        "columns_not_read": "columns holding data whose header matched no standard column "
+        "(rule column_not_read; files still loaded)",
+        "columns_missing": "optional standard columns a loaded sheet lacks (rule column_missing)",
         "reconciliation_differences": "villages whose household counts differ between the "
         "ledger and the population form (NULL unless the county sent both)",
         "ledger_villages_missing_from_population": "ledger villages not on the population form",

@@ -107,6 +107,8 @@ class Form:
     grain: str = ""
     extra: dict = field(default_factory=dict)
     row_unit: str = "township"  # what one data row is: one of ROW_UNITS [issue 11]
+    # headers of columns that hold no data (issue 12): counted, never warned about
+    not_data: tuple[str, ...] = ("序号", "序", "编号", "备注", "说明", "备考")
 
     def plausible(self, col: Col) -> tuple[float | None, float | None] | None:
         """The declared plausible range of ``col`` (see ``PLAUSIBLE``), or None."""

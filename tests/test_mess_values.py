@@ -26,6 +26,7 @@ from tests.mess import (
     extract,
     loaded,
     records,
+    warnings,
     write_xlsx,
 )
 
@@ -344,16 +345,49 @@ def test_bad_boolean_is_quarantined(tmp_path, form, text):
 
 @pytest.mark.parametrize("form", WITH_BIG)
 def test_formula_without_value_in_a_data_row(tmp_path, form):
-    """openpyxl saves formulas without cached values: the row needing one is quarantined
-    and the clerk is told to open and save the file in Excel."""
+    """openpyxl saves formulas without cached values. **[issue 12]** In a column a row does
+    not require, the cell loads as NULL with a warning naming the cell and its formula
+    text (the rules that need it are not evaluated); the clerk is told to open and save
+    the file in Excel."""
     col = BIG[form]
     lay = Layout(form)
     recs = records(form, 3, seed=17)
     rows = [lay.add(r) for r in recs]
-    lay.set(rows[2], col, F(f"={lay.letter(col)}{rows[0]}+{lay.letter(col)}{rows[1]}"))
+    formula = f"={lay.letter(col)}{rows[0]}+{lay.letter(col)}{rows[1]}"
+    lay.set(rows[2], col, F(formula))
+    res = extract(write_xlsx(tmp_path / FILE_NAME, [lay.sheet]))
+    assert not errors(res), [f.message for f in errors(res)]
+    (w,) = warnings(res, "formula_without_value")
+    assert (w.excel_row, w.cell_ref, w.cell_text) == (
+        rows[2],
+        f"{lay.letter(col)}{rows[2]}",
+        formula,
+    )
+    assert f"此格是公式“{formula}”" in w.message and f"formula {formula}" in w.message_en
+    assert "Excel" in w.message and "保存" in w.message and "save" in w.message_en
+    assert not res.forms[form].quarantine
+    want = expected(lay)
+    want[rows[2]][col] = None
+    assert loaded(res, form) == want
+
+
+@pytest.mark.parametrize("form,col", [("population", "village"), ("relocation", "site_name"),
+                                      ("households", "household_id")])  # fmt: skip
+def test_formula_without_value_in_a_required_column(tmp_path, form, col):
+    """A formula without a value where a data row requires a value: the row is
+    quarantined, the finding names the cell and the formula."""
+    lay = Layout(form)
+    recs = records(form, 3, seed=17)
+    rows = [lay.add(r) for r in recs]
+    formula = f'="新村"&{lay.letter(col)}{rows[0]}'
+    lay.set(rows[1], col, F(formula))
     res = extract(write_xlsx(tmp_path / FILE_NAME, [lay.sheet]))
     (e,) = errors(res)
-    assert (e.rule, e.cell_ref) == ("formula_without_value", f"{lay.letter(col)}{rows[2]}")
-    assert "Excel" in e.message and "保存" in e.message and "save" in e.message_en
-    assert [q["excel_row"] for q in res.forms[form].quarantine] == [rows[2]]
-    assert set(loaded(res, form)) == set(rows[:2])
+    assert (e.rule, e.cell_ref, e.cell_text) == (
+        "formula_without_value",
+        f"{lay.letter(col)}{rows[1]}",
+        formula,
+    )
+    assert "Excel" in e.message and "保存" in e.message
+    assert [q["excel_row"] for q in res.forms[form].quarantine] == [rows[1]]
+    assert set(loaded(res, form)) == {rows[0], rows[2]}

@@ -22,8 +22,9 @@ import pandera.errors
 
 from pipeline import timing
 from pipeline.extract import coerce as co
+from pipeline.extract import coverage
 from pipeline.extract import rows as rowkind
-from pipeline.extract.header import HeaderMatch, _labels, header_unit
+from pipeline.extract.header import HeaderMatch, header_unit
 from pipeline.extract.limits import flag_implausible
 from pipeline.findings import Finding, compose, display_text
 from pipeline.personal import header_kind, holds_id, normalise_id, pseudonym
@@ -76,6 +77,7 @@ class SheetResult:
     findings: list[Finding] = field(default_factory=list)
     rows_read: int = 0
     rejected: bool = False
+    columns_not_data: list[str] = field(default_factory=list)  # 序号, 备注: counted only
     # set by ``extracts.load(frames=False)``: the valid rows stay in their Parquet file
     # (with county_code, period and file_sha256 beside them) and ``valid`` is empty
     parquet: str | None = None
@@ -134,12 +136,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     form = match.form
     grid, meta = sheet.grid, sheet.meta
     cols = match.columns
-    header_by_col = {
-        c: o.replace("\n", " ").strip()
-        for c, _, _, o in _labels(
-            grid, sheet.merges, match.header_rows[0], len(match.header_rows) == 2
-        )
-    }
+    header_by_col = {lb.col: lb.text for lb in match.labels}
     personal_cols = {
         cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
     } | {c for c, h in header_by_col.items() if header_kind(h)}  # by rule [issue 11]
@@ -181,6 +178,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         end = max(end, meta.max_row)
     footer_at = None
     fwv = meta.formula_without_value if meta else set()
+    ftext = meta.formula_text if meta else {}
     names = list(cols)
     mapped_of = _getter(grid, [cols[n] for n in names])
     labels_of = _getter(grid, label_cols)
@@ -228,6 +226,14 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     res.rows_read = len(data)
     id_cells = _misplaced_ids(grid, data, personal_cols, cols)  # [issue 11]
 
+    # columns that hold data and were not read (issue 12): a warning at the header cell
+    not_read, res.columns_not_data = coverage.unread_columns(grid, match, [d.r for d in data])
+    for c, label in not_read:
+        row_, ref_ = coverage.header_cell(match, c, label)
+        zh, en = coverage.not_read_message(form, match, label)
+        finding(row_, ref_, label.text if label else None, None, coverage.RULE_NOT_READ,
+                "warning", zh, en)  # fmt: skip
+
     # sheet-level rejection
     problems_zh, problems_en = [], []
     if match.missing_required:
@@ -235,10 +241,13 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         problems_zh.append(f"缺少必需的列：{'、'.join(miss)}")
         problems_en.append(f"required columns not found: {', '.join(match.missing_required)}")
     for name, cs in match.duplicates.items():
-        problems_zh.append(
-            f"多列表头都对应“{form.col(name).header_zh}”（{'、'.join(header_by_col.get(c, '?') for c in cs)}）"
+        std = coverage.standard_header(form.col(name))
+        zh_cols = "、".join(f"{coverage.letter(c)}列“{header_by_col.get(c, '?')}”" for c in cs)
+        en_cols = ", ".join(
+            f"column {coverage.letter(c)} '{header_by_col.get(c, '?')}'" for c in cs
         )
-        problems_en.append(f"several headers map to {name}")
+        problems_zh.append(f"多列表头都对应“{std}”：{zh_cols}，请只保留一列")
+        problems_en.append(f"several columns map to {name}: {en_cols}")
     if problems_zh:
         found = "、".join(h for h in match.found if h)
         finding(
@@ -264,9 +273,15 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                     header_by_col,
                     personal_cols,
                     id_cells.get(row.i),
+                    ftext,
                 )  # fmt: skip
             )
         return res
+
+    for name in match.missing_optional:  # issue 12: which indicators it costs
+        zh, en = coverage.missing_message(form, name)
+        header = coverage.standard_header(form.col(name))
+        finding(None, None, header, None, coverage.RULE_MISSING, "warning", zh, en)
 
     col_specs = {c.name: c for c in form.columns if c.name in cols}
     fmts = meta.formats if meta else {}
@@ -323,7 +338,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     for name, spec in col_specs.items():
         key = "head_id_hash" if spec.kind == "id_number" else name
         typed[key] = _coerce_column(
-            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name)
+            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name), ftext
         )
     _check_codes(data, typed, ctx)
 
@@ -373,6 +388,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                 personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
                 if not personal and cols[first] not in withheld:
                     text = display_text(grid.value(row.r, cols[first])) or None
+                    if rule == "formula_without_value":
+                        text = ftext.get((row.r, cols[first]), text)  # the formula, as text
             if len(cols_) > 1:
                 header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
                 text = "、".join(
@@ -392,6 +409,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
                     header_by_col,
                     personal_cols,
                     id_cells.get(i),
+                    ftext,
                 )  # fmt: skip
             )
         else:
@@ -463,10 +481,14 @@ def _getter(grid, columns: list[int]):
 
 
 def _coerce_column(
-    spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header
-) -> list:
+    spec: Col, name: str, c: int, data: list[_Row], fmts, fwv, ctx: FileContext, header,
+    ftext=None,
+) -> list:  # fmt: skip
     """Typed values of column ``name`` (sheet column ``c``) for every data row; a cell that
-    cannot be read is None and adds its error to the row.
+    cannot be read is None and adds its error to the row. A formula saved without a value
+    (issue 12) is an error only in a column a data row requires (``row_required``);
+    elsewhere it is None with a warning naming its formula (``ftext``: (row, col) ->
+    ``=…``), so the rules that need it are not evaluated for that row.
 
     Coercion depends only on the cell (its value and the value's type, number format,
     formula flag), so each distinct cell of the column is parsed once and the rest is
@@ -506,11 +528,27 @@ def _coerce_column(
         return out
     missing = ((name,), "required_missing", "必填项为空，请填写", "required value is empty")
     for row, (value, error) in zip(data, results, strict=True):
-        if error is not None:
+        if error is not None and error[1] == "formula_without_value" and not spec.row_required:
+            row.warnings.append(_formula_warning(name, (ftext or {}).get((row.r, c))))
+        elif error is not None:
             row.errors.append(error)
         elif value is None and spec.row_required:
             row.errors.append(missing)
     return out
+
+
+def _formula_warning(name: str, text: str | None) -> tuple:
+    """The row warning of a formula saved without a value in an optional column."""
+    zh_f = f"此格是公式“{text}”" if text else "此格是公式"
+    en_f = f"formula {text}" if text else "a formula"
+    return (
+        (name,),
+        "formula_without_value",
+        f"{zh_f}，但文件中没有保存计算结果，已按空值读取，相关检查未做；"
+        "请用 Excel 或 WPS 打开该文件，保存后重新报送",
+        f"{en_f} saved without a value: loaded as empty, its checks skipped; "
+        "open the file in Excel or WPS, save it and resend",
+    )
 
 
 def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> None:
@@ -649,14 +687,17 @@ def _field_message(check: str) -> tuple[str, str]:
     }.get(rule, (f"未通过检查 {check}，请核对", f"failed check {check}"))
 
 
-def _qrow(form, sheet, r, grid, header_by_col, personal_cols, withheld=None) -> dict:
-    """A quarantined row: its labelled cells as JSON, without personal columns; a cell
-    holding a misplaced ID number (``withheld``: sheet columns) is kept as null."""
+def _qrow(form, sheet, r, grid, header_by_col, personal_cols, withheld=None, ftext=None) -> dict:
+    """A quarantined row: its cells by header as the clerk wrote them (a formula saved
+    without a value as its text, ``=…``), without personal columns; a cell holding a
+    misplaced ID number (``withheld``: sheet columns) is kept as null."""
     cells = {}
     for c, header in header_by_col.items():
         if c in personal_cols:
             continue
         v = grid.value(r, c)
+        if v in (None, ""):
+            v = (ftext or {}).get((r, c))
         if v in (None, ""):
             continue
         key = header or cell_ref(r, c)
@@ -842,13 +883,16 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
                 "not checked: a row this total covers was quarantined; fix those rows first",
             )
             continue
-        formulas = []
+        formulas, detail = [], []
         for name in numeric:
             c = cols[name]
             spec = col_specs[name]
             raw = grid.value(r, c)
             if (r, c) in fwv:
                 formulas.append(name)
+                continue
+            if fwv and any((row.r, c) in fwv for row in rows_):  # a detail value unknown
+                detail.append(name)
                 continue
             cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)))
             try:
@@ -884,6 +928,19 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
                     f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
                     f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
                 )
+        if detail:
+            finding(
+                r + 1,
+                ",".join(cell_ref(r, cols[n]) for n in detail),
+                "、".join(match.header_text.get(n, n) for n in detail),
+                None,
+                "total_not_checked",
+                "warning",
+                f"{label}所含的行中有公式没有保存计算结果，这些列的{label}未核对；"
+                "请用 Excel 或 WPS 打开该文件，保存后重新报送",
+                f"{label}: rows it covers hold formulas saved without values, these columns "
+                "were not checked; open the file in Excel or WPS, save it and resend",
+            )
         if formulas:
             finding(
                 r + 1,

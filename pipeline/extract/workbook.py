@@ -16,7 +16,7 @@ from pipeline.findings import Finding, compose
 from pipeline.readers.workbook import DEFAULT_MAX_CELLS, UnreadableWorkbook, open_workbook
 from pipeline.refdata import counties, resolver
 
-PARSER_VERSION = "2"  # bump when parsing changes: invalidates cached extracts
+PARSER_VERSION = "3"  # bump when parsing changes: invalidates cached extracts
 
 
 @dataclass

@@ -195,6 +195,9 @@ class SheetMeta:
     state: str = "visible"  # visible | hidden | veryHidden
     formats: dict[tuple[int, int], str] = field(default_factory=dict)  # non-General only
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    # the formula of each of those cells as the formula bar shows it (``=SUM(C5:C9)``;
+    # ``=`` alone for a cell of a shared formula, whose text is in another cell)
+    formula_text: dict[tuple[int, int], str] = field(default_factory=dict)
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
     max_row: int = 0  # 1 + last row that holds a value or a formula
@@ -325,6 +328,7 @@ def read_sheet_meta(
                 if pos[0] >= _MAX_ROWS or pos[1] >= _MAX_COLS:
                     raise SheetTooLarge(name, pos[0] + 1, pos[1] + 1, cell_ref(*pos))
                 has_value = formula = False
+                ftext = ""
                 for ch in el:
                     t = ch.tag
                     if t == v_tag:
@@ -337,6 +341,7 @@ def read_sheet_meta(
                                 raise CellTooLong(name, cell_ref(*pos), long_strings[text])
                     elif t == f_tag:
                         formula = True
+                        ftext = ch.text or ""
                     elif t == is_tag:
                         has_value = True
                         n = sum(len(x.text or "") for x in ch.iter(t_tag))
@@ -357,6 +362,7 @@ def read_sheet_meta(
                             raise SheetTooLarge(name, r1 - r0 + 1, c1 - c0 + 1, cell_ref(r, c))
                 elif formula:
                     meta.formula_without_value.add(pos)
+                    meta.formula_text[pos] = "=" + ftext
                     kept += 1
                 if has_value or formula:
                     meta.max_row = max(meta.max_row, pos[0] + 1)
@@ -388,9 +394,25 @@ _FORMULA_VALUE_CELL = re.compile(
     rb'<c r="[A-Z]{1,3}[0-9]{1,7}"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*' + _VALUE
 )
 _FORMULA_ONLY_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*'
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<f\b[^>]*?(?:/>|>([^<]*)</f>)\s*'
     rb"(?:<v(?:\s[^>]*)?></v>\s*|<v\s*/>\s*)?</c>"
 )
+_ENTITY = re.compile(r"&(?:#(\d+)|#x([0-9A-Fa-f]+)|(amp|lt|gt|quot|apos));")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _xml_text(raw: bytes) -> str:
+    """Element text as the XML parser gives it: UTF-8, the five entities and character
+    references replaced."""
+
+    def sub(m):
+        if m.group(3):
+            return _NAMED[m.group(3)]
+        return chr(int(m.group(1)) if m.group(1) else int(m.group(2), 16))
+
+    return _ENTITY.sub(sub, raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
+
+
 _ROW_R = re.compile(rb'<row\b[^>]*?\br="([0-9]{1,8})"')
 _ROW_ANY = re.compile(rb"<row[\s>/]")
 _HIDDEN_ROW = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
@@ -494,10 +516,12 @@ def _fast_sheet_meta(
         only = _FORMULA_ONLY_CELL.findall(data)
         if len(only) + len(_FORMULA_VALUE_CELL.findall(data)) != n_formulas:
             return None
-        for c, r in only:
-            meta.formula_without_value.add((int(r) - 1, col_index(c.decode())))
+        for c, r, text in only:
+            pos = (int(r) - 1, col_index(c.decode()))
+            meta.formula_without_value.add(pos)
+            meta.formula_text[pos] = "=" + _xml_text(text or b"")
         if only:
-            meta.max_row = max(meta.max_row, max(int(r) for _, r in only))
+            meta.max_row = max(meta.max_row, max(int(r) for _, r, _ in only))
     interesting = [str(i) for i, f in enumerate(xfs) if _is_interesting(f)]
     if interesting and cells:
         styled = re.compile(

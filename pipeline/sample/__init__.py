@@ -12,9 +12,9 @@ file from the generator's own plan, without reading the files. The numbers live 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import hashlib
 import json
+import multiprocessing as mp
 import os
 from pathlib import Path
 

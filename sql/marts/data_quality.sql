@@ -2,7 +2,9 @@
 -- nothing included): which of the nine forms arrived (current submissions) and which
 -- did not, files received / loaded / superseded / rejected, data rows loaded (the
 -- current rows in staging) and quarantined, error and warning findings, and reported
--- totals that differ from the sum of their detail rows (rule total_mismatch).
+-- totals that differ from the sum of their detail rows (rule total_mismatch), columns that
+-- hold data but were not read (rule column_not_read) and optional standard columns a sheet
+-- lacks (rule column_missing) [issue 12].
 -- Quarantined rows and findings count for the files still loaded (raw.files status
 -- 'loaded'), leaving out the parts of a file whose form was superseded by a later file.
 -- Ledger checks (marts.reconciliation; NULL unless the county sent both the household
@@ -132,7 +134,9 @@ findings as (
         lf.period,
         count(*) filter (where q.severity = 'error') as errors,
         count(*) filter (where q.severity = 'warning') as warnings,
-        count(*) filter (where q.rule = 'total_mismatch') as total_mismatches
+        count(*) filter (where q.rule = 'total_mismatch') as total_mismatches,
+        count(*) filter (where q.rule = 'column_not_read') as columns_not_read,
+        count(*) filter (where q.rule = 'column_missing') as columns_missing
     from quarantine.findings as q
     inner join loaded_files as lf on lf.file_sha256 = q.file_sha256
     where not exists (
@@ -183,6 +187,8 @@ select
     coalesce(fd.errors, 0) as errors,
     coalesce(fd.warnings, 0) as warnings,
     coalesce(fd.total_mismatches, 0) as total_mismatches,
+    coalesce(fd.columns_not_read, 0) as columns_not_read,
+    coalesce(fd.columns_missing, 0) as columns_missing,
     case
         when rh.form is not null and rp.form is not null
             then coalesce(rc.reconciliation_differences, 0)

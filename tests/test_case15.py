@@ -13,7 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_publish import Session, fresh_query, sessions  # noqa: F401
+
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "530128_禄劝彝族苗族自治县_2019-12.xlsx"

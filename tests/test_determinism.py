@@ -11,6 +11,8 @@ import pytest
 from pipeline import models
 from tests.warehouse_fixture import small_warehouse
 
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
+
 
 def _rebuild(src, order: str, threads: int) -> dict[str, list[tuple]]:
     """ref.*, raw.* and quarantine.* of ``src`` copied with rows in ``order``, models run again."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from pipeline.feedback import write_feedback, write_text
 from pipeline.findings import Finding
@@ -68,6 +69,7 @@ def test_feedback_marks_cells(tmp_path):
     assert all(c.data_type == "s" for c in texts)
 
 
+@pytest.mark.slow
 def test_case19_feedback_from_check(cases_dir, tmp_path):
     """`tpa check --feedback` on case 19: clerk strings come back as text, exactly."""
     import json

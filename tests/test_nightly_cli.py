@@ -25,6 +25,8 @@ from flows.api import wait_for_api
 from tests.test_nightly_flow import snapshot, stage, write_books
 from tests.test_publish import fresh_query
 
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = "SELECT count(*) FROM raw.files"
 

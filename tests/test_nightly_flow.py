@@ -22,6 +22,8 @@ import pytest
 
 from pipeline.config import Settings
 
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PERIOD = "2019-12"

@@ -20,6 +20,8 @@ import python_calamine as pc
 from pipeline.sample import generate, known_totals, ledger
 from schemas import FORMS
 
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
+
 REF = Path(__file__).resolve().parent.parent / "pipeline" / "reference"
 PERIOD = "2019-12"
 PERIODS = ("2018-12", "2019-12")

@@ -10,6 +10,8 @@ from pipeline.config import Settings
 from pipeline.sample import generate, known_totals
 from tests.test_nightly_flow import assert_same, q, snapshot
 
+pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
+
 HOUSEHOLDS = 5_000
 SEED = 2019
 PERIOD = "2019-12"

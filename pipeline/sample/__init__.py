@@ -89,6 +89,22 @@ def generate(
     return sorted(paths)
 
 
+def write_counties(
+    out_dir: Path,
+    codes: list[str],
+    seed: int = 2019,
+    periods: tuple[str, ...] = DEFAULT_PERIODS,
+    households: int = DEFAULT_HOUSEHOLDS,
+) -> list[Path]:
+    """The workbooks ``generate`` would write for the counties ``codes`` only (the same
+    bytes), in-line; return their paths (sorted). Raises KeyError for an unknown code."""
+    index = {c.code: i for i, c in enumerate(counties(seed))}
+    tasks = [(str(out_dir), seed, p, index[code], households) for p in periods for code in codes]
+    paths = [_write_one(t) for t in tasks]
+    mark_sample(Path(out_dir), paths)
+    return sorted(paths)
+
+
 SAMPLE_MARK = ".tpa-sample.json"  # in the raw folder: the workbooks tpa wrote, by SHA-256
 
 

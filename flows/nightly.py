@@ -43,7 +43,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import extracts, steps, testhook, timing  # noqa: E402
+from pipeline import dropzone, extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -63,7 +63,7 @@ def _current_key() -> bytes | None:
 
 @dataclass
 class FlowOutcome:
-    """What a run did; ``exit_code`` follows warehouse.md (0, 1, 3)."""
+    """What a run did; ``exit_code`` follows warehouse.md (0, 1, 3, 5)."""
 
     record: steps.RunRecord
     exit_code: int
@@ -211,6 +211,21 @@ def build_task(
     return str(path), report, manifest
 
 
+@task(name="check drop zone", cache_policy=NO_CACHE)
+def dropzone_task(build_path: str, warehouse: str, raw_dir: str, files_seen: int, settings):
+    """Compare the build with the published warehouse (``pipeline.dropzone.check``); a
+    refused build is discarded (the next run builds again from the drop zone as it is)."""
+    from pipeline.publish import discard_build
+
+    verdict = dropzone.check(
+        Path(build_path), Path(warehouse), Path(raw_dir), files_seen,
+        settings.max_shrink, settings.allow_shrink,
+    )  # fmt: skip
+    if verdict.refused:
+        discard_build(Path(build_path))
+    return verdict
+
+
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(build_path: str, warehouse: str, wait_s: float):
     testhook.pause("publish")  # tests kill the run here: built, closed, not yet renamed
@@ -350,6 +365,13 @@ def nightly(
         outcome.exit_code = 1
         return _finish(outcome, warehouse)
     steps.prune_extracts(wh, manifest, key)
+    verdict = dropzone_task(build_path, warehouse, raw_dir, rec.files_seen, settings)
+    if verdict.refused:  # issue 11: an emptied or shrunken drop zone does not publish
+        rec.status, rec.message = "not_published", verdict.refused
+        outcome.exit_code = 5
+        return _finish(outcome, warehouse)
+    if verdict.note:
+        rec.notes.append(verdict.note)
     try:
         pub = publish_task(build_path, warehouse, settings.publish_wait_s)
     except PublishError as exc:
@@ -366,6 +388,7 @@ def nightly(
     elif pub.published:
         rec.status = "published"
         steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
+        dropzone.remember(wh, verdict.counts)
     else:
         rec.status = "not_published"
         outcome.exit_code = 3

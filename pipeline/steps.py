@@ -60,6 +60,9 @@ class RunRecord:
     published: bool = False
     status: str = "running"
     message: str | None = None
+    # what the run did besides its counts, one line each (damaged extracts parsed again,
+    # a shrink accepted): printed in the run summary; not a column of raw.runs
+    notes: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict:
         return asdict(self)

@@ -198,7 +198,7 @@ def build_task(
         [(d, r, folder) for (d, r), (_, folder, _) in zip(items, present, strict=True)],
         rec.run_id,
     )
-    gone, removed = steps.removed_items(wh, manifest, {d.sha256 for d, _, _ in present})
+    gone, removed = steps.removed_items(wh, manifest, {d.sha256 for d, _, _ in present}, rec.notes)
     rec.files_rejected = sum(1 for _, r in items if r.status == "rejected")
     rec.rows_loaded = sum(r.rows_loaded for _, r in items)
     rec.rows_quarantined = sum(r.rows_quarantined for _, r in items)
@@ -321,6 +321,7 @@ def nightly(
     clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
     plan = steps.plan_extracts(found, wh, key, rebuild)
+    rec.notes += [p.damaged for p in plan if p.damaged]  # issue 11: said once per extract
     todo = [p for p in plan if not p.cached]
     outcome_of: dict[str, tuple[str | None, str | None]] = {
         p.found.sha256: (p.folder, None) for p in plan if p.cached

@@ -217,7 +217,8 @@ def nights(tmp_path_factory, books):
         count = Counter(mp)
 
         def night():
-            o = run(raw, wh, rebuild=len(out["runs"]) == 5)
+            n = len(out["runs"])  # night 4 loses 2 of 7 workbooks: a shrink (issue 11)
+            o = run(raw, wh, rebuild=n == 5, allow_shrink=n == 3)
             out["runs"].append((o, *count.take(), snapshot(wh)))
 
         stage(raw, books, ["A1", "B", "C1", "D", "junk"])

@@ -43,7 +43,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import dropzone, extracts, steps, testhook, timing  # noqa: E402
+from pipeline import dropzone, errors, extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -345,7 +345,7 @@ def nightly(
                 states.append(fut.state)
         for batch, state in zip(batches, states, strict=True):
             exc = _failure(state) if state.is_failed() else None
-            error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
+            error = errors.one_line(exc) if exc else str(state.message)  # issue 11
             for p in batch:  # whatever the task's state: a complete extract is a result
                 if extracts.is_cached(Path(p.folder)):
                     outcome_of[p.found.sha256] = (p.folder, None)

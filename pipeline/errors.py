@@ -59,7 +59,7 @@ def _os_error(exc: OSError) -> str | None:
     if code == errno.EMFILE or code == errno.ENFILE:
         return f"too many open files (at {where}); raise the limit (ulimit -n) or lower TPA_WORKERS"
     if code == errno.EIO:
-        return f"input/output error on {where}; check the disk or the network share, then run again"
+        return f"Input/output error on {where}; check the disk or the network share, run again"
     if code is not None:
         return f"{exc.strerror or type(exc).__name__}: {where}; {DEBUG_HINT}"
     return None

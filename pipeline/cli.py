@@ -112,8 +112,13 @@ def run(
         lock_wait_s=lock_wait,
         allow_shrink=allow_shrink or None,
     )
+    from contextlib import nullcontext
+
+    from pipeline.errors import quiet_run_failures
+
     try:
-        _run(settings, trigger, rebuild)
+        with nullcontext() if debug else quiet_run_failures():
+            _run(settings, trigger, rebuild)
     except (typer.Exit, KeyboardInterrupt):
         raise
     except Exception as exc:  # issue 11: one line, the traceback only with --debug

@@ -12,8 +12,11 @@ of its message.
 from __future__ import annotations
 
 import errno
+import logging
 import re
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 DEBUG_HINT = "run again with --debug for the details"
 
@@ -105,3 +108,41 @@ def one_line(exc: BaseException) -> str:
         if msg
         else f"{type(exc).__name__}; {DEBUG_HINT}"
     )
+
+
+class _RunFailureFilter(logging.Filter):
+    """Drops Prefect's ERROR records of failed task and flow runs (each with a
+    traceback): ``tpa run`` says what failed in one line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        noisy = record.name.startswith(("prefect.task_runs", "prefect.flow_runs"))
+        return not (noisy and record.levelno >= logging.ERROR)
+
+
+@contextmanager
+def quiet_run_failures() -> Iterator[None]:
+    """While the block runs, console handlers of the logging tree drop Prefect's
+    tracebacks of failed runs (``tpa run`` without ``--debug``); the records still
+    reach Prefect's API (its UI shows them)."""
+    import prefect.main  # noqa: F401  (sets up Prefect's logging, as a run would)
+    from prefect.logging.configuration import ensure_logging_setup
+
+    ensure_logging_setup()
+    flt = _RunFailureFilter()
+    loggers = [logging.getLogger()]
+    loggers += [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    handlers = {
+        id(h): h
+        for lg in loggers
+        for h in lg.handlers
+        if isinstance(h, logging.StreamHandler) and "api" not in type(h).__name__.lower()
+    }
+    for h in handlers.values():
+        h.addFilter(flt)
+    try:
+        yield
+    finally:
+        for h in handlers.values():
+            h.removeFilter(flt)

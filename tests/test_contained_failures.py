@@ -9,13 +9,17 @@ stop), by making one real write raise the errno.
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.errors import one_line
 from pipeline.publish import _lock_holder, _locked_by_other, discard_abandoned_builds
 from pipeline.state import builds_dir
 
@@ -79,3 +83,157 @@ def test_a_lock_that_cannot_be_asked_about_keeps_the_build(tmp_path, monkeypatch
 
     monkeypatch.setattr(pub, "_lock_holder", no_locks)
     assert _locked_by_other(b) and discard_abandoned_builds(wh) == [] and b.exists()
+
+
+# ---------------------------------------------------------------- one line per failure
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device", "/srv/w.duckdb.d/manifest.json"),
+         ["disk full", "/srv/w.duckdb.d/manifest.json", "free space"]),
+        (PermissionError(errno.EACCES, "Permission denied", "/srv/w.duckdb.d"),
+         ["permission denied", "/srv/w.duckdb.d", "access"]),
+        (FileNotFoundError(errno.ENOENT, "No such file or directory", "/raw/530128.xlsx"),
+         ["/raw/530128.xlsx", "vanished", "next run"]),
+        (OSError(errno.EIO, "Input/output error"), ["Input/output error", "share"]),
+        (OSError(errno.EROFS, "Read-only file system", "/srv/w.duckdb"), ["read-only", "/srv/w.duckdb"]),
+        (BrokenProcessPool("A process in the process pool was terminated abruptly"),
+         ["worker process died", "TPA_WORKERS"]),
+        (MemoryError(), ["out of memory"]),
+        (duckdb.IOException('IO Error: Could not write file "/srv/b.duckdb": No space left on device'),
+         ["disk full", "/srv/b.duckdb"]),
+        (RuntimeError("something odd\nwith a second line"), ["RuntimeError: something odd", "--debug"]),
+    ],
+)  # fmt: skip
+def test_one_line_names_the_resource_and_what_to_do(exc, words):
+    line = one_line(exc)
+    assert "\n" not in line
+    for w in words:
+        assert w in line, line
+
+
+def test_the_cause_of_a_wrapped_error_is_found():
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", "/srv/x")
+        except OSError as inner:
+            raise RuntimeError("task failed") from inner
+    except RuntimeError as outer:
+        assert one_line(outer).startswith("disk full: no space left writing /srv/x")
+
+
+@pytest.fixture(scope="module")
+def harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=300):
+        yield
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory):
+    from tests.test_nightly_flow import write_books
+
+    return write_books(tmp_path_factory.mktemp("books"))
+
+
+def cli_run(raw: Path, wh: Path, capfd, *extra: str) -> tuple[int, str]:
+    """``tpa run`` in this process; (exit status, everything written to stdout/stderr)."""
+    from pipeline.cli import app
+
+    res = CliRunner().invoke(
+        app,
+        ["run", "--raw-dir", str(raw), "--warehouse", str(wh), "--task-runner", "serial", *extra],
+    )
+    out, err_ = capfd.readouterr()
+    return res.exit_code, res.output + out + err_
+
+
+def failure_lines(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if "tpa run failed" in ln]
+
+
+@pytest.mark.slow
+def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, capfd, monkeypatch):
+    from pipeline import steps
+    from tests.test_nightly_flow import stage
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B"])
+    manifest = steps.manifest_path(wh)
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(manifest))
+
+    monkeypatch.setattr(steps, "save_manifest", full)
+    code, text = cli_run(raw, wh, capfd)
+    assert code == 1, text
+    (line,) = failure_lines(text)
+    assert "disk full" in line and str(manifest) in line and "Traceback" not in text
+    assert not wh.exists()
+
+    code, text = cli_run(raw, wh, capfd, "--debug")  # the traceback, on request
+    assert code == 1 and "Traceback" in text and len(failure_lines(text)) == 1
+
+    monkeypatch.undo()
+    runs = state_of(wh) / "runs"
+
+    def denied(warehouse, rec):
+        raise PermissionError(errno.EACCES, "Permission denied", str(runs))
+
+    monkeypatch.setattr(steps, "save_run", denied)
+    code, text = cli_run(raw, wh, capfd)
+    assert code == 1 and "Traceback" not in text
+    (line,) = failure_lines(text)
+    assert "permission denied" in line and str(runs) in line
+
+
+def state_of(wh: Path) -> Path:
+    from pipeline.state import state_dir
+
+    return state_dir(wh)
+
+
+@pytest.mark.slow
+def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
+    harness, books, tmp_path, capfd, monkeypatch
+):
+    """One workbook vanishes after discovery and another cannot be cached (disk full):
+    each is rejected for this run with its own one-line reason; the rest is published."""
+    import flows.nightly as nightly
+    from pipeline import extracts, steps
+    from tests.test_nightly_flow import q, sha, stage
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    stage(raw, books, ["A1", "B", "C1"])
+    gone, full = sha(books["B"]), sha(books["C1"])
+    real_one, real_save = steps.extract_one, extracts.save
+
+    def vanishing(path, sha256, folder, settings, key=None):
+        if sha256 == gone:
+            Path(path).unlink(missing_ok=True)
+        return real_one(path, sha256, folder, settings, key)
+
+    def saving(result, root, key):
+        if result.file_sha256 == full:
+            raise OSError(errno.ENOSPC, "No space left on device", str(root / key))
+        return real_save(result, root, key)
+
+    monkeypatch.setattr(steps, "extract_one", vanishing)
+    monkeypatch.setattr(extracts, "save", saving)
+    monkeypatch.setattr(
+        nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)
+    )
+    code, text = cli_run(raw, wh, capfd, "--allow-shrink")
+    assert code == 0, text
+    assert "Traceback" not in text
+    rows = dict(
+        (s, (st, m)) for s, st, m in q(wh, "SELECT file_sha256, status, message FROM raw.files")
+    )
+    assert rows[sha(books["A1"])][0] == "loaded"
+    status, msg = rows[gone]
+    assert status == "rejected" and "vanished" in msg and books["B"].name in msg
+    status, msg = rows[full]
+    assert status == "rejected" and "disk full" in msg and "\n" not in msg

@@ -153,9 +153,14 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
             with console.status("tpa: reading workbooks, building the warehouse…"):
                 from flows.nightly import run_flow
 
-                outcome = run_flow(
-                    settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
-                )
+                try:
+                    outcome = run_flow(
+                        settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
+                    )
+                except Exception as exc:  # recorded `failed` under the lock (issue 11)
+                    if not isinstance(exc, PrefectStartError):
+                        _record_failure(settings.warehouse, exc)
+                    raise
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
         raise typer.Exit(4) from exc
@@ -164,6 +169,16 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
         raise typer.Exit(6) from exc
     _print_summary(outcome, settings)
     raise typer.Exit(outcome.exit_code)
+
+
+def _record_failure(warehouse: Path, exc: Exception) -> None:
+    from pipeline.errors import one_line, record_failure
+    from pipeline.state import runs_dir
+
+    try:
+        record_failure(runs_dir(warehouse), one_line(exc))
+    except OSError:
+        pass  # the state folder itself may be what failed: the one line still goes out
 
 
 def _print_summary(outcome, settings: Settings) -> None:

@@ -12,11 +12,15 @@ of its message.
 from __future__ import annotations
 
 import errno
+import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
 DEBUG_HINT = "run again with --debug for the details"
 
@@ -146,3 +150,27 @@ def quiet_run_failures() -> Iterator[None]:
     finally:
         for h in handlers.values():
             h.removeFilter(flt)
+
+
+def record_failure(runs_folder: Path, message: str) -> list[str]:
+    """Mark the run records of ``runs_folder`` still ``running`` as ``failed`` with
+    ``message``; return their run ids. Call it under the run lock, from the run that
+    failed: no other run can be in progress then, so a ``running`` record is this run's
+    (without it, the next run would relabel it ``killed``)."""
+    done = []
+    for p in sorted(Path(runs_folder).glob("*.json")):
+        try:
+            row = json.loads(p.read_text(encoding="utf-8"))
+            if row.get("status") != "running":
+                continue
+            row.update(status="failed", message=message)
+            row["finished_at"] = row.get("finished_at") or datetime.now().isoformat(
+                sep=" ", timespec="seconds"
+            )
+            tmp = p.with_suffix(".tmp")
+            tmp.write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, p)
+            done.append(str(row.get("run_id")))
+        except (OSError, ValueError, AttributeError):
+            continue  # the disk may be the very problem: the one line still goes out
+    return done

@@ -10,6 +10,7 @@ stop), by making one real write raise the errno.
 from __future__ import annotations
 
 import errno
+import json
 import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -173,9 +174,16 @@ def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, 
     (line,) = failure_lines(text)
     assert "disk full" in line and str(manifest) in line and "Traceback" not in text
     assert not wh.exists()
+    (rec,) = [json.loads(p.read_text()) for p in (state_of(wh) / "runs").glob("*.json")]
+    assert rec["status"] == "failed" and "disk full" in rec["message"]  # not left `running`
 
     code, text = cli_run(raw, wh, capfd, "--debug")  # the traceback, on request
     assert code == 1 and "Traceback" in text and len(failure_lines(text)) == 1
+    from pipeline.steps import recover
+
+    assert not any("killed" in x for x in recover(wh))  # a failed run is never relabelled
+    statuses = [json.loads(p.read_text())["status"] for p in (state_of(wh) / "runs").glob("*")]
+    assert statuses == ["failed", "failed"]
 
     monkeypatch.undo()
     runs = state_of(wh) / "runs"

@@ -7,6 +7,20 @@ STAMP  := $(VENV)/.installed
 TPA    := $(BIN)/python -m pipeline
 RAW    ?= data/raw
 WAREHOUSE ?= data/processed/warehouse.duckdb
+COUNTY ?=
+PERIOD ?=
+PREFECT_PORT ?= 4200
+# What a user passes (RAW, WAREHOUSE, COUNTY, PERIOD, PREFECT_PORT) reaches the commands
+# as data, never as recipe text (issue 11): make would otherwise expand a `$(shell …)`
+# in it when exporting it, and the shell would run a `"` or `;` in a recipe. So these are
+# not exported under their own names; their unexpanded text ($(value …)) goes into
+# TPA_* environment variables that tpa reads, and recipes use only "$$TPA_…" in quotes.
+unexport RAW WAREHOUSE COUNTY PERIOD PREFECT_PORT
+export TPA_RAW_DIR = $(value RAW)
+export TPA_WAREHOUSE = $(value WAREHOUSE)
+export TPA_COUNTY = $(value COUNTY)
+export TPA_PERIOD = $(value PERIOD)
+export TPA_PREFECT_PORT = $(value PREFECT_PORT)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
@@ -21,11 +35,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) ## set up, generate the sample if data/raw holds no workbook, run the pipeline
-	@if [ -z "$$(find $(RAW) -type f \( -iname '*.xlsx' -o -iname '*.xls' -o -iname '*.xlsm' \) 2>/dev/null | head -1)" ]; then \
-		$(TPA) sample --out $(RAW); fi
-	$(TPA) run --raw-dir $(RAW) --warehouse $(WAREHOUSE)
-	$(TPA) report --warehouse $(WAREHOUSE)
+run: $(STAMP) ## set up, write the sample into data/raw on a first run if it is empty, run the pipeline
+	$(TPA) sample --first-run
+	$(TPA) run
+	$(TPA) report
 
 # DuckDB 1.x, for the test that analysts' 1.x clients open the published file (issue 13)
 DUCKDB1 := .venv-duckdb1/.installed
@@ -38,30 +51,26 @@ test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite
 test-fast: $(STAMP) ## the quick subset: every test not marked slow
 	$(BIN)/python -m pytest -q -m "not slow"
 
-sample: $(STAMP) ## write the seeded sample workbooks into data/raw
-	$(TPA) sample --out $(RAW)
+sample: $(STAMP) ## write the seeded sample workbooks into data/raw (RAW=…)
+	$(TPA) sample --out "$$TPA_RAW_DIR"
 
 rebuild: $(STAMP) ## rebuild the warehouse from scratch: parse every workbook again
-	$(TPA) run --rebuild --raw-dir $(RAW) --warehouse $(WAREHOUSE)
+	$(TPA) run --rebuild
 
 clean-cache: ## drop cached extracts (removed workbooks then lose their quarantine rows)
-	rm -rf $(WAREHOUSE).d/extracts
+	rm -rf "$$TPA_WAREHOUSE.d/extracts"
 
 county: $(STAMP) ## show one county's data and source files: make county COUNTY=530128 PERIOD=2019-12
-	$(TPA) query "SELECT indicator_code, value, numerator, denominator, unit FROM marts.indicators WHERE geo_code = '$(COUNTY)' AND period = '$(PERIOD)' ORDER BY 1" --warehouse $(WAREHOUSE)
-	@echo "files received for $(COUNTY) $(PERIOD) (reason: why superseded, removed or rejected):"
-	@$(TPA) query "SELECT path, received_at, status, forms, rows_loaded, rows_quarantined, reason FROM raw.files WHERE county_code = '$(COUNTY)' AND period = '$(PERIOD)' ORDER BY received_at, file_sha256" --warehouse $(WAREHOUSE) --format csv
+	$(TPA) county
 
 bench: $(STAMP) ## benchmark 100k/300k/1M households; writes benchmarks/results.{md,json}
 	$(BIN)/python -m benchmarks.bench
 
-PREFECT_PORT ?= 4200
-server: $(STAMP) ## start a local Prefect server and its UI on http://127.0.0.1:$(PREFECT_PORT)
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+server: $(STAMP) ## start a local Prefect server and its UI on http://127.0.0.1:4200 (PREFECT_PORT=…)
+	$(BIN)/prefect server start --host 127.0.0.1 --port "$$TPA_PREFECT_PORT"
 
 serve: $(STAMP) ## serve the nightly deployment (02:00 Asia/Shanghai) against that server
-	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api TPA_RAW_DIR=$(RAW) TPA_WAREHOUSE=$(WAREHOUSE) \
-		$(BIN)/python -m flows.deploy
+	PREFECT_API_URL="http://127.0.0.1:$$TPA_PREFECT_PORT/api" $(BIN)/python -m flows.deploy
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -69,9 +78,6 @@ lint: $(STAMP) ## ruff lint and format check
 fmt: $(STAMP) ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-# paths reach tpa as environment variables (data), never through the shell
-clean: export TPA_RAW_DIR = $(RAW)
-clean: export TPA_WAREHOUSE = $(WAREHOUSE)
 clean: $(STAMP) ## remove what tpa generated (warehouse, state, reports, exports, its sample workbooks); never other files under RAW
 	$(TPA) clean
 	rm -rf .pytest_cache

@@ -45,7 +45,9 @@ def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/wareho
     fail the flow run when the build failed or could not be published (status 1 or 3)."""
     from pipeline.steps import recover
 
-    settings = Settings(raw_dir=raw_dir, warehouse=warehouse)
+    # TPA_ALLOW_SHRINK would outlive one run in the serving process: `tpa allow-shrink`
+    # lets the next scheduled run through instead (pipeline.dropzone)
+    settings = Settings(raw_dir=raw_dir, warehouse=warehouse, allow_shrink=False)
     with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):
         recover(settings.warehouse)
         outcome = run_flow(settings.raw_dir, settings.warehouse, settings, "schedule")

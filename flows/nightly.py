@@ -43,7 +43,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import extracts, steps, testhook, timing  # noqa: E402
+from pipeline import dropzone, errors, extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -63,7 +63,7 @@ def _current_key() -> bytes | None:
 
 @dataclass
 class FlowOutcome:
-    """What a run did; ``exit_code`` follows warehouse.md (0, 1, 3)."""
+    """What a run did; ``exit_code`` follows warehouse.md (0, 1, 3, 5)."""
 
     record: steps.RunRecord
     exit_code: int
@@ -199,7 +199,7 @@ def build_task(
         [(d, r, folder) for (d, r), (_, folder, _) in zip(items, present, strict=True)],
         rec.run_id,
     )
-    gone, removed = steps.removed_items(wh, manifest, {d.sha256 for d, _, _ in present})
+    gone, removed = steps.removed_items(wh, manifest, {d.sha256 for d, _, _ in present}, rec.notes)
     rec.files_rejected = sum(1 for _, r in items if r.status == "rejected")
     rec.rows_loaded = sum(r.rows_loaded for _, r in items)
     rec.rows_quarantined = sum(r.rows_quarantined for _, r in items)
@@ -216,6 +216,21 @@ def build_task(
     )
     report.inputs = inputs
     return str(path), report, manifest
+
+
+@task(name="check drop zone", cache_policy=NO_CACHE)
+def dropzone_task(build_path: str, warehouse: str, raw_dir: str, files_seen: int, settings):
+    """Compare the build with the published warehouse (``pipeline.dropzone.check``); a
+    refused build is discarded (the next run builds again from the drop zone as it is)."""
+    from pipeline.publish import discard_build
+
+    verdict = dropzone.check(
+        Path(build_path), Path(warehouse), Path(raw_dir), files_seen,
+        settings.max_shrink, settings.allow_shrink,
+    )  # fmt: skip
+    if verdict.refused:
+        discard_build(Path(build_path))
+    return verdict
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -315,13 +330,13 @@ def nightly(
         present = _discover_and_extract(raw_dir, wh, settings, key, rec, rebuild, clock)
         report = _build(present, wh, rec, rebuild, key, outcome, settings.storage_version)
         if report is not None:
-            _publish(wh, settings, rec, report, outcome, clock)
+            _publish(raw_dir, wh, settings, rec, report, outcome, clock)
     except Exception as exc:  # one line in the history; the traceback goes to the log
         import logging
 
         logging.getLogger("tpa").debug("run failed", exc_info=True)
         rec.status, rec.published = "failed", False
-        rec.message = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+        rec.message = errors.one_line(exc)
         outcome.exit_code = 1
     return _finish(outcome, warehouse)
 
@@ -334,6 +349,7 @@ def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock)
     clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
     plan = steps.plan_extracts(found, wh, key, rebuild)
+    rec.notes += [p.damaged for p in plan if p.damaged]  # issue 11: said once per extract
     todo = [p for p in plan if not p.cached]
     outcome_of = {p.found.sha256: (p.folder, None) for p in plan if p.cached}
     if todo:
@@ -364,7 +380,7 @@ def _extract_todo(todo: list, settings, key, rec) -> dict:
     out = {}
     for batch, state in zip(batches, states, strict=True):
         exc = _failure(state) if state.is_failed() else None
-        error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
+        error = errors.one_line(exc) if exc else str(state.message)  # issue 11
         for p in batch:  # whatever the task's state: a complete extract is a result
             if extracts.is_cached(Path(p.folder)):
                 out[p.found.sha256] = (p.folder, None)
@@ -390,9 +406,17 @@ def _build(present, wh: Path, rec, rebuild: bool, key, outcome: FlowOutcome, sto
     return report
 
 
-def _publish(wh: Path, settings, rec, report, outcome: FlowOutcome, clock) -> None:
-    """Stamp the build's ``raw.runs`` with this run as published (the last write before
-    the rename), publish it, and record the real outcome in the run history."""
+def _publish(raw_dir, wh: Path, settings, rec, report, outcome: FlowOutcome, clock) -> None:
+    """Refuse a drop zone that emptied or shrank (exit 5), stamp the build's ``raw.runs``
+    with this run as published (the last write before the rename), publish it, and record
+    the real outcome in the run history."""
+    verdict = dropzone_task(outcome.build_path, str(wh), raw_dir, rec.files_seen, settings)
+    if verdict.refused:  # issue 11: an emptied or shrunken drop zone does not publish
+        rec.status, rec.message = "not_published", verdict.refused
+        outcome.exit_code = 5
+        return
+    if verdict.note:
+        rec.notes.append(verdict.note)
     steps.stamp_runs(Path(outcome.build_path), wh, rec)
     try:
         pub = publish_task(outcome.build_path, str(wh), settings.publish_wait_s)
@@ -410,6 +434,7 @@ def _publish(wh: Path, settings, rec, report, outcome: FlowOutcome, clock) -> No
     elif pub.published:
         rec.status = "published"
         steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
+        dropzone.remember(wh, verdict.counts)
     else:
         rec.status, outcome.exit_code = "not_published", 3
         outcome.writer = pub.writer.describe() if pub.writer else None

@@ -75,6 +75,16 @@ def run(
             help="parse every workbook again instead of using cached extracts (make rebuild)",
         ),
     ] = False,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="publish even if the drop zone lost more than TPA_MAX_SHRINK (or is empty)",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="print the traceback of an unexpected failure")
+    ] = False,
 ) -> None:
     """Run the pipeline: discover, extract, validate, build, publish, summarise.
 
@@ -88,14 +98,39 @@ def run(
     2  bad usage
     3  built but not published: a read-write session holds the warehouse
     4  another run holds the lock
-    6  Prefect could not start (raise TPA_PREFECT_START_TIMEOUT_S, or run make server)"""
+    5  not published: the drop zone looks wrong (empty, or lost more than
+       TPA_MAX_SHRINK of its workbooks or of a form's rows); --allow-shrink accepts it
+    6  Prefect could not start (raise TPA_PREFECT_START_TIMEOUT_S, or run make server)
+
+    Any failure is one line naming the file or resource and what to do; --debug adds
+    the traceback."""
     settings = _settings(
         raw_dir=raw_dir,
         warehouse=warehouse,
         task_runner=task_runner,
         publish_wait_s=publish_wait,
         lock_wait_s=lock_wait,
+        allow_shrink=allow_shrink or None,
     )
+    from contextlib import nullcontext
+
+    from pipeline.errors import quiet_run_failures
+
+    try:
+        with nullcontext() if debug else quiet_run_failures():
+            _run(settings, trigger, rebuild)
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # issue 11: one line, the traceback only with --debug
+        from pipeline.errors import one_line
+
+        if debug:
+            err.print_exception()
+        err.print(f"tpa run failed: {one_line(exc)}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
     if not settings.raw_dir.is_dir():
         err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
         raise typer.Exit(2)
@@ -118,9 +153,14 @@ def run(
             with console.status("tpa: reading workbooks, building the warehouse…"):
                 from flows.nightly import run_flow
 
-                outcome = run_flow(
-                    settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
-                )
+                try:
+                    outcome = run_flow(
+                        settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
+                    )
+                except Exception as exc:  # recorded `failed` under the lock (issue 11)
+                    if not isinstance(exc, PrefectStartError):
+                        _record_failure(settings.warehouse, exc)
+                    raise
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
         raise typer.Exit(4) from exc
@@ -129,6 +169,16 @@ def run(
         raise typer.Exit(6) from exc
     _print_summary(outcome, settings)
     raise typer.Exit(outcome.exit_code)
+
+
+def _record_failure(warehouse: Path, exc: Exception) -> None:
+    from pipeline.errors import one_line, record_failure
+    from pipeline.state import runs_dir
+
+    try:
+        record_failure(runs_dir(warehouse), one_line(exc))
+    except OSError:
+        pass  # the state folder itself may be what failed: the one line still goes out
 
 
 def _print_summary(outcome, settings: Settings) -> None:
@@ -144,8 +194,13 @@ def _print_summary(outcome, settings: Settings) -> None:
         t.add_row("build", "nothing changed: the published warehouse, raw.runs updated")
     t.add_row("warehouse", str(settings.warehouse))
     console.print(t)
+    for note in rec.notes:  # damaged extracts parsed again, a shrink accepted
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if outcome.exit_code == 1:
         err.print(f"[red]build failed; the previous warehouse is kept:[/red] {rec.message}")
+        return
+    if outcome.exit_code == 5:
+        err.print(rec.message, markup=False, highlight=False, soft_wrap=True)
         return
     if outcome.exit_code == 3:
         err.print(
@@ -195,6 +250,18 @@ def _print_rejections(warehouse: Path) -> None:
         )
 
 
+@app.command("allow-shrink")
+def allow_shrink_next(warehouse: Warehouse = None) -> None:
+    """Let the next run (scheduled or not) publish although the drop zone shrank.
+
+    The next run that builds consumes the permission, whatever it finds; a run with
+    `tpa run --allow-shrink` or TPA_ALLOW_SHRINK=1 accepts a shrink for itself only."""
+    from pipeline.dropzone import allow_next
+
+    marker = allow_next(_settings(warehouse=warehouse).warehouse)
+    console.print(f"the next run may publish a shrunken drop zone ({marker})", highlight=False)
+
+
 @app.command()
 def clean(raw_dir: RawDir = None, warehouse: Warehouse = None) -> None:
     """Remove what tpa generated: the warehouse, its state folder, reports, exports and the
@@ -222,9 +289,27 @@ def sample(
     period: Annotated[
         list[str] | None, typer.Option(help="periods to write (default 2018-12 and 2019-12)")
     ] = None,
+    first_run: Annotated[
+        bool,
+        typer.Option(
+            "--first-run",
+            help="(make run) write into TPA_RAW_DIR only if it is the default data/raw, holds "
+            "no workbook, and no warehouse was ever published at TPA_WAREHOUSE",
+        ),
+    ] = False,
 ) -> None:
     """Write the seeded sample workbooks: one per Yunnan county and period, all nine forms."""
     from pipeline.sample import DEFAULT_HOUSEHOLDS, DEFAULT_PERIODS, PROVINCE_HOUSEHOLDS, generate
+
+    if first_run:
+        from pipeline.dropzone import sample_refusal
+
+        settings = Settings()
+        why = sample_refusal(settings.raw_dir, settings.warehouse)
+        if why:
+            err.print(f"sample: {why}", markup=False, highlight=False, soft_wrap=True)
+            return
+        out = settings.raw_dir
 
     if scale not in (None, "province"):
         err.print(f"[red]unknown --scale {scale}[/red] (known: province)")
@@ -376,18 +461,42 @@ def query(
     warehouse: Warehouse = None,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
 ) -> None:
-    """Run one SQL query read-only on the published warehouse."""
+    """Run one SQL query read-only on the published warehouse (no access to files or
+    extensions: COPY, ATTACH, LOAD, INSTALL, read_text/read_csv on paths are refused)."""
+    wh = _published(_settings(warehouse=warehouse))
+    _print_frame(_safe_query(wh, sql), fmt)
+
+
+def _safe_query(wh: Path, sql: str, params: list | None = None):
+    """``sql`` on ``wh`` through ``pipeline.safesql`` as a DataFrame; exit 2 with one line
+    when it is refused or fails."""
     import duckdb
 
-    settings = _settings(warehouse=warehouse)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    from pipeline.safesql import connect, refusal
+
     try:
-        df = con.execute(sql).df()
+        con = connect(wh)
     except duckdb.Error as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"cannot open {wh}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    try:
+        why = refusal(con, sql)
+        if why:
+            err.print(why, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
+        return con.execute(sql, params or []).df()
+    except duckdb.PermissionException as exc:  # external access is off (pipeline.safesql)
+        line = str(exc).splitlines()[0]
+        err.print(f"refused: {line}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except duckdb.Error as exc:
+        err.print(str(exc), markup=False, highlight=False, style="red", soft_wrap=True)
         raise typer.Exit(2) from exc
     finally:
         con.close()
+
+
+def _print_frame(df, fmt: str) -> None:
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif fmt == "json":
@@ -399,6 +508,47 @@ def query(
         for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
             t.add_row(*("" if v is None else str(v) for v in rec))
         console.print(t)
+
+
+COUNTY_SQL = (
+    "SELECT indicator_code, value, numerator, denominator, unit FROM marts.indicators "
+    "WHERE geo_code = ? AND period = ? ORDER BY 1"
+)
+COUNTY_FILES_SQL = (
+    "SELECT path, received_at, status, forms, rows_loaded, rows_quarantined, reason "
+    "FROM raw.files WHERE county_code = ? AND period = ? ORDER BY received_at, file_sha256"
+)
+
+
+@app.command()
+def county(
+    code: Annotated[
+        str, typer.Argument(envvar="TPA_COUNTY", help="6-digit county code (or TPA_COUNTY)")
+    ],
+    period: Annotated[
+        str, typer.Option("--period", envvar="TPA_PERIOD", help="YYYY-MM (or TPA_PERIOD)")
+    ],
+    warehouse: Warehouse = None,
+) -> None:
+    """One county's indicators for a period and the files that fed them (make county).
+
+    The code and period are checked (6 digits; YYYY-MM) and passed to the queries as
+    parameters, never pasted into SQL. Exit 2 on a bad code or period."""
+    import re
+
+    if not re.fullmatch(r"[0-9]{6}", code):
+        err.print(f"bad county code {code!r}: six digits, e.g. 530128", markup=False)
+        raise typer.Exit(2)
+    if not re.fullmatch(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", period):
+        err.print(f"bad period {period!r}: YYYY-MM, e.g. 2019-12", markup=False)
+        raise typer.Exit(2)
+    wh = _published(_settings(warehouse=warehouse))
+    _print_frame(_safe_query(wh, COUNTY_SQL, [code, period]), "table")
+    console.print(
+        f"files received for {code} {period} (reason: why superseded, removed or rejected):",
+        highlight=False,
+    )
+    _print_frame(_safe_query(wh, COUNTY_FILES_SQL, [code, period]), "csv")
 
 
 def _published(settings: Settings) -> Path:

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # parse in worker processes only when 64+ workbooks are new (flows/nightly.py)
     task_runner: str = "processes"
     workers: int = 0  # 0: one per core
+    # issue 11: a build that lost more than this fraction of the published warehouse's
+    # workbooks or of any form's staging rows is not published (exit 5) unless allowed
+    max_shrink: float = 0.2
+    allow_shrink: bool = False  # accept such a build in this run (tpa run --allow-shrink)
     id_key: str | None = None  # HMAC key for ID numbers (hex or text); else id_key_file
     id_key_file: Path | None = None  # default: ~/.config/tpa/id_key (created 0600)
     # plausible ranges overriding the form specs [issue 11]: JSON {"form.column": high} or

@@ -490,15 +490,42 @@ def _ofd_lock(fd: int, exclusive: bool) -> bool:
     return True
 
 
-def _locked_by_other(path: Path) -> bool:
+_FLOCK = "hhqqi4x"  # struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid
+
+
+def _lock_holder(path: Path) -> tuple[bool, int | None]:
+    """(held, pid) for a whole-file lock another process holds on ``path``, asked with
+    ``F_OFD_GETLK`` (``F_GETLK`` where OFD locks do not exist): the kernel reports the
+    first lock that would conflict with a WRITE lock, without taking anything, so a
+    read-only descriptor is enough (asking to *set* a WRITE lock on one fails with EBADF).
+    ``pid`` is None for an open-file-description lock (the kernel reports -1).
+
+    Raises:
+        OSError: the file cannot be opened or the lock query fails (e.g. ENOLCK).
+    """
+    cmd = getattr(fcntl, "F_OFD_GETLK", fcntl.F_GETLK)
+    fd = os.open(path, os.O_RDONLY)
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        return not _ofd_lock(fd, exclusive=True)
+        query = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        kind, _, _, _, pid = struct.unpack(_FLOCK, fcntl.fcntl(fd, cmd, query))
     finally:
         os.close(fd)
+    if kind == fcntl.F_UNLCK:
+        return False, None
+    return True, (pid if pid > 0 else None)
+
+
+def _locked_by_other(path: Path) -> bool:
+    """True when another process holds a lock on ``path`` (a DuckDB session, reader or
+    writer, holds a POSIX lock on its file). A file that is gone is not locked; when the
+    lock cannot be queried, the answer is True: a build is never deleted on a guess."""
+    try:
+        return _lock_holder(path)[0]
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log.warning("cannot tell whether %s is in use (%s); keeping it", path, exc)
+        return True
 
 
 @contextmanager

@@ -4,7 +4,10 @@ Uses Harlequin (a terminal SQL IDE, ``pip install -e '.[shell]'``) when it is in
 else a small built-in prompt: statements end with ``;`` (several lines allowed),
 results print as rich tables, history is kept with readline, and a few dot commands
 help find one's way (``.help``). The connection is ``read_only=True`` either way, so
-a shell never blocks a nightly run from publishing and cannot change the data.
+a shell never blocks a nightly run from publishing and cannot change the data, and
+external access is off (``pipeline.safesql``, issue 11): no statement reads or writes
+files, attaches databases or loads extensions; Harlequin gets the same settings as its
+initialisation script.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +23,8 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.table import Table
+
+from pipeline import safesql
 
 MAX_ROWS = 200
 HISTORY = Path.home() / ".local" / "state" / "tpa" / "shell_history"
@@ -52,18 +58,21 @@ Statements end with ';' and may span lines. Read-only: the warehouse cannot be c
 """
 
 
-def harlequin_command(warehouse: Path) -> list[str] | None:
-    """The Harlequin command line for the warehouse, read-only, when Harlequin is installed
-    beside this Python (or on PATH); else None."""
+def harlequin_command(warehouse: Path, init: Path) -> list[str] | None:
+    """The Harlequin command line for the warehouse, read-only, running the script
+    ``init`` (``safesql.harlequin_init_sql``: external access off, configuration locked)
+    before the prompt, when Harlequin is installed beside this Python (or on PATH);
+    else None."""
     here = Path(sys.executable).parent / "harlequin"
     exe = str(here) if here.exists() else shutil.which("harlequin")
     if exe is None:
         return None
-    return [exe, "--read-only", str(warehouse)]
+    return [exe, "--read-only", "--init-path", str(init), str(warehouse)]
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(warehouse), read_only=True)
+    """Read-only, external access off (``pipeline.safesql.connect``)."""
+    return safesql.connect(warehouse)
 
 
 def statements(lines: Iterable[str]) -> Iterator[str]:
@@ -136,6 +145,10 @@ def execute(con: duckdb.DuckDBPyConnection, text: str, console: Console) -> bool
         else:
             console.print(f"unknown command {cmd}; .help lists the commands", style="red")
             return True
+    why = safesql.refusal(con, text)
+    if why:
+        console.print(why, style="red", highlight=False, markup=False)
+        return True
     try:
         cur = con.execute(text)
         if cur.description is None:
@@ -196,9 +209,12 @@ def _interactive_lines(prompt: str, more: str) -> Iterator[str]:
 def repl(warehouse: Path, console: Console, plain: bool = False) -> int:
     """Open the shell; returns an exit status."""
     if not plain:
-        cmd = harlequin_command(warehouse)
-        if cmd is not None:
-            return subprocess.call(cmd)
+        with tempfile.TemporaryDirectory(prefix="tpa-shell-") as tmp:
+            init = Path(tmp) / "init.sql"
+            init.write_text(safesql.harlequin_init_sql(), encoding="utf-8")
+            cmd = harlequin_command(warehouse, init)
+            if cmd is not None:
+                return subprocess.call(cmd)
     con = connect(warehouse)
     try:
         if sys.stdin.isatty():

@@ -10,6 +10,7 @@ warehouse's filesystem (a build renamed over the warehouse is an atomic ``os.rep
         builds/      builds in progress, and a build kept when it could not be published
         runs/        run history, one JSON per run (copied into raw.runs)
         stale-wal/   a crashed session's WAL set aside by publish, with the file it belonged to
+        damaged/     cached extracts that failed their checksums, moved aside (issue 11)
         run.lock     one run at a time (pipeline.runlock); never delete it while a run is going
 
 The folders are created on demand by the helpers below.
@@ -65,6 +66,12 @@ def stale_wal_dir(warehouse: Path) -> Path:
 
     Raises OSError if it cannot be created."""
     return _sub(warehouse, "stale-wal")
+
+
+def damaged_dir(warehouse: Path) -> Path:
+    """``<state>/damaged/``: cached extracts that failed ``pipeline.extracts.verify``, moved
+    aside rather than deleted (created). Raises OSError if it cannot be created."""
+    return _sub(warehouse, "damaged")
 
 
 def run_lock_path(warehouse: Path) -> Path:

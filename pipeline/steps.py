@@ -32,7 +32,7 @@ from pipeline.config import Settings
 from pipeline.discover import Discovered, sha256_of
 from pipeline.extract.workbook import ExtractResult, extract_workbook
 from pipeline.personal import load_key
-from pipeline.state import extracts_dir, runs_dir, state_dir
+from pipeline.state import damaged_dir, extracts_dir, runs_dir, state_dir
 
 MANIFEST = "manifest.json"
 SERVER_NOTE = "prefect-server.json"  # the temporary Prefect server of the run in progress
@@ -60,6 +60,9 @@ class RunRecord:
     published: bool = False
     status: str = "running"
     message: str | None = None
+    # what the run did besides its counts, one line each (damaged extracts parsed again,
+    # a shrink accepted): printed in the run summary; not a column of raw.runs
+    notes: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict:
         return asdict(self)
@@ -98,20 +101,41 @@ class Planned:
     found: Discovered
     folder: str
     cached: bool
+    damaged: str | None = None  # one line: the cached extract failed its check, parsed again
+
+
+DAMAGED_REASON = "cached extract damaged; rows no longer available"
+
+
+def _set_aside(warehouse: Path, folder: Path, problem: str) -> str:
+    """Move a damaged extract to ``<state>/damaged/``; the one line that says so."""
+    try:
+        where = extracts.set_aside(folder, damaged_dir(Path(warehouse)))
+    except OSError as exc:  # cannot move it: remove it rather than trust it
+        extracts.remove(folder)
+        where = f"nowhere ({exc.strerror}: removed)"
+    return f"cached extract {folder.name[-12:]} damaged ({problem}); moved to {where}"
 
 
 def plan_extracts(
     found: list[Discovered], warehouse: Path, key: bytes, rebuild: bool = False
 ) -> list[Planned]:
-    """Which workbooks need parsing: those without a complete extract for this code and
-    key. ``rebuild``: every one (their old extracts are dropped first)."""
+    """Which workbooks need parsing: those without a sound complete extract for this code
+    and key (``extracts.verify``: a damaged one is moved aside and the workbook parsed
+    again, ``Planned.damaged`` saying so). ``rebuild``: every one (their old extracts are
+    dropped first)."""
     root = extracts_dir(Path(warehouse))
     out = []
     for d in found:
         folder = root / extracts.cache_key(d.sha256, key)
         if rebuild and folder.exists():
             extracts.remove(folder)
-        out.append(Planned(d, str(folder), extracts.is_cached(folder)))
+        damaged = None
+        if extracts.is_cached(folder):
+            problem = extracts.verify(folder)
+            if problem:
+                damaged = f"{_set_aside(warehouse, folder, problem)}; {d.rel_path} parsed again"
+        out.append(Planned(d, str(folder), extracts.is_cached(folder), damaged))
     return out
 
 
@@ -228,13 +252,21 @@ def update_manifest(
 
 
 def removed_items(
-    warehouse: Path, manifest: dict[str, dict], present: set[str]
+    warehouse: Path,
+    manifest: dict[str, dict],
+    present: set[str],
+    notes: list[str] | None = None,
 ) -> tuple[list[tuple[Discovered, ExtractResult]], dict[str, str]]:
     """The workbooks of the manifest that are no longer in the raw folder, with their
     kept extracts (or the manifest's record when the extract is gone), and the reason
-    per SHA-256 for ``raw.files``."""
+    per SHA-256 for ``raw.files``.
+
+    A kept extract that fails ``extracts.verify`` cannot be parsed again (its workbook is
+    gone): it is moved aside, its manifest entry loses it for good, the reason becomes
+    ``DAMAGED_REASON``, and a line is appended to ``notes``."""
     root = extracts_dir(Path(warehouse))
     items, reasons = [], {}
+    damaged = _check_removed_extracts(warehouse, manifest, present, notes)
     for sha, e in sorted(manifest.items(), key=lambda kv: (kv[1]["path"], kv[0])):
         if sha in present:
             continue
@@ -263,7 +295,31 @@ def removed_items(
             )
         items.append((d, r))
         reasons[sha] = f"no longer in the raw folder (last seen by run {e['last_seen_run']})"
+        if e.get("damaged") or sha in damaged:
+            reasons[sha] = DAMAGED_REASON
     return items, reasons
+
+
+def _check_removed_extracts(
+    warehouse: Path, manifest: dict[str, dict], present: set[str], notes: list[str] | None
+) -> set[str]:
+    """Verify the kept extracts of removed workbooks; set the damaged ones aside and mark
+    their manifest entries (saved). Returns their SHA-256s."""
+    root = extracts_dir(Path(warehouse))
+    damaged = set()
+    for sha, e in manifest.items():
+        folder = root / e["extract"] if sha not in present and e.get("extract") else None
+        if folder is None or not extracts.is_cached(folder):
+            continue
+        problem = extracts.verify(folder)
+        if problem:
+            line = _set_aside(warehouse, folder, problem)
+            (notes if notes is not None else []).append(f"{line}; {e['path']}: {DAMAGED_REASON}")
+            e["extract"], e["damaged"] = None, problem
+            damaged.add(sha)
+    if damaged:
+        save_manifest(warehouse, manifest)
+    return damaged
 
 
 # ------------------------------------------------------------------ run history

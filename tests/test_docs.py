@@ -166,6 +166,9 @@ def test_shell_cli_piped(wh):
 def test_shell_prefers_harlequin_read_only(wh, monkeypatch, tmp_path):
     monkeypatch.setattr(shell.sys, "executable", str(tmp_path / "python"))
     monkeypatch.setattr(shell.shutil, "which", lambda name: None)
-    assert shell.harlequin_command(wh) is None  # not installed: the built-in prompt
+    init = tmp_path / "init.sql"
+    assert shell.harlequin_command(wh, init) is None  # not installed: the built-in prompt
     monkeypatch.setattr(shell.shutil, "which", lambda name: "/opt/bin/harlequin")
-    assert shell.harlequin_command(wh) == ["/opt/bin/harlequin", "--read-only", str(wh)]
+    assert shell.harlequin_command(wh, init) == [
+        "/opt/bin/harlequin", "--read-only", "--init-path", str(init), str(wh)
+    ]  # fmt: skip

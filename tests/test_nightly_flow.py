@@ -222,7 +222,8 @@ def nights(tmp_path_factory, books):
         count = Counter(mp)
 
         def night():
-            o = run(raw, wh, rebuild=len(out["runs"]) == 5)
+            n = len(out["runs"])  # night 4 loses 2 of 7 workbooks: a shrink (issue 11)
+            o = run(raw, wh, rebuild=n == 5, allow_shrink=n == 3)
             out["runs"].append((o, *count.take(), snapshot(wh)))
 
         stage(raw, books, ["A1", "B", "C1", "D", "junk"])
@@ -624,10 +625,9 @@ def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
         m.setattr(steps, "build_warehouse", boom)
         failed = run_flow(raw, wh, settings)
     assert failed.exit_code == 1
-    assert (failed.record.status, failed.record.message) == (
-        "failed",
-        "RuntimeError: disk said no second line",
-    )
+    assert failed.record.status == "failed"
+    assert failed.record.message.startswith("RuntimeError: disk said no")
+    assert "\n" not in failed.record.message
     assert failed.record.finished_at is not None
     steps.recover(wh)  # the next run's tidy-up, under the lock
     hist = {r["run_id"]: r["status"] for r in steps.run_history(wh)}

@@ -41,9 +41,10 @@ from prefect import flow, task, unmapped  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import extracts, steps, testhook, timing  # noqa: E402
+from pipeline import extracts, progress, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -134,6 +135,7 @@ def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: byt
             parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
         except Exception as exc:  # reported per file by the flow
             errors.append(exc)
+        progress.done([sha256])  # a terminal's progress bar (no-op in worker processes)
     if errors:
         raise ([e for e in errors if _transient(e)] or errors)[0]
     return parsed
@@ -311,6 +313,7 @@ def nightly(
         p.found.sha256: (p.folder, None) for p in plan if p.cached
     }
     if todo:
+        progress.start(len(todo))
         files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
         if len(todo) < inline_below(settings):
             batches = [todo]
@@ -324,9 +327,10 @@ def nightly(
                 unmapped(key),
             )
             states = []
-            for fut in futures:
+            for fut, b in zip(futures, batches, strict=True):
                 fut.wait()
                 states.append(fut.state)
+                progress.done(p.found.sha256 for p in b)
         for batch, state in zip(batches, states, strict=True):
             exc = _failure(state) if state.is_failed() else None
             error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
@@ -340,6 +344,7 @@ def nightly(
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
     outcome = FlowOutcome(rec, 0)
+    progress.stage("building the warehouse")
     try:
         build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
         rec.tests_passed = len(report.tests) - report.tests_failed
@@ -407,8 +412,9 @@ def _write_timings(clock: dict, report, rec) -> None:
 
 
 def public_settings(settings: Settings) -> Settings:
-    """``settings`` without the ID key (what may be shown as a flow parameter)."""
-    return settings.model_copy(update={"id_key": None})
+    """``settings`` without the ID key and notification URLs (what may be shown as a
+    flow parameter)."""
+    return settings.model_copy(update={"id_key": None, "notify_urls": SecretStr("")})
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.config import Settings
+from pipeline.config import RUNNER_CHOICES, Lang, Settings, check_task_runner
 
 app = typer.Typer(
     add_completion=False,
@@ -38,7 +38,26 @@ Warehouse = Annotated[
 
 
 def _settings(**overrides) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from ``TPA_*`` with the options given; exit 2 naming a bad value."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "TPA_" + "_".join(str(x) for x in e["loc"]).upper()
+            err.print(f"[red]bad setting {name}:[/red] {escape(e['msg'])}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _runner_option(value: str | None) -> str | None:
+    """Check ``--task-runner`` (typer turns BadParameter into exit status 2)."""
+    if value is None:
+        return None
+    try:
+        return check_task_runner(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _fmt_value(value, unit) -> str:
@@ -59,7 +78,9 @@ def run(
     task_runner: Annotated[
         str | None,
         typer.Option(
-            help="extract step: threads | processes | serial | dask | dask:<scheduler address>"
+            help=f"extract step: {RUNNER_CHOICES.replace(', ', ' | ')}",
+            callback=_runner_option,
+            metavar="[processes|threads|serial|dask|dask:ADDRESS]",
         ),
     ] = None,
     publish_wait: Annotated[
@@ -73,6 +94,13 @@ def run(
         typer.Option(
             "--rebuild",
             help="parse every workbook again instead of using cached extracts (make rebuild)",
+        ),
+    ] = False,
+    no_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--no-outputs",
+            help="publish only: no HTML report or xlsx export (reports/, exports/ beside the warehouse)",
         ),
     ] = False,
 ) -> None:
@@ -95,15 +123,10 @@ def run(
         task_runner=task_runner,
         publish_wait_s=publish_wait,
         lock_wait_s=lock_wait,
+        outputs=False if no_outputs else None,
     )
     if not settings.raw_dir.is_dir():
         err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
-        raise typer.Exit(2)
-    tr = settings.task_runner
-    if tr not in ("threads", "processes", "serial", "dask") and not tr.startswith("dask:"):
-        err.print(
-            f"[red]unknown task runner:[/red] {tr} (threads | processes | serial | dask | dask:<address>)"
-        )
         raise typer.Exit(2)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from flows.api import PrefectStartError
@@ -115,7 +138,9 @@ def run(
 
             for line in recover(settings.warehouse):  # builds, extracts of killed runs
                 err.print(f"[yellow]tidied after an interrupted run:[/yellow] {line}")
-            with console.status("tpa: reading workbooks, building the warehouse…"):
+            from pipeline.progress import terminal_progress
+
+            with terminal_progress(err):  # files parsed of files new, on a terminal only
                 from flows.nightly import run_flow
 
                 outcome = run_flow(
@@ -230,7 +255,7 @@ def sample(
 @app.command()
 def check(
     files: Annotated[list[Path], typer.Argument(help="workbooks to check")],
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    lang: Annotated[Lang, typer.Option(help="language of the findings")] = Lang.zh,
     feedback: Annotated[
         Path | None, typer.Option("--feedback", help="write a marked-up copy of each workbook here")
     ] = None,
@@ -241,7 +266,8 @@ def check(
     from pipeline.extract.workbook import extract_workbook
     from pipeline.steps import id_key
 
-    settings = Settings()
+    lang = Lang(lang).value
+    settings = _settings()
     errors = 0
     for f in files:
         if not f.is_file():
@@ -376,7 +402,7 @@ def report(
     out: Annotated[
         Path, typer.Option("--out", help="folder to write report_<period>.html into")
     ] = Path("data/processed/reports"),
-    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "zh",
+    lang: Annotated[Lang, typer.Option("--lang", help="language of the report")] = Lang.zh,
     warehouse: Warehouse = None,
 ) -> None:
     """Write the period's self-contained HTML report (charts, exit line, data quality)."""
@@ -384,9 +410,7 @@ def report(
 
     from pipeline.report import STEPS, ReportError, write_report
 
-    if lang not in ("zh", "en"):
-        err.print(f"[red]unknown language:[/red] {lang} (zh | en)")
-        raise typer.Exit(2)
+    lang = Lang(lang).value
     wh = _published(_settings(warehouse=warehouse))
     with Progress(
         TextColumn("[bold]tpa report[/bold]"),

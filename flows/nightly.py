@@ -43,6 +43,8 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
+from flows.after import After, after_publish, summary_rows  # noqa: E402
+from flows.after import stage as stage_release  # noqa: E402
 from flows.api import PrefectStartError  # noqa: E402
 from pipeline import extracts, progress, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
@@ -72,6 +74,9 @@ class FlowOutcome:
     writer: str | None = None
     test_failures: list | None = None
     build_reused: bool = False  # nothing changed: the published warehouse was copied
+    raw_dir: str | None = None
+    warehouse: str | None = None
+    after: After | None = None  # release, outputs, problems (flows.after, issue 13)
 
 
 def _failure(state) -> BaseException | None:
@@ -223,23 +228,27 @@ def _cell(v) -> str:
     return "" if v is None else str(v).replace("|", "\\|").replace("\n", "<br>")
 
 
-def summary_markdown(rec: steps.RunRecord) -> str:
+def summary_markdown(rec: steps.RunRecord, extra: dict | None = None) -> str:
+    """The run summary artifact: the run record, then ``extra`` (raw folder, warehouse,
+    release, outputs: ``flows.after.summary_rows``)."""
     return "\n".join(
         [
             f"# tpa run {rec.run_id}",
             "",
             "| | |",
             "|---|---|",
-            *(f"| {k} | {_cell(v)} |" for k, v in rec.as_row().items()),
+            *(f"| {k} | {_cell(v)} |" for k, v in {**rec.as_row(), **(extra or {})}.items()),
         ]
     )
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report_task(rec: steps.RunRecord) -> None:
+def report_task(rec: steps.RunRecord, extra: dict | None = None) -> None:
     try:
         create_markdown_artifact(
-            summary_markdown(rec), key="tpa-run-summary", description="tpa nightly run summary"
+            summary_markdown(rec, extra),
+            key="tpa-run-summary",
+            description="tpa nightly run summary",
         )
     except Exception:  # the artifact is a convenience; never fail a run on it
         pass
@@ -278,7 +287,7 @@ def _finish(outcome: FlowOutcome, warehouse: str) -> FlowOutcome:
     rec = outcome.record
     rec.finished_at = datetime.now().replace(microsecond=0)
     steps.save_run(Path(warehouse), rec)
-    report_task(rec)
+    report_task(rec, summary_rows(outcome))
     return outcome
 
 
@@ -343,7 +352,7 @@ def nightly(
     present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
-    outcome = FlowOutcome(rec, 0)
+    outcome = FlowOutcome(rec, 0, raw_dir=raw_dir, warehouse=warehouse)
     progress.stage("building the warehouse")
     try:
         build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
@@ -355,6 +364,8 @@ def nightly(
         outcome.exit_code = 1
         return _finish(outcome, warehouse)
     steps.prune_extracts(wh, manifest, key)
+    # raw.indicator_revisions into the build (never fails it: a problem is one line)
+    outcome.after = stage_release(build_path, warehouse, rec.run_id, outcome.build_reused)
     try:
         pub = publish_task(build_path, warehouse, settings.publish_wait_s)
     except PublishError as exc:
@@ -371,6 +382,8 @@ def nightly(
     elif pub.published:
         rec.status = "published"
         steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
+        # release, report and export, retention, artifacts: never fail the publish
+        outcome.after = after_publish(outcome.after, warehouse, settings)
     else:
         rec.status = "not_published"
         outcome.exit_code = 3

@@ -148,12 +148,24 @@ def run(
                 )
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
+        _notify(settings, 4, message=str(exc))
         raise typer.Exit(4) from exc
     except PrefectStartError as exc:
         err.print(f"[red]Prefect could not start:[/red] {escape(str(exc))}", soft_wrap=True)
+        _notify(settings, 6, message=str(exc))
         raise typer.Exit(6) from exc
     _print_summary(outcome, settings)
+    _notify(settings, outcome.exit_code, outcome)
     raise typer.Exit(outcome.exit_code)
+
+
+def _notify(settings: Settings, exit_code: int, outcome=None, message: str | None = None) -> None:
+    """TPA_NOTIFY_URLS are told (pipeline.notify); a failure to tell is one line."""
+    from pipeline.notify import notify_run
+
+    problem = notify_run(settings, exit_code, outcome, message)
+    if problem:
+        err.print(f"[yellow]{escape(problem)}[/yellow]", soft_wrap=True)
 
 
 def _print_summary(outcome, settings: Settings) -> None:
@@ -167,8 +179,17 @@ def _print_summary(outcome, settings: Settings) -> None:
     t.add_row("status", rec.status)
     if outcome.build_reused:
         t.add_row("build", "nothing changed: the published warehouse, raw.runs updated")
-    t.add_row("warehouse", str(settings.warehouse))
+    from flows.after import summary_rows
+
+    problems = []
+    for k, v in summary_rows(outcome).items():  # raw folder, warehouse, release, outputs
+        if k.startswith("problem"):
+            problems.append(v)
+        elif v is not None:
+            t.add_row(k, escape(str(v)))
     console.print(t)
+    for line in problems:  # after the publish: reported, never a failure
+        err.print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)
     if outcome.exit_code == 1:
         err.print(f"[red]build failed; the previous warehouse is kept:[/red] {rec.message}")
         return

@@ -143,7 +143,7 @@ def record_artifacts(after: After, wh: Path) -> None:
         key=FILES_TABLE_KEY,
         description="tpa: workbooks loaded and rejected, rows quarantined, per county",
     )
-    if after.release and after.release.get("revisions"):
+    if after.release and after.release["revisions"] > after.release["first_published"]:
         create_table_artifact(
             table=revised(wh, after.release["release_id"]),
             key=REVISIONS_KEY,

@@ -381,12 +381,29 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL to run on the published warehouse (read-only)")],
     warehouse: Warehouse = None,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release",
+            help="query a kept release (tpa releases) instead: its marts, ref tables, "
+            "raw.submissions and raw.indicator_revisions, with file access switched off",
+        ),
+    ] = None,
 ) -> None:
-    """Run one SQL query read-only on the published warehouse."""
+    """Run one SQL query read-only on the published warehouse (or on a kept release)."""
     import duckdb
 
     settings = _settings(warehouse=warehouse)
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    if release is not None:
+        from pipeline.releases import ReleaseError, open_release
+
+        try:
+            con = open_release(settings.warehouse, release)
+        except ReleaseError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from exc
+    else:
+        con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         df = con.execute(sql).df()
     except duckdb.Error as exc:
@@ -405,6 +422,32 @@ def query(
         for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
             t.add_row(*("" if v is None else str(v) for v in rec))
         console.print(t)
+
+
+@app.command()
+def releases(warehouse: Warehouse = None) -> None:
+    """List the kept releases (one per publish that changed the data), oldest first; read
+    one with `tpa query --release ID "SQL"`."""
+    from pipeline.releases import first_published_in, list_releases
+
+    settings = _settings(warehouse=warehouse)
+    rows = list_releases(settings.warehouse)
+    firsts = first_published_in(settings.warehouse)
+    t = Table(title=f"releases of {settings.warehouse}")
+    for col in ("release", "created", "periods", "indicator rows", "values changed", "kept"):
+        t.add_column(col)
+    for m in rows:
+        t.add_row(
+            m["release_id"],
+            m["created_at"],
+            ", ".join(m.get("periods", [])),
+            f"{m.get('tables', {}).get('marts.indicators', 0):,}",
+            f"{m.get('revisions', 0) - m.get('first_published', 0):,}",
+            "first-published values" if m["release_id"] in firsts else "retention",
+        )
+    console.print(t)
+    if not rows:
+        console.print("no release yet: each publish that changes the data keeps one")
 
 
 def _published(settings: Settings) -> Path:

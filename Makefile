@@ -21,11 +21,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) ## set up, generate the sample if data/raw holds no workbook, run the pipeline
+run: $(STAMP) ## set up, generate the sample if data/raw holds no workbook, run the pipeline (report and export included)
 	@if [ -z "$$(find $(RAW) -type f \( -iname '*.xlsx' -o -iname '*.xls' -o -iname '*.xlsm' \) 2>/dev/null | head -1)" ]; then \
 		$(TPA) sample --out $(RAW); fi
 	$(TPA) run --raw-dir $(RAW) --warehouse $(WAREHOUSE)
-	$(TPA) report --warehouse $(WAREHOUSE)
 
 test: $(STAMP) ## set up and run the whole test suite
 	$(BIN)/python -m pytest -q

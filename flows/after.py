@@ -177,8 +177,10 @@ def summary_rows(outcome) -> dict:
     if after is None:
         return rows
     if after.release:
+        r = after.release
+        first, changed = r["first_published"], r["revisions"] - r["first_published"]
         rows["release"] = (
-            f"{after.release['release_id']} (new; {after.release['revisions']} values)"
+            f"{r['release_id']} (new: {first} values first published, {changed} changed)"
         )
     elif after.latest_release:
         rows["release"] = f"{after.latest_release} (data unchanged)"

@@ -334,6 +334,9 @@ def prune(warehouse: Path, keep_n: int) -> tuple[list[str], list[str]]:
     for i in gone:
         _writable(root / i)
         shutil.rmtree(root / i)
+    for tmp in root.glob(".*.tmp"):  # a release a killed run was writing
+        _writable(tmp)
+        shutil.rmtree(tmp)
     return kept, gone
 
 

@@ -162,3 +162,20 @@ def test_releases_are_read_only_files(nights):
     files = list(folder.rglob("*.parquet"))
     assert {p.parent.name for p in files} == {"marts", "ref", "raw"}
     assert all(os.stat(p).st_mode & 0o222 == 0 for p in [folder, *folder.rglob("*")])
+
+
+def test_a_failure_in_the_outputs_is_one_line_never_a_failed_publish(nights, monkeypatch):
+    from flows.after import After, after_publish
+    from pipeline import outputs
+    from pipeline.config import Settings
+
+    def broken(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outputs, "write", broken)
+    wh = nights["wh"]
+    after = after_publish.fn(After(), str(wh), Settings(warehouse=wh))
+    assert after.latest_release == _ids(nights)[3] and after.outputs is None
+    assert after.problems == [
+        "writing the report and export failed: OSError: [Errno 28] No space left on device"
+    ]

@@ -38,6 +38,7 @@ class CountyNews:
     rejected: dict[str, int] = field(default_factory=dict)
     quarantined: dict[str, int] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    rejected_files: list[str] = field(default_factory=list)  # their paths in the raw folder
 
     @property
     def files(self) -> int:
@@ -50,7 +51,8 @@ class CountyNews:
 
 def news_of_run(warehouse: Path, run_id: str) -> CountyNews:
     """Workbooks first seen by ``run_id`` (state manifest) that were rejected, and the rows
-    they had quarantined (published ``raw.files``), per county code ('?' when unidentified)."""
+    they had quarantined (published ``raw.files``), per county code ('unidentified' when
+    the workbook could not be identified)."""
     import duckdb
 
     from pipeline.steps import load_manifest
@@ -64,18 +66,20 @@ def news_of_run(warehouse: Path, run_id: str) -> CountyNews:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
-            "SELECT f.file_sha256, coalesce(f.county_code, '?'), f.status, f.rows_quarantined, "
-            "c.county_name_zh FROM raw.files f LEFT JOIN ref.counties c USING (county_code) "
-            "WHERE list_contains(?, f.file_sha256)",
+            "SELECT f.path, coalesce(f.county_code, 'unidentified'), f.status, "
+            "f.rows_quarantined, c.county_name_zh FROM raw.files f "
+            "LEFT JOIN ref.counties c USING (county_code) "
+            "WHERE list_contains(?, f.file_sha256) ORDER BY f.path",
             [list(new)],
         ).fetchall()
     finally:
         con.close()
-    for _sha, county, status, quarantined, name in rows:
+    for path, county, status, quarantined, name in rows:
         if name:
             news.names[county] = name
         if status == "rejected":
             news.rejected[county] = news.rejected.get(county, 0) + 1
+            news.rejected_files.append(path)
         if quarantined:
             news.quarantined[county] = news.quarantined.get(county, 0) + int(quarantined)
     return news
@@ -129,6 +133,13 @@ def compose(
         lines.append(f"why: {detail}")
     if news.rejected or news.quarantined:
         lines.append(f"counties: {_counties(news)}")
+    if news.rejected_files:
+        more = len(news.rejected_files) - 5
+        lines.append(
+            "rejected: "
+            + ", ".join(news.rejected_files[:5])
+            + (f" and {more} more" if more > 0 else "")
+        )
     lines.append(f"warehouse: {Path(settings.warehouse).resolve()}")
     after = getattr(outcome, "after", None)
     o = getattr(after, "outputs", None)

@@ -12,7 +12,7 @@ import os
 import openpyxl
 import pytest
 
-from pipeline import releases
+from pipeline import progress, releases
 from tests.test_nightly_flow import PERIOD, T0, q, run, sha, stage, write_books
 
 pytestmark = pytest.mark.slow
@@ -36,12 +36,14 @@ def nights(tmp_path_factory):
     wh.parent.mkdir()
     out = {"raw": raw, "wh": wh, "books": books, "runs": []}
     stage(raw, books, ["A1", "B", "C1", "junk"])
-    out["runs"].append(run(raw, wh))
+    out["progress"] = []
+    with progress.attached(lambda *a: out["progress"].append(a)):
+        out["runs"].append(run(raw, wh, outputs=True))  # explicit: whatever TPA_OUTPUTS says
     files = [p for d in ("reports", "exports") for p in (wh.parent / d).rglob("*")]
     out["mtimes"] = {p: p.stat().st_mtime_ns for p in files}
-    out["runs"].append(run(raw, wh))
+    out["runs"].append(run(raw, wh, outputs=True))
     stage(raw, books, ["A2"], mtime=T0 + 86400)
-    out["runs"].append(run(raw, wh))
+    out["runs"].append(run(raw, wh, outputs=True))
     stage(raw, books, ["D"])
     out["runs"].append(run(raw, wh, outputs=False))
     return out
@@ -179,3 +181,30 @@ def test_a_failure_in_the_outputs_is_one_line_never_a_failed_publish(nights, mon
     assert after.problems == [
         "writing the report and export failed: OSError: [Errno 28] No space left on device"
     ]
+
+
+def test_the_flow_reports_files_parsed_of_files_new(nights):
+    seen = nights["progress"]
+    parsing = [(n, total) for stage_, n, total in seen if stage_ == "parsing new workbooks"]
+    assert parsing[0] == (0, 4) and parsing[-1] == (4, 4)  # A1 B C1 and the junk file
+    assert [n for n, _ in parsing] == sorted(n for n, _ in parsing)
+    assert seen[-1][0] == "building the warehouse"
+
+
+def test_a_night_over_the_rejected_threshold_names_the_file(nights):
+    from pipeline.config import Settings
+    from pipeline.notify import compose
+
+    wh, o1 = nights["wh"], nights["runs"][0]
+    settings = Settings(warehouse=wh, raw_dir=nights["raw"], notify_rejected_files=1)
+    title, body, failure = compose(settings, 0, o1)
+    assert not failure
+    assert (
+        title == "tpa nightly run: published, with 1 workbook(s) rejected and 0 row(s) quarantined"
+    )
+    assert "counties: unidentified (1 file(s) rejected)" in body
+    assert f"rejected: {PERIOD}/readme_not_a_workbook.xlsx" in body
+    assert f"report: {o1.after.outputs.report}" in body and f"warehouse: {wh}" in body
+    # night 3 brought no new rejected file: nobody is told
+    assert compose(settings, 0, nights["runs"][2]) is None
+    assert compose(Settings(warehouse=wh, notify_rejected_files=2), 0, o1) is None

@@ -113,3 +113,29 @@ def test_progress_counts_files_once_and_only_on_a_terminal():
         progress.start(2)
         progress.done(["x"])
     assert "1/2" in tty.getvalue()
+
+
+def test_no_outputs_reaches_the_flow_and_the_summary_names_the_folders(tmp_path, monkeypatch):
+    import flows.nightly as nightly
+    from flows.after import After
+    from pipeline.steps import RunRecord
+
+    seen = {}
+
+    def fake_run_flow(raw_dir, warehouse, settings, trigger="manual", rebuild=False):
+        seen["settings"] = settings
+        rec = RunRecord(status="build_failed", message="stopped by the test")
+        after = After(problems=["writing the report and export failed: OSError: disk full"])
+        return nightly.FlowOutcome(rec, 1, raw_dir=str(raw_dir), warehouse=str(warehouse),
+                                   after=after)  # fmt: skip
+
+    monkeypatch.setattr(nightly, "run_flow", fake_run_flow)
+    raw, wh = tmp_path / "raw", tmp_path / "wh" / "w.duckdb"
+    raw.mkdir()
+    args = ["run", "--raw-dir", str(raw), "--warehouse", str(wh)]
+    res = CliRunner().invoke(app, [*args, "--no-outputs"], env={"COLUMNS": "300"})
+    assert res.exit_code == 1 and seen["settings"].outputs is False
+    assert "raw folder" in res.output and str(raw) in res.output
+    assert str(wh) in res.output and "OSError: disk full" in res.output
+    CliRunner().invoke(app, args)
+    assert seen["settings"].outputs is True

@@ -6,7 +6,6 @@ Each publish that changes the data keeps a dated release under the state folder:
         manifest.json                              id, run, time, fingerprint, tables, periods
         marts/<table>.parquet, ref/<table>.parquet the published marts and reference tables
         raw/submissions.parquet                    which submissions were current
-        raw/indicator_revisions.parquet            the revision history as of the release
 
 Files are chmod read-only (0444, folders 0555). ``tpa query --release ID`` reads one
 (``open_release``: views over the Parquet files in an in-memory DuckDB, file access then
@@ -82,6 +81,13 @@ def releases_dir(warehouse: Path) -> Path:
     return d
 
 
+def _connect(path: Path | str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never draws a progress bar (tpa run owns the terminal)."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _lit(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -133,21 +139,25 @@ def _changes_sql(prev_subs: str) -> str:
     newsubs AS (
       SELECT DISTINCT s.county_code, s.period, s.file_sha256, r.prefecture_code
       FROM raw.submissions s LEFT JOIN ref.counties r USING (county_code)
-      WHERE s.is_current AND s.file_sha256 NOT IN (SELECT file_sha256 FROM ({prev_subs})))
+      WHERE s.is_current AND s.file_sha256 NOT IN (SELECT file_sha256 FROM ({prev_subs}))),
+    -- a submission counts for its county (and its villages), its prefecture, the province;
+    -- one list per scope and period, joined to the changed rows (no 1M-group aggregate)
+    scoped AS (
+      SELECT period, scope, list(DISTINCT file_sha256 ORDER BY file_sha256) AS file_sha256s
+      FROM (SELECT period, file_sha256, 'county:' || county_code AS scope FROM newsubs
+            UNION ALL SELECT period, file_sha256, 'prefecture:' || prefecture_code FROM newsubs
+            UNION ALL SELECT period, file_sha256, 'province' FROM newsubs)
+      GROUP BY ALL)
     SELECT ch.indicator_code, ch.geo_level, ch.geo_code, ch.period,
-           CAST(coalesce(any_value(ch.revision) + 1, 0) AS INTEGER) AS revision,
-           any_value(ch.value) AS value, any_value(ch.previous_value) AS previous_value,
-           coalesce(any_value(ch.first_value), any_value(ch.value)) AS first_value,
-           coalesce(any_value(ch.first_release_id), $rid) AS first_release_id,
+           CAST(coalesce(ch.revision + 1, 0) AS INTEGER) AS revision,
+           ch.value, ch.previous_value, coalesce(ch.first_value, ch.value) AS first_value,
+           coalesce(ch.first_release_id, $rid) AS first_release_id,
            $rid AS release_id, CAST($now AS TIMESTAMP) AS published_at,
-           coalesce(list(DISTINCT n.file_sha256 ORDER BY n.file_sha256)
-                    FILTER (WHERE n.file_sha256 IS NOT NULL), []) AS file_sha256s
-    FROM changed ch LEFT JOIN newsubs n ON n.period = ch.period AND (
-         ch.geo_level = 'province'
-      OR (ch.geo_level = 'prefecture' AND n.prefecture_code = ch.geo_code)
-      OR (ch.geo_level = 'county' AND n.county_code = ch.geo_code)
-      OR (ch.geo_level = 'village' AND n.county_code = left(ch.geo_code, 6)))
-    GROUP BY ALL ORDER BY ALL"""
+           coalesce(n.file_sha256s, []) AS file_sha256s
+    FROM changed ch LEFT JOIN scoped n ON n.period = ch.period AND n.scope = CASE ch.geo_level
+         WHEN 'village' THEN 'county:' || left(ch.geo_code, 6)
+         WHEN 'county' THEN 'county:' || ch.geo_code
+         WHEN 'prefecture' THEN 'prefecture:' || ch.geo_code ELSE 'province' END"""
 
 
 def _prev_submissions(warehouse: Path) -> str:
@@ -167,7 +177,7 @@ def stage(build_path: Path, warehouse: Path, release_id: str, reused: bool = Fal
     it was built from changed. Raises duckdb.Error or OSError."""
     st = state_dir(Path(warehouse))
     (st / PENDING).unlink(missing_ok=True)
-    con = duckdb.connect(str(build_path))
+    con = _connect(build_path)
     try:
         has = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
@@ -176,9 +186,11 @@ def stage(build_path: Path, warehouse: Path, release_id: str, reused: bool = Fal
         if reused and has and latest(warehouse) is not None:
             return Staged(release_id, None, 0)
         con.execute(f"CREATE TEMP TABLE hist AS {_history_sql(st / REVISIONS)}")
-        con.execute(
-            "CREATE TEMP TABLE last AS SELECT * FROM hist QUALIFY row_number() OVER "
-            "(PARTITION BY indicator_code, geo_level, geo_code, period ORDER BY revision DESC) = 1"
+        con.execute(  # the last value published per figure (a hash aggregate: no sort)
+            "CREATE TEMP TABLE last AS SELECT indicator_code, geo_level, geo_code, period, "
+            "max(revision) AS revision, arg_max_null(value, revision) AS value, "
+            "any_value(first_value) AS first_value, any_value(first_release_id) AS "
+            "first_release_id FROM hist GROUP BY ALL"
         )
         now = datetime.now().replace(microsecond=0)
         con.execute(
@@ -193,7 +205,7 @@ def stage(build_path: Path, warehouse: Path, release_id: str, reused: bool = Fal
         cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in COLUMNS.items())
         con.execute(
             f"CREATE OR REPLACE TABLE raw.indicator_revisions AS SELECT {cols} FROM "
-            "(SELECT * FROM hist UNION ALL BY NAME SELECT * FROM pending) ORDER BY ALL"
+            "(SELECT * FROM hist UNION ALL BY NAME SELECT * FROM pending)"
         )
         from pipeline import docs
 
@@ -242,12 +254,12 @@ def keep(warehouse: Path, staged: Staged) -> dict | None:
 
 
 def _write_release(wh: Path, folder: Path, staged: Staged) -> dict:
-    con = duckdb.connect(str(wh), read_only=True)
+    con = _connect(wh, read_only=True)
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
             "current_database() AND (schema_name IN ('marts', 'ref') OR (schema_name = 'raw' "
-            "AND table_name IN ('submissions', 'indicator_revisions'))) ORDER BY 1, 2"
+            "AND table_name = 'submissions')) ORDER BY 1, 2"
         ).fetchall()
         counts = {}
         for s, t in tables:
@@ -263,9 +275,10 @@ def _write_release(wh: Path, folder: Path, staged: Staged) -> dict:
     firsts = 0
     pending = state_dir(wh) / PENDING
     if pending.is_file():
-        firsts = duckdb.sql(
-            f"SELECT count(*) FROM read_parquet({_lit(pending)}) WHERE revision = 0"
-        ).fetchall()[0][0]
+        with _connect() as mem:
+            firsts = mem.execute(
+                f"SELECT count(*) FROM read_parquet({_lit(pending)}) WHERE revision = 0"
+            ).fetchall()[0][0]
     manifest = {
         "release_id": staged.release_id,
         "created_at": datetime.now().replace(microsecond=0).isoformat(),
@@ -285,11 +298,11 @@ def _write_release(wh: Path, folder: Path, staged: Staged) -> dict:
 def _commit_revisions(st: Path, pending: Path) -> None:
     path, tmp = st / REVISIONS, st / (REVISIONS + ".tmp")
     cols = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in COLUMNS.items())
-    con = duckdb.connect()
+    con = _connect()
     try:
         con.execute(
             f"COPY (SELECT {cols} FROM ({_history_sql(path)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({_lit(pending)})) ORDER BY ALL) TO {_lit(tmp)} "
+            f"SELECT * FROM read_parquet({_lit(pending)}))) TO {_lit(tmp)} "
             "(FORMAT parquet)"
         )
     finally:
@@ -316,9 +329,10 @@ def first_published_in(warehouse: Path) -> set[str]:
     path = state_dir(Path(warehouse)) / REVISIONS
     if not path.is_file():
         return set()
-    rows = duckdb.sql(
-        f"SELECT DISTINCT first_release_id FROM read_parquet({_lit(path)})"
-    ).fetchall()
+    with _connect() as mem:
+        rows = mem.execute(
+            f"SELECT DISTINCT first_release_id FROM read_parquet({_lit(path)})"
+        ).fetchall()
     return {r[0] for r in rows}
 
 
@@ -351,17 +365,25 @@ def release_path(warehouse: Path, release_id: str) -> Path:
 
 def open_release(warehouse: Path, release_id: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per table of the release (``marts.*``, ``ref.*``,
-    ``raw.submissions``, ``raw.indicator_revisions``), then file access switched off and
-    the configuration locked: queries read the release and nothing else, and write
-    nowhere (``COPY … TO`` is refused). Raises ReleaseError."""
+    ``raw.submissions``) and ``raw.indicator_revisions`` (the history up to this release,
+    from the state folder), then file access switched off and the configuration locked:
+    queries read the release and nothing else, and write nowhere (``COPY … TO`` is
+    refused). Raises ReleaseError."""
     folder = release_path(warehouse, release_id)
     files = sorted(folder.glob("*/*.parquet"))
+    history = state_dir(Path(warehouse)) / REVISIONS
     con = duckdb.connect()
     for f in files:
         schema, table = f.parent.name, f.stem
         con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         con.execute(f'CREATE VIEW "{schema}"."{table}" AS SELECT * FROM read_parquet({_lit(f)})')
-    con.execute("SET allowed_paths = [" + ", ".join(_lit(f) for f in files) + "]")
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(  # release ids are dated: the ones up to this release, this one included
+        f"CREATE VIEW raw.indicator_revisions AS SELECT * FROM ({_history_sql(history)}) "
+        f"WHERE release_id <= {_lit(release_id)}"
+    )
+    allowed = [*files, history] if history.is_file() else files
+    con.execute("SET allowed_paths = [" + ", ".join(_lit(f) for f in allowed) + "]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

@@ -185,3 +185,22 @@ def test_tpa_releases_and_query_release(history, tmp_path):
         assert "disabled" in res.output or "Permission" in res.output
     res = runner.invoke(app, ["query", "--release", "nope", "--warehouse", str(wh), "select 1"])
     assert res.exit_code == 2 and "no release 'nope'" in res.output
+
+
+def test_a_withdrawn_figure_is_a_revision_to_null_and_can_come_back(tmp_path):
+    wh = tmp_path / "warehouse.duckdb"
+    both = {(INC, "county", "530102", P): 0.05, (INC, "county", "530103", P): 0.02}
+    only = {(INC, "county", "530103", P): 0.02}
+    subs = [("a1", "530102", P), ("b1", "530103", P)]
+    kept = [
+        publish(tmp_path, wh, R[0], both, subs),
+        publish(tmp_path, wh, R[1], only, subs[1:]),  # 530102's workbook left the raw folder
+        publish(tmp_path, wh, R[2], only, subs[1:]),  # nothing changed
+        publish(tmp_path, wh, R[3], both, [("a2", "530102", P), *subs[1:]]),
+    ]
+    assert [m["release_id"] if m else None for m in kept] == [R[0], R[1], None, R[3]]
+    assert [r[2:8] for r in revisions(wh) if r[1] == "530102"] == [
+        (0, 0.05, None, 0.05, R[0], R[0]),
+        (1, None, 0.05, 0.05, R[0], R[1]),
+        (2, 0.05, None, 0.05, R[0], R[3]),
+    ]

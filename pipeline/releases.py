@@ -379,7 +379,7 @@ def open_release(warehouse: Path, release_id: str) -> duckdb.DuckDBPyConnection:
         con.execute(f'CREATE VIEW "{schema}"."{table}" AS SELECT * FROM read_parquet({_lit(f)})')
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(  # release ids are dated: the ones up to this release, this one included
-        f"CREATE VIEW raw.indicator_revisions AS SELECT * FROM ({_history_sql(history)}) "
+        f"CREATE OR REPLACE VIEW raw.indicator_revisions AS SELECT * FROM ({_history_sql(history)}) "
         f"WHERE release_id <= {_lit(release_id)}"
     )
     allowed = [*files, history] if history.is_file() else files

@@ -35,10 +35,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) ## set up, write the sample into data/raw on a first run if it is empty, run the pipeline
+run: $(STAMP) ## set up, write the sample into data/raw on a first run if it is empty, run the pipeline (report and export included)
 	$(TPA) sample --first-run
 	$(TPA) run
-	$(TPA) report
 
 # DuckDB 1.x, for the test that analysts' 1.x clients open the published file (issue 13)
 DUCKDB1 := .venv-duckdb1/.installed

@@ -28,7 +28,7 @@ from prefect.client.schemas.objects import (  # noqa: E402
 )
 from prefect.schedules import Cron  # noqa: E402
 
-from flows.api import wait_for_api  # noqa: E402
+from flows.api import PrefectStartError, wait_for_api  # noqa: E402
 from flows.nightly import run_flow  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.runlock import run_lock  # noqa: E402
@@ -39,23 +39,38 @@ LOCK_WAIT_S = timedelta(hours=1).total_seconds()
 DEPLOYMENT = "nightly"
 
 
-@flow(name="tpa-nightly-scheduled", retries=1, retry_delay_seconds=300)
+@flow(name="tpa-nightly-scheduled", retries=1, retry_delay_seconds=300, log_prints=True)
 def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb") -> int:
     """Take the run lock (waiting up to an hour), tidy after killed runs, run the pipeline;
     fail the flow run when the build failed or could not be published (status 1 or 3)."""
+    from pipeline.notify import notify_run
+    from pipeline.runlock import RunLocked
     from pipeline.steps import recover
 
     # TPA_ALLOW_SHRINK would outlive one run in the serving process: `tpa allow-shrink`
     # lets the next scheduled run through instead (pipeline.dropzone)
     settings = Settings(raw_dir=raw_dir, warehouse=warehouse, allow_shrink=False)
-    with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):
-        recover(settings.warehouse)
-        outcome = run_flow(settings.raw_dir, settings.warehouse, settings, "schedule")
+    try:
+        with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):
+            recover(settings.warehouse)
+            outcome = run_flow(settings.raw_dir, settings.warehouse, settings, "schedule")
+    except Exception as exc:  # told, then failed as before (the deployment retries once)
+        code = 4 if isinstance(exc, RunLocked) else 6 if isinstance(exc, PrefectStartError) else 1
+        _say(notify_run(settings, code, message=f"{type(exc).__name__}: {exc}"))
+        raise
+    _say(notify_run(settings, outcome.exit_code, outcome))  # the same function as tpa run
+    for line in outcome.after.problems if outcome.after else []:
+        print(line)
     if outcome.exit_code:
         raise RuntimeError(
             f"tpa run ended with status {outcome.exit_code}: {outcome.record.message}"
         )
     return outcome.exit_code
+
+
+def _say(line: str | None) -> None:
+    if line:  # one line in the flow run's log; never a failure
+        print(line)
 
 
 def deployment(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb"):

@@ -41,9 +41,12 @@ from prefect import flow, task, unmapped  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 
+from flows.after import After, after_publish, summary_rows  # noqa: E402
+from flows.after import stage as stage_release  # noqa: E402
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import dropzone, errors, extracts, steps, testhook, timing  # noqa: E402
+from pipeline import dropzone, errors, extracts, progress, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -71,6 +74,10 @@ class FlowOutcome:
     writer: str | None = None
     test_failures: list | None = None
     build_reused: bool = False  # nothing changed: the published warehouse was copied
+    raw_dir: str | None = None
+    warehouse: str | None = None
+    after: After | None = None  # release, outputs, problems (flows.after, issue 13)
+    error: Exception | None = None  # what ended a `failed` run unexpectedly (tpa run --debug)
 
 
 def _failure(state) -> BaseException | None:
@@ -134,6 +141,7 @@ def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: byt
             parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
         except Exception as exc:  # reported per file by the flow
             errors.append(exc)
+        progress.done([sha256])  # a terminal's progress bar (no-op in worker processes)
     if errors:
         raise ([e for e in errors if _transient(e)] or errors)[0]
     return parsed
@@ -243,23 +251,27 @@ def _cell(v) -> str:
     return "" if v is None else str(v).replace("|", "\\|").replace("\n", "<br>")
 
 
-def summary_markdown(rec: steps.RunRecord) -> str:
+def summary_markdown(rec: steps.RunRecord, extra: dict | None = None) -> str:
+    """The run summary artifact: the run record, then ``extra`` (raw folder, warehouse,
+    release, outputs: ``flows.after.summary_rows``)."""
     return "\n".join(
         [
             f"# tpa run {rec.run_id}",
             "",
             "| | |",
             "|---|---|",
-            *(f"| {k} | {_cell(v)} |" for k, v in rec.as_row().items()),
+            *(f"| {k} | {_cell(v)} |" for k, v in {**rec.as_row(), **(extra or {})}.items()),
         ]
     )
 
 
 @task(name="report", cache_policy=NO_CACHE)
-def report_task(rec: steps.RunRecord) -> None:
+def report_task(rec: steps.RunRecord, extra: dict | None = None) -> None:
     try:
         create_markdown_artifact(
-            summary_markdown(rec), key="tpa-run-summary", description="tpa nightly run summary"
+            summary_markdown(rec, extra),
+            key="tpa-run-summary",
+            description="tpa nightly run summary",
         )
     except Exception:  # the artifact is a convenience; never fail a run on it
         pass
@@ -298,7 +310,7 @@ def _finish(outcome: FlowOutcome, warehouse: str) -> FlowOutcome:
     rec = outcome.record
     rec.finished_at = rec.finished_at or datetime.now().replace(microsecond=0)
     steps.save_run(Path(warehouse), rec)
-    report_task(rec)
+    report_task(rec, summary_rows(outcome))
     return outcome
 
 
@@ -322,7 +334,7 @@ def nightly(
     wh = Path(warehouse)
     rec = steps.RunRecord(trigger=trigger)
     steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
-    outcome = FlowOutcome(rec, 0)
+    outcome = FlowOutcome(rec, 0, raw_dir=raw_dir, warehouse=warehouse)
     try:
         key = _current_key() or steps.id_key(settings)
         clock = {"start": time.perf_counter(), "cpu": time.process_time()}
@@ -337,7 +349,7 @@ def nightly(
         logging.getLogger("tpa").debug("run failed", exc_info=True)
         rec.status, rec.published = "failed", False
         rec.message = errors.one_line(exc)
-        outcome.exit_code = 1
+        outcome.exit_code, outcome.error = 1, exc
     return _finish(outcome, warehouse)
 
 
@@ -353,6 +365,7 @@ def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock)
     todo = [p for p in plan if not p.cached]
     outcome_of = {p.found.sha256: (p.folder, None) for p in plan if p.cached}
     if todo:
+        progress.start(len(todo))
         outcome_of.update(_extract_todo(todo, settings, key, rec))
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
@@ -374,9 +387,10 @@ def _extract_todo(todo: list, settings, key, rec) -> dict:
             unmapped(key),
         )
         states = []
-        for fut in futures:
+        for fut, b in zip(futures, batches, strict=True):
             fut.wait()
             states.append(fut.state)
+            progress.done(p.found.sha256 for p in b)
     out = {}
     for batch, state in zip(batches, states, strict=True):
         exc = _failure(state) if state.is_failed() else None
@@ -393,6 +407,7 @@ def _extract_todo(todo: list, settings, key, rec) -> dict:
 def _build(present, wh: Path, rec, rebuild: bool, key, outcome: FlowOutcome, storage: str):
     """Build (or reuse) the warehouse into a new file; the build report, or None when
     the build failed (the run is then ``failed``, exit 1)."""
+    progress.stage("building the warehouse")
     try:
         build_path, report, manifest = build_task(present, str(wh), rec, rebuild, storage)
     except BuildFailed as exc:
@@ -417,6 +432,8 @@ def _publish(raw_dir, wh: Path, settings, rec, report, outcome: FlowOutcome, clo
         return
     if verdict.note:
         rec.notes.append(verdict.note)
+    # raw.indicator_revisions into the build (never fails it: a problem is one line)
+    outcome.after = stage_release(outcome.build_path, str(wh), rec.run_id, outcome.build_reused)
     steps.stamp_runs(Path(outcome.build_path), wh, rec)
     try:
         pub = publish_task(outcome.build_path, str(wh), settings.publish_wait_s)
@@ -435,6 +452,8 @@ def _publish(raw_dir, wh: Path, settings, rec, report, outcome: FlowOutcome, clo
         rec.status = "published"
         steps.note_published(wh, report.inputs)  # the next night may copy it (build_inputs)
         dropzone.remember(wh, verdict.counts)
+        # release, report and export, retention, artifacts: never fail the publish
+        outcome.after = after_publish(outcome.after, str(wh), settings)
     else:
         rec.status, outcome.exit_code = "not_published", 3
         outcome.writer = pub.writer.describe() if pub.writer else None
@@ -476,8 +495,9 @@ def _write_timings(clock: dict, report, rec) -> None:
 
 
 def public_settings(settings: Settings) -> Settings:
-    """``settings`` without the ID key (what may be shown as a flow parameter)."""
-    return settings.model_copy(update={"id_key": None})
+    """``settings`` without the ID key and notification URLs (what may be shown as a
+    flow parameter)."""
+    return settings.model_copy(update={"id_key": None, "notify_urls": SecretStr("")})
 
 
 @contextmanager

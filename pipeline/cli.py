@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.config import Settings
+from pipeline.config import RUNNER_CHOICES, Lang, Settings, check_task_runner
 
 app = typer.Typer(
     add_completion=False,
@@ -38,7 +38,26 @@ Warehouse = Annotated[
 
 
 def _settings(**overrides) -> Settings:
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from ``TPA_*`` with the options given; exit 2 naming a bad value."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "TPA_" + "_".join(str(x) for x in e["loc"]).upper()
+            err.print(f"[red]bad setting {name}:[/red] {escape(e['msg'])}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _runner_option(value: str | None) -> str | None:
+    """Check ``--task-runner`` (typer turns BadParameter into exit status 2)."""
+    if value is None:
+        return None
+    try:
+        return check_task_runner(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _fmt_value(value, unit) -> str:
@@ -59,7 +78,9 @@ def run(
     task_runner: Annotated[
         str | None,
         typer.Option(
-            help="extract step: threads | processes | serial | dask | dask:<scheduler address>"
+            help=f"extract step: {RUNNER_CHOICES.replace(', ', ' | ')}",
+            callback=_runner_option,
+            metavar="[processes|threads|serial|dask|dask:ADDRESS]",
         ),
     ] = None,
     publish_wait: Annotated[
@@ -84,6 +105,13 @@ def run(
     ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="print the traceback of an unexpected failure")
+    ] = False,
+    no_outputs: Annotated[
+        bool,
+        typer.Option(
+            "--no-outputs",
+            help="publish only: no HTML report or xlsx export (reports/, exports/ beside the warehouse)",
+        ),
     ] = False,
 ) -> None:
     """Run the pipeline: discover, extract, validate, build, publish, summarise.
@@ -111,6 +139,7 @@ def run(
         publish_wait_s=publish_wait,
         lock_wait_s=lock_wait,
         allow_shrink=allow_shrink or None,
+        outputs=False if no_outputs else None,
     )
     from contextlib import nullcontext
 
@@ -134,12 +163,6 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
     if not settings.raw_dir.is_dir():
         err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
         raise typer.Exit(2)
-    tr = settings.task_runner
-    if tr not in ("threads", "processes", "serial", "dask") and not tr.startswith("dask:"):
-        err.print(
-            f"[red]unknown task runner:[/red] {tr} (threads | processes | serial | dask | dask:<address>)"
-        )
-        raise typer.Exit(2)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from flows.api import PrefectStartError
     from pipeline.runlock import RunLocked, run_lock
@@ -150,7 +173,9 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
 
             for line in recover(settings.warehouse):  # builds, extracts of killed runs
                 err.print(f"[yellow]tidied after an interrupted run:[/yellow] {line}")
-            with console.status("tpa: reading workbooks, building the warehouse…"):
+            from pipeline.progress import terminal_progress
+
+            with terminal_progress(err):  # files parsed of files new, on a terminal only
                 from flows.nightly import run_flow
 
                 try:
@@ -163,11 +188,17 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
                     raise
     except RunLocked as exc:
         err.print(f"[red]another run is in progress:[/red] {exc}")
+        _notify(settings, 4, message=str(exc))
         raise typer.Exit(4) from exc
     except PrefectStartError as exc:
         err.print(f"[red]Prefect could not start:[/red] {escape(str(exc))}", soft_wrap=True)
+        _notify(settings, 6, message=str(exc))
         raise typer.Exit(6) from exc
+    if outcome.error is not None:  # recorded `failed` by the flow: one line (or --debug)
+        _notify(settings, 1, outcome)
+        raise outcome.error
     _print_summary(outcome, settings)
+    _notify(settings, outcome.exit_code, outcome)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -181,6 +212,15 @@ def _record_failure(warehouse: Path, exc: Exception) -> None:
         pass  # the state folder itself may be what failed: the one line still goes out
 
 
+def _notify(settings: Settings, exit_code: int, outcome=None, message: str | None = None) -> None:
+    """TPA_NOTIFY_URLS are told (pipeline.notify); a failure to tell is one line."""
+    from pipeline.notify import notify_run
+
+    problem = notify_run(settings, exit_code, outcome, message)
+    if problem:
+        err.print(f"[yellow]{escape(problem)}[/yellow]", soft_wrap=True)
+
+
 def _print_summary(outcome, settings: Settings) -> None:
     rec = outcome.record
     t = Table(title=f"tpa run {rec.run_id}", show_header=False)
@@ -192,10 +232,19 @@ def _print_summary(outcome, settings: Settings) -> None:
     t.add_row("status", rec.status)
     if outcome.build_reused:
         t.add_row("build", "nothing changed: the published warehouse, raw.runs updated")
-    t.add_row("warehouse", str(settings.warehouse))
+    from flows.after import summary_rows
+
+    problems = []
+    for k, v in summary_rows(outcome).items():  # raw folder, warehouse, release, outputs
+        if k.startswith("problem"):
+            problems.append(v)
+        elif v is not None:
+            t.add_row(k, escape(str(v)))
     console.print(t)
     for note in rec.notes:  # damaged extracts parsed again, a shrink accepted
         err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for line in problems:  # after the publish: reported, never a failure
+        err.print(f"[yellow]{escape(line)}[/yellow]", soft_wrap=True)
     if outcome.exit_code == 1:
         err.print(f"[red]build failed; the previous warehouse is kept:[/red] {rec.message}")
         return
@@ -327,7 +376,7 @@ def sample(
 @app.command()
 def check(
     files: Annotated[list[Path], typer.Argument(help="workbooks to check")],
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    lang: Annotated[Lang, typer.Option(help="language of the findings")] = Lang.zh,
     feedback: Annotated[
         Path | None,
         typer.Option(
@@ -344,7 +393,7 @@ def check(
     from pipeline.extract.workbook import extract_workbook
     from pipeline.steps import id_key
 
-    settings = Settings()
+    settings = _settings()
     if feedback is not None and (where := _forbidden_feedback_dir(feedback, settings)):
         err.print(
             f"[red]--feedback {escape(str(feedback))} is inside {escape(where)}[/red]: feedback "
@@ -352,6 +401,7 @@ def check(
             "choose a folder outside it"
         )
         raise typer.Exit(2)
+    lang = Lang(lang).value
     errors = 0
     for f in files:
         if not f.is_file():
@@ -460,11 +510,30 @@ def query(
     sql: Annotated[str, typer.Argument(help="SQL to run on the published warehouse (read-only)")],
     warehouse: Warehouse = None,
     fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release",
+            help="query a kept release (tpa releases) instead: its marts, ref tables, "
+            "raw.submissions and raw.indicator_revisions, with file access switched off",
+        ),
+    ] = None,
 ) -> None:
-    """Run one SQL query read-only on the published warehouse (no access to files or
-    extensions: COPY, ATTACH, LOAD, INSTALL, read_text/read_csv on paths are refused)."""
-    wh = _published(_settings(warehouse=warehouse))
-    _print_frame(_safe_query(wh, sql), fmt)
+    """Run one SQL query read-only on the published warehouse, or on a kept release (no
+    access to files or extensions: COPY, ATTACH, LOAD, INSTALL, read_text/read_csv on
+    paths are refused)."""
+    settings = _settings(warehouse=warehouse)
+    if release is not None:
+        from pipeline.releases import ReleaseError, open_release
+
+        try:
+            con = open_release(settings.warehouse, release)
+        except ReleaseError as exc:
+            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from exc
+        _print_frame(_query_on(con, sql), fmt)
+        return
+    _print_frame(_safe_query(_published(settings), sql), fmt)
 
 
 def _safe_query(wh: Path, sql: str, params: list | None = None):
@@ -472,13 +541,23 @@ def _safe_query(wh: Path, sql: str, params: list | None = None):
     when it is refused or fails."""
     import duckdb
 
-    from pipeline.safesql import connect, refusal
+    from pipeline.safesql import connect
 
     try:
         con = connect(wh)
     except duckdb.Error as exc:
         err.print(f"cannot open {wh}: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
+    return _query_on(con, sql, params)
+
+
+def _query_on(con, sql: str, params: list | None = None):
+    """``sql`` on an open, locked-down connection (closed afterwards) as a DataFrame; exit 2
+    with one line when it is refused or fails."""
+    import duckdb
+
+    from pipeline.safesql import refusal
+
     try:
         why = refusal(con, sql)
         if why:
@@ -551,6 +630,32 @@ def county(
     _print_frame(_safe_query(wh, COUNTY_FILES_SQL, [code, period]), "csv")
 
 
+@app.command()
+def releases(warehouse: Warehouse = None) -> None:
+    """List the kept releases (one per publish that changed the data), oldest first; read
+    one with `tpa query --release ID "SQL"`."""
+    from pipeline.releases import first_published_in, list_releases
+
+    settings = _settings(warehouse=warehouse)
+    rows = list_releases(settings.warehouse)
+    firsts = first_published_in(settings.warehouse)
+    t = Table(title=f"releases of {settings.warehouse}")
+    for col in ("release", "created", "periods", "indicator rows", "values changed", "kept"):
+        t.add_column(col)
+    for m in rows:
+        t.add_row(
+            m["release_id"],
+            m["created_at"],
+            ", ".join(m.get("periods", [])),
+            f"{m.get('tables', {}).get('marts.indicators', 0):,}",
+            f"{m.get('revisions', 0) - m.get('first_published', 0):,}",
+            "first-published values" if m["release_id"] in firsts else "retention",
+        )
+    console.print(t)
+    if not rows:
+        console.print("no release yet: each publish that changes the data keeps one")
+
+
 def _published(settings: Settings) -> Path:
     """The published warehouse, or exit 2 with a message when there is none."""
     if not settings.warehouse.is_file():
@@ -567,7 +672,7 @@ def report(
     out: Annotated[
         Path, typer.Option("--out", help="folder to write report_<period>.html into")
     ] = Path("data/processed/reports"),
-    lang: Annotated[str, typer.Option("--lang", help="zh | en")] = "zh",
+    lang: Annotated[Lang, typer.Option("--lang", help="language of the report")] = Lang.zh,
     warehouse: Warehouse = None,
 ) -> None:
     """Write the period's self-contained HTML report (charts, exit line, data quality)."""
@@ -575,9 +680,7 @@ def report(
 
     from pipeline.report import STEPS, ReportError, write_report
 
-    if lang not in ("zh", "en"):
-        err.print(f"[red]unknown language:[/red] {lang} (zh | en)")
-        raise typer.Exit(2)
+    lang = Lang(lang).value
     wh = _published(_settings(warehouse=warehouse))
     with Progress(
         TextColumn("[bold]tpa report[/bold]"),

@@ -1,24 +1,68 @@
 """Configuration (pydantic-settings): defaults, overridden by ``TPA_*`` environment variables
-or CLI options. One warehouse path keeps one installation's state together."""
+or CLI options. One warehouse path keeps one installation's state together.
+
+Choices are typed (issue 13): ``Lang`` and ``RunnerKind`` are Enums (the CLI lists their
+values in ``--help``), a task runner is one of ``RunnerKind`` or ``dask:<scheduler
+address>`` (checked by ``check_task_runner``), and the ID key is a ``SecretStr``: it
+prints and serialises as ``**********`` and is read only through ``id_key_text``.
+"""
 
 from __future__ import annotations
 
+import re
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Limit = float | tuple[float | None, float | None]
 
 
+class Lang(StrEnum):
+    """Language of printed findings, reports and messages."""
+
+    zh = "zh"
+    en = "en"
+
+
+class RunnerKind(StrEnum):
+    """Task runners of the extract step (``dask:<address>`` names an existing cluster)."""
+
+    processes = "processes"
+    threads = "threads"
+    serial = "serial"
+    dask = "dask"
+
+
+# dask:<scheduler address>: tcp://host:port, tls://host:port, or host:port (IPv6 in brackets)
+_DASK_ADDRESS = re.compile(
+    r"^dask:((tcp|tls|inproc|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[\w.-]+)(:\d{1,5})?$"
+)
+RUNNER_CHOICES = ", ".join([*(k.value for k in RunnerKind), "dask:<scheduler address>"])
+
+
+def check_task_runner(value: str) -> str:
+    """``value`` when it is a ``RunnerKind`` or ``dask:<address>`` (e.g.
+    ``dask:tcp://10.0.0.5:8786``). Raises ValueError naming the choices otherwise."""
+    text = str(value).strip()
+    if text in RunnerKind.__members__ or _DASK_ADDRESS.match(text):
+        return text
+    raise ValueError(f"unknown task runner {text!r}; use one of {RUNNER_CHOICES}")
+
+
+TaskRunner = Annotated[str, AfterValidator(check_task_runner)]
+
+
 class Settings(BaseSettings):
     """Run settings. Sizes in MiB, times in seconds."""
 
-    model_config = SettingsConfigDict(env_prefix="TPA_", env_file=None)
+    model_config = SettingsConfigDict(env_prefix="TPA_", env_file=None, validate_assignment=True)
 
     raw_dir: Path = Path("data/raw")
     warehouse: Path = Path("data/processed/warehouse.duckdb")
-    lang: str = "zh"  # zh | en: language of printed findings
+    lang: Lang = Lang.zh  # language of printed findings
     max_file_mib: int = 200  # a workbook larger than this is rejected
     max_unzipped_mib: int = 1024  # an .xlsx expanding beyond this is rejected (zip bomb)
     max_cells: int = 5_000_000  # per sheet: rows x columns spanned by cells with values
@@ -29,21 +73,34 @@ class Settings(BaseSettings):
     prefect_start_timeout_s: float = 120.0
     # DuckDB storage format of each build: DuckDB 1.x clients (the CLI, DBeaver, R) cannot
     # read 2.x's own format ("version number 69"); v1.0.0 is read by every 1.x and 2.x
-    storage_version: str = "v1.0.0"
-    # extract step: processes | threads | serial | dask | dask:<scheduler address>; processes
-    # parse in worker processes only when 64+ workbooks are new (flows/nightly.py)
-    task_runner: str = "processes"
+    storage_version: str = Field("v1.0.0", pattern=r"^v\d+\.\d+\.\d+$")
+    # extract step: a RunnerKind or dask:<scheduler address>; processes parse in worker
+    # processes only when 64+ workbooks are new (flows/nightly.py)
+    task_runner: TaskRunner = RunnerKind.processes.value
     workers: int = 0  # 0: one per core
     # issue 11: a build that lost more than this fraction of the published warehouse's
     # workbooks or of any form's staging rows is not published (exit 5) unless allowed
     max_shrink: float = 0.2
     allow_shrink: bool = False  # accept such a build in this run (tpa run --allow-shrink)
-    id_key: str | None = None  # HMAC key for ID numbers (hex or text); else id_key_file
+    # HMAC key for ID numbers (hex or text); else id_key_file. A secret: never printed,
+    # serialised or passed as a flow parameter (flows.nightly.public_settings)
+    id_key: SecretStr | None = None
     id_key_file: Path | None = None  # default: ~/.config/tpa/id_key (created 0600)
     # plausible ranges overriding the form specs [issue 11]: JSON {"form.column": high} or
     # {"form.column": [low, high]} in the staged unit (yuan for money, years for dates),
     # e.g. TPA_COLUMN_LIMITS='{"medical.inpatient_expense": 1e11}'
     column_limits: dict[str, Limit] = {}
+    # issue 13: after a publish, the HTML report and xlsx export of the latest period with a
+    # submission go to reports/ and exports/ beside the warehouse (tpa run --no-outputs: off)
+    outputs: bool = True
+    keep_releases: int = 30  # newest releases kept; a release holding a first-published value stays
+    # apprise URLs (comma or space separated) told of every exit status but 0 and 2, and of
+    # nights passing the thresholds below; empty: nobody is told
+    notify_urls: SecretStr = SecretStr("")  # webhook URLs carry tokens: a secret too
+    notify_rejected_files: int = 1  # files newly rejected in a run to notify about (0: never)
+    notify_quarantined_rows: int = (
+        1000  # rows newly quarantined in a run to notify about (0: never)
+    )
 
     @field_validator("column_limits")
     @classmethod
@@ -59,3 +116,13 @@ class Settings(BaseSettings):
     @property
     def max_unzipped_bytes(self) -> int:
         return self.max_unzipped_mib * 2**20
+
+    @property
+    def id_key_text(self) -> str | None:
+        """The ID key in clear (only for ``pipeline.personal.load_key``), or None."""
+        return self.id_key.get_secret_value() if self.id_key is not None else None
+
+    @property
+    def notify_list(self) -> list[str]:
+        """``notify_urls`` split on commas and white space."""
+        return [u for u in re.split(r"[,\s]+", self.notify_urls.get_secret_value()) if u]

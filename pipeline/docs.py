@@ -61,6 +61,10 @@ TABLES = {
     "(rows_read = rows_loaded + rows_quarantined).",
     "raw.runs": "one row per pipeline run: when, how triggered, files and rows processed, "
     "SQL data tests, whether it published.",
+    "raw.indicator_revisions": "[issue 13] one row per value published for an indicator, "
+    "geography and period: revision 0 the value first published, each later row a changed "
+    "value (NULL: no longer published), the release that carried it and the submissions new "
+    "in it. Copied from the state folder's revision history; outside the determinism promise.",
     "raw.submissions": "one row per loaded workbook and form it carries: which submission "
     "is current per (county_code, period, form) (latest received_at wins).",
     "quarantine.files": "one row per workbook rejected whole (not identified, unreadable, "
@@ -262,6 +266,17 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "published": "whether the run published a new warehouse",
         "status": "outcome: running, published, failed, not published …",
         "message": "error or note of the run",
+    },
+    "raw.indicator_revisions": {
+        "revision": "0 for the value first published, then 1, 2 … for each change",
+        "value": "the value this release published (NULL: no longer published)",
+        "previous_value": "the value published before this revision (NULL for revision 0)",
+        "first_value": "the value first published (revision 0)",
+        "first_release_id": "the release that first published a value (kept by retention)",
+        "release_id": "the release that carried this value (tpa query --release ID)",
+        "published_at": "when this release was built (local time)",
+        "file_sha256s": "submissions (SHA-256) new in this release for the geography's "
+        "counties and the period: what changed the value",
     },
     "raw.submissions": {
         "received_at": "when the workbook arrived; the latest per (county_code, period, form) "

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import secrets
+import sys
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
@@ -52,7 +53,8 @@ def normalise_id(text: str) -> str | None:
 
 def load_key(key: str | None = None, key_file: Path | None = None) -> bytes:
     """The HMAC key: ``key`` (from TPA_ID_KEY) if given, else the key file, created
-    0600 with 32 random bytes on first use (its folder 0700)."""
+    0600 with 32 random bytes on first use (its folder 0700). Creating it says so in one
+    line on stderr, with where it is: losing it breaks the link between periods."""
     if key:
         return key.encode("utf-8")
     path = Path(key_file) if key_file else DEFAULT_KEY_FILE
@@ -61,6 +63,11 @@ def load_key(key: str | None = None, key_file: Path | None = None) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        print(
+            f"tpa: created the ID key file {path} (owner-only); back it up: losing it "
+            "breaks the link between periods (the same person gets another pseudonym)",
+            file=sys.stderr,
+        )
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 

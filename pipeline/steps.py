@@ -69,7 +69,8 @@ class RunRecord:
 
 
 def id_key(settings: Settings) -> bytes:
-    return load_key(settings.id_key, settings.id_key_file)
+    """The HMAC key of ``settings`` (``TPA_ID_KEY`` or the key file, created if missing)."""
+    return load_key(settings.id_key_text, settings.id_key_file)
 
 
 # ------------------------------------------------------------------ discovery

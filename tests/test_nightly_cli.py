@@ -190,7 +190,12 @@ def leftovers(site) -> list[str]:
     found += [p.name for p in (st / "builds").iterdir()] if (st / "builds").exists() else []
     found += [p.name for p in (st / "runs").glob("*.tmp")]
     found += [p.name for p in st.glob("manifest.json.tmp-*")]
-    beside = {"warehouse.duckdb", st.name}  # no WAL, no stray build next to the warehouse
+    # no WAL, no stray build next to the warehouse; the night's outputs (issue 13) have
+    # their folders there, with no half-written file in them
+    beside = {"warehouse.duckdb", st.name, "reports", "exports"}
+    for d in ("reports", "exports"):
+        out = site["wh"].parent / d
+        found += [p.name for p in out.iterdir() if p.name.startswith(".")] if out.exists() else []
     return found + [p.name for p in site["wh"].parent.iterdir() if p.name not in beside]
 
 

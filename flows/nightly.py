@@ -14,9 +14,14 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
   workbook per task (parsing holds the GIL: no faster than serial); processes and Dask
   run batches of workbooks (``batch_size``) and only when at least ``INLINE_BELOW`` are
   new — fewer are parsed in the flow's thread, since starting workers costs more.
-* An extract task is retried twice on an OSError (a network share that hiccups, a file
-  still being copied); a workbook that still cannot be read is reported as rejected
-  with reason ``read_error`` for this run and not cached, so the next run reads it.
+* Every workbook is parsed in a contained child process (``pipeline.contain``: memory
+  and time limits, replaced when it dies), whatever the task runner; each file has its
+  own outcome. A transient OSError (a network share that hiccups, a file still being
+  copied) is tried twice more; a workbook that still cannot be read, that hit a memory
+  or time limit, or that crashed the reader is reported as rejected (``read_error``,
+  ``resource_limit``, ``reader_crashed``) with a one-line reason naming it, for this
+  run only: it is not cached, so the next run tries again (``resource_limits.json`` in
+  the state folder counts the runs in a row a file has hit a limit).
 * The personal-data key never becomes a flow parameter (flow parameters are stored by
   the Prefect API and shown in its UI): ``run_flow`` hands it to the flow in memory.
 """
@@ -42,7 +47,7 @@ from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from pipeline import extracts, steps, testhook, timing  # noqa: E402
+from pipeline import contain, extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -123,19 +128,13 @@ def _extract_run_name() -> str:
     retry_delay_seconds=2,
     retry_condition_fn=transient_io_error,
 )
-def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: bytes) -> int:
-    """Extract a batch of workbooks, (path, sha256, extract folder) each; return how many
-    were parsed. Every file is tried; then the first transient I/O error is raised (the
-    retry re-reads only the files whose extract is not complete), else the first error."""
-    parsed, errors = 0, []
-    for path, sha256, folder in files:
-        try:
-            parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
-        except Exception as exc:  # reported per file by the flow
-            errors.append(exc)
-    if errors:
-        raise ([e for e in errors if _transient(e)] or errors)[0]
-    return parsed
+def extract_task(
+    files: list[tuple[str, str, str]], settings: Settings, key: bytes
+) -> dict[str, contain.Outcome]:
+    """Extract a batch of workbooks, (path, sha256, extract folder) each, each in a
+    contained child (``pipeline.contain.extract_files``); return the outcome of every
+    file by SHA-256. Never fails for what a file does."""
+    return contain.extract_files(files, settings, key)
 
 
 def _workers(settings: Settings) -> int:
@@ -166,6 +165,34 @@ def balanced_batches(todo: list, k: int) -> list[list]:
 INLINE_BELOW = 64
 
 
+def _batch_outcomes(batch: list, state) -> dict:
+    """Planned workbook -> ``contain.Outcome`` for one extract task. A complete extract
+    is a result whatever the task's state; a file the task has no outcome for (the task
+    itself failed: a worker lost) gets the task's error, in one line."""
+    outs = state.result(raise_on_failure=False) if state.is_completed() else None
+    outs = outs if isinstance(outs, dict) else {}
+    exc = _failure(state) if state.is_failed() else None
+    task_error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
+    result = {}
+    for p in batch:
+        o = outs.get(p.found.sha256)
+        if extracts.is_cached(Path(p.folder)):
+            o = contain.Outcome(p.folder, parsed=True)
+        elif o is None or o.folder is None and o.error is None:
+            line = " ".join(task_error.split())[:200]
+            o = contain.Outcome(None, reason="read_error", error=f"{p.found.file_name}: {line}")
+        result[p] = o
+    return result
+
+
+def _unread_reasons(wh: Path, unread: dict) -> dict[str, tuple[str | None, str | None, int]]:
+    """SHA-256 -> (reason, limit, runs in a row at a resource limit) of the workbooks not
+    read; records this run's resource-limit hits in the state folder."""
+    hit = {sha: o.limit or "resource" for sha, o in unread.items() if o.reason == "resource_limit"}
+    runs = steps.note_resource_limits(wh, hit)
+    return {sha: (o.reason, o.limit, runs.get(sha, 1)) for sha, o in unread.items()}
+
+
 def inline_below(settings: Settings) -> int:
     """On processes and Dask, fewer new workbooks than this (``INLINE_BELOW``) are parsed
     in the flow's own thread, as one task: starting worker processes (≈ 3 s) costs more
@@ -182,14 +209,22 @@ def build_task(
     warehouse: str,
     rec: steps.RunRecord,
     rebuild: bool = False,
+    unread_why: dict[str, tuple[str | None, str | None, int]] | None = None,
 ):
     """Load the extracts of the workbooks present (folder, or None with the read error),
     record them in the manifest, add the workbooks that have left the raw folder, build
     (or copy the published warehouse when nothing it was built from has changed, unless
-    ``rebuild``)."""
+    ``rebuild``). ``unread_why``: SHA-256 -> (reason, limit, runs in a row) of the
+    workbooks not read (``pipeline.steps.unread``)."""
     wh = Path(warehouse)
+    why = unread_why or {}
     items = [
-        (d, extracts.load(Path(folder), frames=False) if folder else steps.unread(d, error))
+        (
+            d,
+            extracts.load(Path(folder), frames=False)
+            if folder
+            else steps.unread(d, error, *why.get(d.sha256, (None, None, 1))),
+        )
         for d, folder, error in present
     ]
     manifest = steps.update_manifest(
@@ -309,6 +344,7 @@ def nightly(
     outcome_of: dict[str, tuple[str | None, str | None]] = {
         p.found.sha256: (p.folder, None) for p in plan if p.cached
     }
+    unread: dict[str, contain.Outcome] = {}
     if todo:
         files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
         if len(todo) < inline_below(settings):
@@ -327,20 +363,18 @@ def nightly(
                 fut.wait()
                 states.append(fut.state)
         for batch, state in zip(batches, states, strict=True):
-            exc = _failure(state) if state.is_failed() else None
-            error = f"{type(exc).__name__}: {exc}" if exc else str(state.message)
-            for p in batch:  # whatever the task's state: a complete extract is a result
-                if extracts.is_cached(Path(p.folder)):
-                    outcome_of[p.found.sha256] = (p.folder, None)
-                    rec.files_new += 1
-                else:
-                    outcome_of[p.found.sha256] = (None, error)
+            for p, o in _batch_outcomes(batch, state).items():
+                outcome_of[p.found.sha256] = (o.folder, o.error)
+                rec.files_new += o.folder is not None
+                if o.folder is None:
+                    unread[p.found.sha256] = o
     present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+    unread_why = _unread_reasons(wh, unread)
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
     outcome = FlowOutcome(rec, 0)
     try:
-        build_path, report, manifest = build_task(present, warehouse, rec, rebuild)
+        build_path, report, manifest = build_task(present, warehouse, rec, rebuild, unread_why)
         rec.tests_passed = len(report.tests) - report.tests_failed
         outcome.build_path = build_path
         outcome.build_reused = report.reused

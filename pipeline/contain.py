@@ -17,8 +17,9 @@ so that no file can stop the night or take the others with it.
   again), ``reader_crashed`` (a panic, segfault or abort: not cached either),
   ``read_error`` (an OSError: the file vanished, changed or could not be read).
 
-``TPA_TEST_CRASH=<file name>:<abort|segv|panic|memory|sleep>`` (``pipeline.testhook``)
-makes the child fail that way on that file: for tests only.
+``TPA_TEST_CRASH=<file name>:<abort|segv|panic|oserror|memory|sleep>``
+(``pipeline.testhook``) makes the child fail that way on that file: for tests only.
+The parent's ``TPA_*`` variables go to the child with each job.
 """
 
 from __future__ import annotations
@@ -88,12 +89,26 @@ def _cpu_deadline(timeout_s: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
 
 
+def _tpa_env() -> dict[str, str]:
+    """The parent's ``TPA_*`` variables, sent with each job: the forkserver's environment
+    is the one it was started with (timings, test hooks and checks set later count)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("TPA_")}
+
+
+def _sync_env(env: dict[str, str]) -> None:
+    for k in [k for k in os.environ if k.startswith("TPA_") and k not in env]:
+        del os.environ[k]
+    os.environ.update(env)
+
+
 def _run_job(job: tuple) -> tuple:
-    """One job in the child: ``("extract", path, sha256, folder, settings, key, hook)``
-    or ``("check", path, sha256, None, settings, key, hook)``."""
+    """One job in the child: ``("extract", path, sha256, folder, settings, key, env)``
+    or ``("check", path, sha256, None, settings, key, env)``; ``env``: ``_tpa_env``."""
     from pipeline import steps, testhook
 
-    kind, path, sha256, folder, settings, key, hook = job
+    kind, path, sha256, folder, settings, key, env = job
+    _sync_env(env)
+    hook = env.get(testhook.CRASH_ENV)
     try:
         testhook.crash(path, hook)
         if kind == "check":
@@ -327,9 +342,7 @@ def extract_contained(
     contained child; never raises for anything the file does. One attempt."""
     if extracts.is_cached(Path(folder)):
         return Outcome(folder)
-    from pipeline import testhook
-
-    job = ("extract", path, sha256, folder, settings, key, testhook.crash_hook())
+    job = ("extract", path, sha256, folder, settings, key, _tpa_env())
     return _outcome(_ask(job, settings), Path(path).name, settings)
 
 
@@ -352,9 +365,9 @@ def extract_files(
 def check_contained(path: Path, sha256: str, settings: Settings, key: bytes):
     """The ``ExtractResult`` of ``path`` (``tpa check``), parsed in a contained child; a
     file that hits a limit or crashes the reader comes back rejected with that reason."""
-    from pipeline import steps, testhook
+    from pipeline import steps
 
-    job = ("check", str(path), sha256, None, settings, key, testhook.crash_hook())
+    job = ("check", str(path), sha256, None, settings, key, _tpa_env())
     reply = _ask(job, settings)
     if reply[0] == "result":
         return reply[1]

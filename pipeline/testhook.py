@@ -12,9 +12,10 @@ Never set it in production: a paused run holds the run lock until it is killed.
 
 ``TPA_TEST_CRASH=<file name>:<how>`` makes the contained extraction child
 (``pipeline.contain``) fail on that file: ``abort`` (SIGABRT), ``segv`` (SIGSEGV),
-``panic`` (a BaseException, as pyo3's PanicException), ``memory`` (allocates until the
-memory limit stops it) or ``sleep`` (past the time limit). The parent reads the variable
-and hands it to the child with the job.
+``panic`` (a BaseException, as pyo3's PanicException), ``oserror`` (an I/O error,
+EIO), ``memory`` (allocates until the
+memory limit stops it) or ``sleep`` (past the time limit). The parent's ``TPA_*`` variables
+go to the child with each job.
 """
 
 from __future__ import annotations
@@ -40,11 +41,6 @@ class SimulatedPanic(BaseException):
     """Stands for pyo3's PanicException (a BaseException, not an Exception)."""
 
 
-def crash_hook() -> str | None:
-    """The value of ``TPA_TEST_CRASH`` (None when unset: the usual case)."""
-    return os.environ.get(CRASH_ENV) or None
-
-
 def crash(path: str, hook: str | None) -> None:
     """Fail as ``hook`` says when it names ``path``'s file; otherwise return at once."""
     if not hook:
@@ -58,6 +54,8 @@ def crash(path: str, hook: str | None) -> None:
         import ctypes
 
         ctypes.string_at(0)
+    if how == "oserror":
+        raise OSError(5, "Input/output error", path)
     if how == "panic":
         raise SimulatedPanic("simulated reader panic")
     if how == "memory":

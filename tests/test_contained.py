@@ -149,6 +149,9 @@ def hostile(tmp_path_factory):
     far_xlsx(raw / "far_XFD50000.xlsx", 49_999, 16_383)
     far_xlsx(raw / "far_XFD10000.xlsx", 9_999, 16_383)
     far_xlsx(raw / "far_A1_XFD10000.xlsx", 9_999, 16_383, with_a1=True)
+    empty_str = '<c r="XFD60000" t="str"><v></v></c>'  # in calamine's range, no value
+    minimal_xlsx(raw / "far_empty_str.xlsx",
+                 f'<row r="1"><c r="A1"><v>7</v></c></row><row r="60000">{empty_str}</row>')  # fmt: skip
     amplified_xlsx(raw / "amplified.xlsx")
     minimal_xlsx(raw / "zipbomb.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row>', pad=40 * 2**20)
     far_xls(raw / "far_A1_IV65536.xls", 65_535, 255, with_a1=True)
@@ -168,10 +171,12 @@ def test_far_cell_alone_is_read_as_one_cell(hostile):
 
 
 def test_far_span_is_refused_before_allocation(hostile):
-    """A1 plus XFD10000 span 10,000 × 16,384 = 163,840,000 cells > 5,000,000; A1 plus
-    IV65536 in an .xls 65,536 × 256 = 16,777,216 (xlrd measures it)."""
+    """A1 plus XFD10000 span 10,000 × 16,384 = 163,840,000 cells > 5,000,000 (also when
+    the far cell holds an empty text, which calamine keeps); A1 plus IV65536 in an .xls
+    65,536 × 256 = 16,777,216 (xlrd measures it)."""
     _, got = hostile
     for name, ref, span in (("far_A1_XFD10000.xlsx", "XFD10000", "10,000 rows x 16,384"),
+                            ("far_empty_str.xlsx", "XFD60000", "60,000 rows x 16,384"),
                             ("far_A1_IV65536.xls", "IV65536", "65,536 rows x 256")):  # fmt: skip
         g = got[name]
         assert (g["status"], g["reason"]) == ("rejected", "too_large"), (name, g)

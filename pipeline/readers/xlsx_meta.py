@@ -463,8 +463,13 @@ def _may_hold_long_text(data: bytes) -> bool:
 
 _ODD_CELL = re.compile(rb"<c[>/\t\r\n]")  # a cell tag followed by other than a space
 # An empty value or inline string: in calamine's range for some cell types, not a value
-# to the regexes below; the streaming parser handles such sheets.
+# to the regexes below; where the span must be exact, the streaming parser does it.
 _EMPTY_VALUE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|></v>)|<is\s*/>")
+_EMPTY_VALUE_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*'
+    + _F_OPT
+    + rb"(?:<v(?:\s[^>]*)?(?:/>|></v>)|<is\s*/>)"
+)
 
 
 def _shared_bound(data: bytes, chars: Chars | None) -> int | None:
@@ -527,7 +532,6 @@ def _fast_sheet_meta(
         or any(data.find(odd) >= 0 for odd in (b"<!", b"='"))
         or data.find(b"<?", 2) >= 0
         or _ODD_CELL.search(data)
-        or _EMPTY_VALUE.search(data)
     ):
         return None  # comments, CDATA, DTDs, instructions, single quotes, a namespace prefix
     if _may_hold_long_text(data):
@@ -552,7 +556,11 @@ def _fast_sheet_meta(
         cells = _VALUE_CELL.findall(data)
         if len(cells) != len(_VALUE_ANY.findall(data)):
             return None  # a value in a cell of a shape not covered
-        col_refs, row_refs = zip(*cells, strict=True)
+        empty = _EMPTY_VALUE_CELL.findall(data) if _EMPTY_VALUE.search(data) else []
+        if len(empty) != len(_EMPTY_VALUE.findall(data)):
+            return None  # an empty value in a cell of a shape not covered
+        last_value_row = max(int(r) for _, r in cells)
+        col_refs, row_refs = zip(*cells, *empty, strict=True)  # empty values span too
         rs = [int(r) for r in set(row_refs)]
         cs = [col_index(c.decode()) for c in set(col_refs)]
         r0, r1, c0, c1 = min(rs) - 1, max(rs) - 1, min(cs), max(cs)
@@ -560,7 +568,7 @@ def _fast_sheet_meta(
             return None
         if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
             return None
-        meta.max_row = r1 + 1
+        meta.max_row = last_value_row
     cells = bool(meta.max_row)
     if _FORMULA.search(data):
         n_formulas = len(_FORMULA.findall(data))

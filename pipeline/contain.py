@@ -43,7 +43,7 @@ from pipeline.config import Settings
 MAX_JOBS = 64  # files parsed by one child before it is replaced
 TRANSIENT_RETRIES = 2  # further attempts on a transient OSError, RETRY_DELAY_S apart
 RETRY_DELAY_S = 2.0
-_PRELOAD = ["pipeline.steps"]  # imported once by the forkserver
+_PRELOAD = ["pipeline.steps", "pipeline.contain_warm"]  # imported once by the forkserver
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class Outcome:
 
 def _child_setup(memory_bytes: int, stderr_path: str) -> None:
     fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
+    os.unlink(stderr_path)  # the parent holds it open: gone with both, whatever happens
     os.dup2(fd, 1)  # nothing the reader prints reaches the run's output
     os.dup2(fd, 2)
     os.close(fd)
@@ -166,7 +167,7 @@ class _Child:
     def __init__(self, memory_bytes: int, timeout_s: float):
         self.limits = (memory_bytes, timeout_s)
         fd, self.stderr_path = tempfile.mkstemp(prefix="tpa-extract-", suffix=".log")
-        os.close(fd)
+        self.stderr = os.fdopen(fd, "rb")  # what the child prints, read after it dies
         ctx = _context()
         self.conn, child_conn = ctx.Pipe()
         self.proc = ctx.Process(
@@ -195,17 +196,17 @@ class _Child:
 
     def _died(self) -> tuple:
         self.proc.join(10)
-        code = self.proc.exitcode
+        code, last = self.proc.exitcode, self._last_line()
         self.close()
-        return ("died", code, self._last_line())
+        return ("died", code, last)
 
     def _last_line(self) -> str:
         try:
-            with open(self.stderr_path, "rb") as fh:
-                fh.seek(max(0, os.path.getsize(self.stderr_path) - 4096))
-                lines = fh.read().decode("utf-8", "replace").strip().splitlines()
-        except OSError:
+            size = os.fstat(self.stderr.fileno()).st_size
+            tail = os.pread(self.stderr.fileno(), 4096, max(0, size - 4096))
+        except (OSError, ValueError):
             return ""
+        lines = tail.decode("utf-8", "replace").strip().splitlines()
         return _one_line(lines[-1]) if lines else ""
 
     def kill(self) -> None:
@@ -219,7 +220,8 @@ class _Child:
         if self.proc.is_alive():
             self.proc.terminate()
             self.proc.join(5)
-        Path(self.stderr_path).unlink(missing_ok=True)
+        self.stderr.close()
+        Path(self.stderr_path).unlink(missing_ok=True)  # a child that died first
 
 
 class _children_allowed:

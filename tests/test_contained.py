@@ -112,7 +112,7 @@ def far_xls(path: Path, row: int, col: int, with_a1: bool) -> Path:
     return path
 
 
-SETTINGS = Settings(id_key="contained-test", extract_timeout_s=60, extract_memory_mib=2048)
+SETTINGS = Settings(id_key="contained-test", extract_timeout_s=120)
 
 
 def run_batch(paths: list[Path], tmp: Path, s: Settings = SETTINGS) -> dict[str, dict]:
@@ -232,7 +232,9 @@ HOW = {  # hook -> (reason, limit)
 }
 
 
-@pytest.mark.parametrize("how", sorted(HOW))
+@pytest.mark.parametrize(
+    "how", [h if h != "sleep" else pytest.param(h, marks=pytest.mark.slow) for h in sorted(HOW)]
+)
 def test_a_dying_child_costs_only_its_file(tmp_path, monkeypatch, how):
     raw = tmp_path / "raw"
     raw.mkdir()
@@ -240,7 +242,9 @@ def test_a_dying_child_costs_only_its_file(tmp_path, monkeypatch, how):
     good = good_xlsx(raw / GOOD)
     other = far_xlsx(raw / "after.xlsx", 5, 5)
     monkeypatch.setenv("TPA_TEST_CRASH", f"{victim.name}:{how}")
-    s = SETTINGS.model_copy(update={"extract_timeout_s": 3, "extract_memory_mib": 1024})
+    # the memory hook fills what a fresh child (≈ 1.5 GiB of address space) has left
+    # the time limit must let the good files through on a busy machine
+    s = SETTINGS.model_copy(update={"extract_timeout_s": 20, "extract_memory_mib": 2048})
     got = run_batch([victim, good, other], tmp_path, s)
     o = got[victim.name]["outcome"]
     assert (o.folder, o.reason, o.limit) == (None, *HOW[how])

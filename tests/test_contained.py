@@ -344,3 +344,33 @@ def test_tpa_run_with_hostile_files(tmp_path):
     manifest = json.loads((state_dir(wh) / "manifest.json").read_text(encoding="utf-8"))
     boom = [e for e in manifest["files"].values() if e["file_name"] == "boom.xlsx"]
     assert [e["extract"] for e in boom] == [None]  # not cached: the next run tries again
+
+
+def test_xls_bounds_measure_text_and_streams(tmp_path):
+    """.xls: 100 cells of one 1,000-character string expand to 100,000 characters
+    (xlrd counts them); the Workbook stream is larger than a 1 KiB limit (olefile)."""
+    from pipeline.readers.xls_bounds import XlsTooLarge, check_sheets, check_streams
+
+    xlwt = pytest.importorskip("xlwt")
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("表1")
+    for r in range(100):
+        ws.write(r, 0, "村" * 1000)
+    path = tmp_path / "amp.xls"
+    wb.save(str(path))
+    check_sheets(path, max_cells=100, max_chars=100_000)  # exactly at the limits
+    with pytest.raises(XlsTooLarge) as chars:
+        check_sheets(path, max_cells=100, max_chars=99_999)
+    assert (chars.value.what, chars.value.size, chars.value.sheet) == ("chars", 100_000, "表1")
+    with pytest.raises(XlsTooLarge) as cells:
+        check_sheets(path, max_cells=99, max_chars=10**9)
+    assert (cells.value.what, cells.value.rows, cells.value.cols, cells.value.ref) == (
+        "cells",
+        100,
+        1,
+        "A100",
+    )
+    with pytest.raises(XlsTooLarge) as stream:
+        check_streams(path, max_bytes=1024)
+    assert stream.value.what == "stream" and stream.value.sheet == "Workbook"
+    check_streams(path, max_bytes=path.stat().st_size)

@@ -40,15 +40,17 @@ def check_streams(path: Path, max_bytes: int) -> None:
     Files olefile cannot open are left to the reader."""
     try:
         ole = olefile.OleFileIO(str(path))
-    except (OSError, ValueError, IndexError, TypeError):
+    except Exception:  # not an OLE file olefile can read: the reader says what it is
         return
     try:
-        for entry in ole.listdir(streams=True, storages=False):
-            size = ole.get_size(entry)
-            if size > max_bytes:
-                raise XlsTooLarge("stream", size, max_bytes, sheet="/".join(entry))
+        sizes = [("/".join(e), ole.get_size(e)) for e in ole.listdir(streams=True, storages=False)]
+    except Exception:  # a damaged directory: the reader reports the file as damaged
+        return
     finally:
         ole.close()
+    for name, size in sizes:
+        if size > max_bytes:
+            raise XlsTooLarge("stream", size, max_bytes, sheet=name)
 
 
 def _span(sheet) -> tuple[int, int, int, int] | None:

@@ -156,7 +156,7 @@ def assert_same(a: dict, b: dict) -> None:
 def harness():
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=180):  # a busy 2-core machine
         yield
 
 

@@ -14,9 +14,14 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
   workbook per task (parsing holds the GIL: no faster than serial); processes and Dask
   run batches of workbooks (``batch_size``) and only when at least ``INLINE_BELOW`` are
   new — fewer are parsed in the flow's thread, since starting workers costs more.
-* An extract task is retried twice on an OSError (a network share that hiccups, a file
-  still being copied); a workbook that still cannot be read is reported as rejected
-  with reason ``read_error`` for this run and not cached, so the next run reads it.
+* Every workbook is parsed in a contained child process (``pipeline.contain``: memory
+  and time limits, replaced when it dies), whatever the task runner; each file has its
+  own outcome. A transient OSError (a network share that hiccups, a file still being
+  copied) is tried twice more; a workbook that still cannot be read, that hit a memory
+  or time limit, or that crashed the reader is reported as rejected (``read_error``,
+  ``resource_limit``, ``reader_crashed``) with a one-line reason naming it, for this
+  run only: it is not cached, so the next run tries again (``resource_limits.json`` in
+  the state folder counts the runs in a row a file has hit a limit).
 * The personal-data key never becomes a flow parameter (flow parameters are stored by
   the Prefect API and shown in its UI): ``run_flow`` hands it to the flow in memory.
 """
@@ -46,7 +51,7 @@ from pydantic import SecretStr  # noqa: E402
 from flows.after import After, after_publish, summary_rows  # noqa: E402
 from flows.after import stage as stage_release  # noqa: E402
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import dropzone, errors, extracts, progress, steps, testhook, timing  # noqa: E402
+from pipeline import contain, dropzone, errors, extracts, progress, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.discover import Discovered, discover  # noqa: E402
@@ -131,20 +136,13 @@ def _extract_run_name() -> str:
     retry_delay_seconds=2,
     retry_condition_fn=transient_io_error,
 )
-def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: bytes) -> int:
-    """Extract a batch of workbooks, (path, sha256, extract folder) each; return how many
-    were parsed. Every file is tried; then the first transient I/O error is raised (the
-    retry re-reads only the files whose extract is not complete), else the first error."""
-    parsed, errors = 0, []
-    for path, sha256, folder in files:
-        try:
-            parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
-        except Exception as exc:  # reported per file by the flow
-            errors.append(exc)
-        progress.done([sha256])  # a terminal's progress bar (no-op in worker processes)
-    if errors:
-        raise ([e for e in errors if _transient(e)] or errors)[0]
-    return parsed
+def extract_task(
+    files: list[tuple[str, str, str]], settings: Settings, key: bytes
+) -> dict[str, contain.Outcome]:
+    """Extract a batch of workbooks, (path, sha256, extract folder) each, each in a
+    contained child (``pipeline.contain.extract_files``); return the outcome of every
+    file by SHA-256. Never fails for what a file does."""
+    return contain.extract_files(files, settings, key)
 
 
 def _workers(settings: Settings) -> int:
@@ -175,6 +173,34 @@ def balanced_batches(todo: list, k: int) -> list[list]:
 INLINE_BELOW = 64
 
 
+def _batch_outcomes(batch: list, state) -> dict:
+    """Planned workbook -> ``contain.Outcome`` for one extract task. A complete extract
+    is a result whatever the task's state; a file the task has no outcome for (the task
+    itself failed: a worker lost) gets the task's error, in one line."""
+    outs = state.result(raise_on_failure=False) if state.is_completed() else None
+    outs = outs if isinstance(outs, dict) else {}
+    exc = _failure(state) if state.is_failed() else None
+    task_error = errors.one_line(exc) if exc else str(state.message)
+    result = {}
+    for p in batch:
+        o = outs.get(p.found.sha256)
+        if extracts.is_cached(Path(p.folder)):
+            o = contain.Outcome(p.folder, parsed=True)
+        elif o is None or o.folder is None and o.error is None:
+            line = " ".join(task_error.split())[:200]
+            o = contain.Outcome(None, reason="read_error", error=f"{p.found.file_name}: {line}")
+        result[p] = o
+    return result
+
+
+def _unread_reasons(wh: Path, unread: dict) -> dict[str, tuple[str | None, str | None, int]]:
+    """SHA-256 -> (reason, limit, runs in a row at a resource limit) of the workbooks not
+    read; records this run's resource-limit hits in the state folder."""
+    hit = {sha: o.limit or "resource" for sha, o in unread.items() if o.reason == "resource_limit"}
+    runs = steps.note_resource_limits(wh, hit)
+    return {sha: (o.reason, o.limit, runs.get(sha, 1)) for sha, o in unread.items()}
+
+
 def inline_below(settings: Settings) -> int:
     """On processes and Dask, fewer new workbooks than this (``INLINE_BELOW``) are parsed
     in the flow's own thread, as one task: starting worker processes (≈ 3 s) costs more
@@ -192,14 +218,22 @@ def build_task(
     rec: steps.RunRecord,
     rebuild: bool = False,
     storage_version: str = "v1.0.0",
+    unread_why: dict[str, tuple[str | None, str | None, int]] | None = None,
 ):
     """Load the extracts of the workbooks present (folder, or None with the read error),
     record them in the manifest, add the workbooks that have left the raw folder, build
     (or copy the published warehouse when nothing it was built from has changed, unless
-    ``rebuild``), in DuckDB's ``storage_version`` format."""
+    ``rebuild``), in DuckDB's ``storage_version`` format. ``unread_why``: SHA-256 ->
+    (reason, limit, runs in a row) of the workbooks not read (``pipeline.steps.unread``)."""
     wh = Path(warehouse)
+    why = unread_why or {}
     items = [
-        (d, extracts.load(Path(folder), frames=False) if folder else steps.unread(d, error))
+        (
+            d,
+            extracts.load(Path(folder), frames=False)
+            if folder
+            else steps.unread(d, error, *why.get(d.sha256, (None, None, 1))),
+        )
         for d, folder, error in present
     ]
     manifest = steps.update_manifest(
@@ -339,8 +373,10 @@ def nightly(
         key = _current_key() or steps.id_key(settings)
         clock = {"start": time.perf_counter(), "cpu": time.process_time()}
         timing.discard_parts()  # a killed run's worker tallies are not this run's
-        present = _discover_and_extract(raw_dir, wh, settings, key, rec, rebuild, clock)
-        report = _build(present, wh, rec, rebuild, key, outcome, settings.storage_version)
+        present, unread_why = _discover_and_extract(raw_dir, wh, settings, key, rec, rebuild, clock)
+        report = _build(
+            present, unread_why, wh, rec, rebuild, key, outcome, settings.storage_version
+        )
         if report is not None:
             _publish(raw_dir, wh, settings, rec, report, outcome, clock)
     except Exception as exc:  # one line in the history; the traceback goes to the log
@@ -353,9 +389,10 @@ def nightly(
     return _finish(outcome, warehouse)
 
 
-def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock) -> list:
+def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock):
     """Discover the drop zone and extract the workbooks without a cached extract; return
-    (Discovered, extract folder or None, read error or None) per workbook present."""
+    ([(Discovered, extract folder or None, read error or None) per workbook present],
+    {SHA-256: (reason, limit, runs in a row)} of the workbooks not read)."""
     found = discover_task(raw_dir)
     clock["discover"], clock["cpu_discover"] = time.perf_counter(), time.process_time()
     clock["rss_discover"] = timing.peak_rss_mib()
@@ -364,20 +401,28 @@ def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock)
     rec.notes += [p.damaged for p in plan if p.damaged]  # issue 11: said once per extract
     todo = [p for p in plan if not p.cached]
     outcome_of = {p.found.sha256: (p.folder, None) for p in plan if p.cached}
+    unread: dict[str, contain.Outcome] = {}
     if todo:
         progress.start(len(todo))
-        outcome_of.update(_extract_todo(todo, settings, key, rec))
+        for p, o in _extract_todo(todo, settings, key).items():
+            outcome_of[p.found.sha256] = (o.folder, o.error)
+            rec.files_new += o.folder is not None
+            if o.folder is None:
+                unread[p.found.sha256] = o
     clock["extract"], clock["cpu_extract"] = time.perf_counter(), time.process_time()
     clock["rss_extract"] = timing.peak_rss_mib()
-    return [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+    present = [(p.found, *outcome_of[p.found.sha256]) for p in plan]
+    return present, _unread_reasons(wh, unread)
 
 
-def _extract_todo(todo: list, settings, key, rec) -> dict:
-    """Run the extract tasks over ``todo``; SHA-256 -> (folder, None) or (None, error)."""
+def _extract_todo(todo: list, settings, key) -> dict:
+    """Run the extract tasks over ``todo`` (planned workbooks); planned -> its
+    ``contain.Outcome`` (an extract folder, or why the workbook was not read)."""
     files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
     if len(todo) < inline_below(settings):
         batches = [todo]
         states = [extract_task(files, settings, key, return_state=True)]
+        progress.done(p.found.sha256 for p in todo)
     else:
         size = batch_size(settings, len(todo))
         batches = balanced_batches(todo, -(-len(todo) // size))
@@ -393,23 +438,18 @@ def _extract_todo(todo: list, settings, key, rec) -> dict:
             progress.done(p.found.sha256 for p in b)
     out = {}
     for batch, state in zip(batches, states, strict=True):
-        exc = _failure(state) if state.is_failed() else None
-        error = errors.one_line(exc) if exc else str(state.message)  # issue 11
-        for p in batch:  # whatever the task's state: a complete extract is a result
-            if extracts.is_cached(Path(p.folder)):
-                out[p.found.sha256] = (p.folder, None)
-                rec.files_new += 1
-            else:
-                out[p.found.sha256] = (None, error)
+        out.update(_batch_outcomes(batch, state))
     return out
 
 
-def _build(present, wh: Path, rec, rebuild: bool, key, outcome: FlowOutcome, storage: str):
+def _build(present, unread_why, wh: Path, rec, rebuild, key, outcome: FlowOutcome, storage: str):
     """Build (or reuse) the warehouse into a new file; the build report, or None when
     the build failed (the run is then ``failed``, exit 1)."""
     progress.stage("building the warehouse")
     try:
-        build_path, report, manifest = build_task(present, str(wh), rec, rebuild, storage)
+        build_path, report, manifest = build_task(
+            present, str(wh), rec, rebuild, storage, unread_why
+        )
     except BuildFailed as exc:
         rec.status, rec.message = "failed", str(exc)
         outcome.exit_code = 1

@@ -389,8 +389,8 @@ def check(
 ) -> None:
     """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
     Exit status 1 when any file has errors, 2 on bad usage."""
+    from pipeline.contain import check_contained
     from pipeline.discover import sha256_of
-    from pipeline.extract.workbook import extract_workbook
     from pipeline.steps import id_key
 
     settings = _settings()
@@ -402,20 +402,14 @@ def check(
         )
         raise typer.Exit(2)
     lang = Lang(lang).value
+    key = id_key(settings)
     errors = 0
     for f in files:
         if not f.is_file():
             err.print(f"[red]not a file:[/red] {f}")
             raise typer.Exit(2)
-        res = extract_workbook(
-            f,
-            sha256_of(f),
-            max_bytes=settings.max_file_bytes,
-            max_unzipped=settings.max_unzipped_bytes,
-            id_key=id_key(settings),
-            max_cells=settings.max_cells,
-            column_limits=settings.column_limits,
-        )
+        # the same contained path as tpa run (issue 11): limits, a crash is one file's
+        res = check_contained(f, sha256_of(f), settings, key)
         head = escape(
             f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
         )

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     max_file_mib: int = 200  # a workbook larger than this is rejected
     max_unzipped_mib: int = 1024  # an .xlsx expanding beyond this is rejected (zip bomb)
     max_cells: int = 5_000_000  # per sheet: rows x columns spanned by cells with values
+    # characters all text cells of a workbook expand to (a shared string counts once per
+    # cell that refers to it): 100,000 cells x one 32,000-character string is refused
+    max_expanded_chars: int = 200_000_000
+    # each workbook is parsed in a child process (pipeline/contain.py) with these limits;
+    # a file hitting one is rejected for this run (resource_limit) and tried again next run
+    extract_memory_mib: int = 3072  # address space of the child
+    extract_timeout_s: float = 600.0  # wall time per workbook
     publish_wait_s: float = 60.0  # wait for a read-write session on the warehouse to close
     lock_wait_s: float = 0.0  # wait for another run to finish
     # per attempt (one retry) for Prefect's temporary API server; a first start migrates its

@@ -144,6 +144,23 @@ class FileChanged(OSError):
     """The workbook's bytes changed between discovery and parsing (still being copied?)."""
 
 
+def extract_result(
+    path: str, sha256: str, settings: Settings, key: bytes | None = None
+) -> ExtractResult:
+    """``extract_workbook`` of ``path`` with the limits of ``settings`` (not contained:
+    call it through ``pipeline.contain``)."""
+    return extract_workbook(
+        Path(path),
+        sha256,
+        max_bytes=settings.max_file_bytes,
+        max_unzipped=settings.max_unzipped_bytes,
+        id_key=key if key is not None else id_key(settings),
+        max_cells=settings.max_cells,
+        max_chars=settings.max_expanded_chars,
+        column_limits=settings.column_limits,
+    )
+
+
 def extract_one(
     path: str, sha256: str, folder: str, settings: Settings, key: bytes | None = None
 ) -> tuple[str, bool]:
@@ -159,16 +176,7 @@ def extract_one(
     out = Path(folder)
     if extracts.is_cached(out):
         return str(out), False
-    key = key if key is not None else id_key(settings)
-    result = extract_workbook(
-        Path(path),
-        sha256,
-        max_bytes=settings.max_file_bytes,
-        max_unzipped=settings.max_unzipped_bytes,
-        id_key=key,
-        max_cells=settings.max_cells,
-        column_limits=settings.column_limits,
-    )
+    result = extract_result(path, sha256, settings, key)
     now = sha256_of(Path(path))
     if now != sha256:
         raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
@@ -179,14 +187,59 @@ def extract_one(
     return str(saved), True
 
 
-def unread(d: Discovered, error: str) -> ExtractResult:
+def unread_result(
+    sha256: str,
+    file_name: str,
+    error: str,
+    reason: str | None = "read_error",
+    limit: str | None = None,
+    runs: int = 1,
+) -> ExtractResult:
     """The record of a workbook that could not be read this run (not cached: the next run
-    tries again)."""
-    zh = f"本次运行无法读取该文件（{error}），下次运行将重新读取"
-    en = f"could not be read in this run ({error}); the next run reads it again"
+    tries again). ``reason``: ``read_error``, ``resource_limit`` (``limit``: memory or
+    time; ``runs``: how many runs in a row it has hit one) or ``reader_crashed``."""
+    reason = reason or "read_error"
+    if reason == "resource_limit":
+        what_zh = {"memory": "内存", "time": "时间"}.get(limit or "", "资源")
+        zh = f"读取该文件超出{what_zh}上限（{error}），本次运行不读取，下次运行将重新尝试"
+        en = f"hit the {limit or 'resource'} limit while being read ({error}); rejected for this run, the next run tries again"
+        if runs > 1:
+            zh += f"；已连续 {runs} 次运行超出上限，请检查文件是否过大或已损坏"
+            en += f"; {runs} runs in a row have hit it: check whether the file is too large or damaged"
+    elif reason == "reader_crashed":
+        zh = f"读取程序在该文件上崩溃（{error}），本次运行不读取，下次运行将重新尝试；请用Excel打开并另存后重新报送"
+        en = f"the reader crashed on it ({error}); rejected for this run, the next run tries again; open it in Excel, save it and resend"
+    else:
+        zh = f"本次运行无法读取该文件（{error}），下次运行将重新读取"
+        en = f"could not be read in this run ({error}); the next run reads it again"
     return ExtractResult(
-        d.sha256, d.file_name, status="rejected", reason="read_error", message=zh, message_en=en
+        sha256, file_name, status="rejected", reason=reason, message=zh, message_en=en
     )
+
+
+def unread(d: Discovered, error: str, reason: str | None = None, limit=None, runs=1):
+    """``unread_result`` of a discovered workbook."""
+    return unread_result(d.sha256, d.file_name, error, reason, limit, runs)
+
+
+RESOURCE_LIMITS = "resource_limits.json"
+
+
+def note_resource_limits(warehouse: Path, hit: dict[str, str]) -> dict[str, int]:
+    """Record which workbooks hit a memory or time limit this run (SHA-256 -> limit) and
+    return, for each, how many runs in a row have. Workbooks that did not hit one this
+    run are forgotten: the record stays as small as the night's trouble."""
+    path = state_dir(Path(warehouse)) / RESOURCE_LIMITS
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = {}
+    now = {sha: int(before.get(sha, {}).get("runs", 0)) + 1 for sha in hit}
+    body = {sha: {"runs": n, "limit": hit[sha]} for sha, n in now.items()}
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return now
 
 
 def load_extracts(

@@ -9,6 +9,13 @@ seconds, default 600), so that a test can SIGKILL it at that exact moment:
 * ``publish``: the build is complete and closed, just before it is renamed over the warehouse.
 
 Never set it in production: a paused run holds the run lock until it is killed.
+
+``TPA_TEST_CRASH=<file name>:<how>`` makes the contained extraction child
+(``pipeline.contain``) fail on that file: ``abort`` (SIGABRT), ``segv`` (SIGSEGV),
+``panic`` (a BaseException, as pyo3's PanicException), ``oserror`` (an I/O error,
+EIO), ``memory`` (allocates until the
+memory limit stops it) or ``sleep`` (past the time limit). The parent's ``TPA_*`` variables
+go to the child with each job.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import sys
 import time
 
 ENV = "TPA_TEST_PAUSE_AT"
+CRASH_ENV = "TPA_TEST_CRASH"
 MARKER = "TPA_TEST_PAUSED"
 
 
@@ -27,3 +35,32 @@ def pause(stage: str) -> None:
         return
     print(f"{MARKER} {stage} {os.getpid()}", file=sys.stderr, flush=True)
     time.sleep(float(os.environ.get("TPA_TEST_PAUSE_S", "600")))
+
+
+class SimulatedPanic(BaseException):
+    """Stands for pyo3's PanicException (a BaseException, not an Exception)."""
+
+
+def crash(path: str, hook: str | None) -> None:
+    """Fail as ``hook`` says when it names ``path``'s file; otherwise return at once."""
+    if not hook:
+        return
+    name, _, how = hook.rpartition(":")
+    if os.path.basename(path) != name:
+        return
+    if how == "abort":
+        os.abort()
+    if how == "segv":
+        import ctypes
+
+        ctypes.string_at(0)
+    if how == "oserror":
+        raise OSError(5, "Input/output error", path)
+    if how == "panic":
+        raise SimulatedPanic("simulated reader panic")
+    if how == "memory":
+        hog = []
+        while True:
+            hog.append(bytearray(64 * 2**20))
+    if how == "sleep":
+        time.sleep(3600)

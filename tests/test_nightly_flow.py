@@ -181,25 +181,22 @@ def run(raw: Path, wh: Path, runner: str = "serial", rebuild: bool = False, **kw
 
 
 class Counter:
-    """Counts workbooks opened and extract steps started in this process."""
+    """Counts workbooks parsed and extract steps started from this process (each in a
+    contained child: ``pipeline.contain``)."""
 
     def __init__(self, mp: pytest.MonkeyPatch):
-        import pipeline.extract.workbook as wbmod
-        from pipeline import steps
+        from pipeline import contain
 
         self.opened = self.extracts = 0
-        real_open, real_one = wbmod.open_workbook, steps.extract_one
-
-        def counting_open(*a, **k):
-            self.opened += 1
-            return real_open(*a, **k)
+        real_one = contain.extract_contained
 
         def counting_one(*a, **k):
             self.extracts += 1
-            return real_one(*a, **k)
+            out = real_one(*a, **k)
+            self.opened += out.parsed
+            return out
 
-        mp.setattr(wbmod, "open_workbook", counting_open)
-        mp.setattr(steps, "extract_one", counting_one)
+        mp.setattr(contain, "extract_contained", counting_one)
 
     def take(self) -> tuple[int, int]:
         out = (self.opened, self.extracts)
@@ -482,63 +479,59 @@ def test_dask_cluster_gives_the_same_warehouse(orders, tmp_path, monkeypatch):
 
 
 def test_extract_retries_a_transient_io_error_only(monkeypatch, tmp_path, books):
+    """Per file: a transient I/O error is tried again, a vanished file is not; the task
+    completes with each file's own outcome."""
     from prefect import flow
 
     import flows.nightly as nightly
-    from pipeline import steps
+    from pipeline import contain
 
     calls = {"n": 0}
 
     def flaky(path, sha256, folder, settings, key):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise OSError(5, "Input/output error")
-        return folder, True
+            return contain.Outcome(None, reason="read_error", error="p: EIO", transient=True)
+        return contain.Outcome(folder, parsed=True)
 
     def gone(path, sha256, folder, settings, key):
         calls["n"] += 1
-        raise FileNotFoundError(2, "No such file", path)
-
-    fast = nightly.extract_task.with_options(retry_delay_seconds=0)
+        return contain.Outcome(None, reason="read_error", error="p: gone", transient=False)
 
     @flow
-    def one() -> str:
-        fut = fast.submit([("p", "s", "f")], Settings(), b"k")
+    def one():
+        fut = nightly.extract_task.submit([("p", "s", "f")], Settings(), b"k")
         fut.wait()
-        return fut.state.type.value
+        return fut.state.type.value, fut.result()
 
-    monkeypatch.setattr(steps, "extract_one", flaky)
-    assert one() == "COMPLETED" and calls["n"] == 2
+    monkeypatch.setattr(contain, "RETRY_DELAY_S", 0)
+    monkeypatch.setattr(contain, "extract_contained", flaky)
+    state, out = one()
+    assert (state, calls["n"], out["s"].folder) == ("COMPLETED", 2, "f")
     calls["n"] = 0
-    monkeypatch.setattr(steps, "extract_one", gone)
-    assert one() == "FAILED" and calls["n"] == 1  # a vanished file is not retried
+    monkeypatch.setattr(contain, "extract_contained", gone)
+    state, out = one()
+    assert (state, calls["n"], out["s"].error) == ("COMPLETED", 1, "p: gone")
 
 
 def test_unreadable_workbook_is_reported_and_read_again_next_run(monkeypatch, tmp_path, books):
-    import flows.nightly as nightly
-    from pipeline import steps
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     stage(raw, books, ["A1", "B"])
     bad = sha(books["B"])
-    real = steps.extract_one
+    from pipeline import contain
 
-    def broken(path, sha256, folder, settings, key):
-        if sha256 == bad:
-            raise OSError(5, "Input/output error")
-        return real(path, sha256, folder, settings, key)
-
-    monkeypatch.setattr(
-        nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)
-    )
-    monkeypatch.setattr(steps, "extract_one", broken)
+    # the contained child raises EIO on B (pipeline.testhook), every attempt
+    monkeypatch.setattr(contain, "RETRY_DELAY_S", 0)
+    monkeypatch.setenv("TPA_TEST_CRASH", f"{books['B'].name}:oserror")
     o = run(raw, wh, id_key="distinctive-secret-4711")
     assert (o.record.files_new, o.record.files_rejected) == (1, 1)
     ((status, reason, msg),) = q(
         wh, "SELECT status, reason, message FROM raw.files WHERE file_sha256 = ?", [bad]
     )
     assert (status, reason) == ("rejected", "read_error") and "Input/output error" in msg
-    monkeypatch.setattr(steps, "extract_one", real)
+    assert books["B"].name in msg
+    monkeypatch.delenv("TPA_TEST_CRASH")
     o = run(raw, wh, id_key="distinctive-secret-4711")
     assert (o.record.files_new, o.record.files_rejected) == (1, 0)
 

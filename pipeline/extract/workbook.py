@@ -13,7 +13,12 @@ from pipeline.extract.header import find_header
 from pipeline.extract.identify import from_file_name, read_cover
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.findings import Finding, compose
-from pipeline.readers.workbook import DEFAULT_MAX_CELLS, UnreadableWorkbook, open_workbook
+from pipeline.readers.workbook import (
+    DEFAULT_MAX_CELLS,
+    DEFAULT_MAX_CHARS,
+    UnreadableWorkbook,
+    open_workbook,
+)
 from pipeline.refdata import counties, resolver
 
 PARSER_VERSION = "3"  # bump when parsing changes: invalidates cached extracts
@@ -93,19 +98,24 @@ def extract_workbook(
     id_key: bytes | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
     column_limits: dict | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
 ) -> ExtractResult:
     """Read, identify and extract ``path``; see ``ExtractResult``.
 
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
-    of decompressed XML, ``max_cells`` per sheet. ``column_limits``: plausible ranges
-    overriding the form specs (``Settings.column_limits``). Never raises on bad input.
+    of decompressed XML, ``max_cells`` per sheet, ``max_chars`` characters of text
+    cells. ``column_limits``: plausible ranges overriding the form specs
+    (``Settings.column_limits``). Never raises on bad input (a reader that crashes or
+    runs out of memory is contained by ``pipeline.contain``).
     """
     # The grid is a million small objects that live until the end: the cyclic collector
     # would walk them again and again for nothing (reference counting frees them).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        res = _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells, column_limits)
+        res = _extract(
+            path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits
+        )
         timing.add_rows("read", res.rows_read)
         return res
     finally:
@@ -114,12 +124,12 @@ def extract_workbook(
 
 
 def _extract(
-    path, sha256, max_bytes, max_unzipped, id_key, max_cells, column_limits=None
+    path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
 ) -> ExtractResult:
     res = ExtractResult(sha256, path.name)
     try:
         with timing.stage("read"):
-            wb = open_workbook(path, max_bytes, max_unzipped, max_cells)
+            wb = open_workbook(path, max_bytes, max_unzipped, max_cells, max_chars)
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader

@@ -8,9 +8,14 @@ renamed file is read as what it is, and a non-spreadsheet is refused (saying wha
 seems to be: PDF, image, web page, text) before any parser sees it.
 
 Bounded by design: the side pass runs before calamine and stops at the absolute
-limits (file size, decompressed XML, cells spanned per sheet), so a zip bomb or a
-cell at XFD1048576 is refused in seconds, never allocated; encrypted packages are
-recognised from the OLE directory (``EncryptionInfo``) or a BIFF ``FILEPASS`` record.
+limits (file size, decompressed XML and compression ratio, cells spanned per sheet,
+characters the shared strings expand to), so a zip bomb or a cell at XFD1048576 is
+refused in seconds, never allocated; for .xls the same sizes come from olefile and
+xlrd (``xls_bounds``). calamine is asked for the span of the cells only
+(``skip_empty_area=True``), which is what the side pass measured. Encrypted packages
+are recognised from the OLE directory (``EncryptionInfo``) or a BIFF ``FILEPASS``
+record. What these checks miss is bounded by the contained extraction
+(``pipeline.contain``: a child process with memory and time limits).
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from xml.etree.ElementTree import ParseError
 import python_calamine as pc
 
 from pipeline.readers.ole import OleError, OleFile
+from pipeline.readers.xls_bounds import XlsTooLarge, check_xls
 from pipeline.readers.xls_meta import XlsEncrypted, XlsMetaError, read_xls_meta
 from pipeline.readers.xlsx_meta import (
     CellTooLong,
     LimitExceeded,
     SheetMeta,
     SheetTooLarge,
+    TooManyChars,
     WorkbookMeta,
     cell_ref,
     read_xlsx_meta,
@@ -40,7 +47,12 @@ from pipeline.readers.xlsx_meta import (
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-DEFAULT_MAX_CELLS = 5_000_000  # per sheet: rows x columns spanned by cells with values
+DEFAULT_MAX_CELLS = 8_000_000  # per sheet: rows x columns spanned by cells with values
+DEFAULT_MAX_CHARS = 200_000_000  # per workbook: characters the text cells expand to
+# A part expanding more than this many times its compressed size (and past
+# RATIO_FLOOR bytes) is a zip bomb: Excel's XML compresses about 5-30 times.
+MAX_RATIO = 200
+RATIO_FLOOR = 16 * 2**20
 _VALUE_CELL_TYPES = ("SheetTypeEnum.WorkSheet",)
 _SUFFIXES = {"zip": (".xlsx", ".xlsm"), "ole": (".xls",)}  # what calamine's from_path expects
 
@@ -181,6 +193,15 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
         raise _corrupt(exc) from exc
     names = {i.filename for i in infos}
     total = sum(i.file_size for i in infos)
+    for i in infos:
+        if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            ratio = i.file_size / max(i.compress_size, 1)
+            raise _too_large(
+                f"压缩包中的“{i.filename}”解压后达 {i.file_size / 2**20:,.0f} MiB，"
+                f"是压缩后的 {ratio:,.0f} 倍（疑似压缩炸弹）",
+                f"part {i.filename} expands to {i.file_size / 2**20:,.0f} MiB, {ratio:,.0f} "
+                f"times its compressed size (a zip bomb?)",
+            )
     if "xl/workbook.xml" not in names:
         raise UnreadableWorkbook(
             "not_a_spreadsheet",
@@ -208,6 +229,22 @@ def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
             f"工作表“{exc.sheet}”的内容延伸到单元格 {exc.ref}（{exc.rows:,} 行 × {exc.cols:,} 列）",
             f"sheet '{exc.sheet}' has content out to cell {exc.ref} ({exc.rows:,} rows x {exc.cols:,} columns)",
         )
+    if isinstance(exc, TooManyChars | XlsTooLarge) and getattr(exc, "what", "chars") == "chars":
+        return _too_large(
+            f"工作表“{exc.sheet}”等处的文字单元格展开后超过 {exc.limit:,} 个字符"
+            "（同一长文本被大量单元格引用）",
+            f"the text cells expand to more than {exc.limit:,} characters (sheet "
+            f"'{exc.sheet}': long shared strings referenced by many cells)",
+        )
+    if isinstance(exc, XlsTooLarge) and exc.what == "stream":
+        return _too_large(
+            f"文件中的数据流“{exc.sheet}”达 {exc.size / 2**20:,.0f} MiB"
+            f"（上限 {exc.limit / 2**20:,.0f} MiB）",
+            f"stream {exc.sheet} holds {exc.size / 2**20:,.0f} MiB "
+            f"(limit {exc.limit / 2**20:,.0f} MiB)",
+        )
+    if isinstance(exc, XlsTooLarge):
+        return _meta_limits(SheetTooLarge(exc.sheet, exc.rows, exc.cols, exc.ref), max_uncompressed)
     return _too_large(
         f"文件解压后超过 {max_uncompressed / 2**20:,.0f} MiB",
         f"the workbook expands to more than {max_uncompressed / 2**20:,.0f} MiB",
@@ -251,14 +288,20 @@ def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
 
 
 def open_workbook(
-    path: Path, max_bytes: int, max_uncompressed: int, max_cells: int = DEFAULT_MAX_CELLS
+    path: Path,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_chars: int = DEFAULT_MAX_CHARS,
 ) -> WorkbookData:
     """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
 
     Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
-    an .xlsx may expand to: checked on the zip's claims, then on what is really
-    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
-    values; checked before calamine allocates the sheet). Raises ``UnreadableWorkbook``
+    an .xlsx may expand to: checked on the zip's claims and each part's compression
+    ratio, then on what is really decompressed; for .xls, the size of each OLE stream),
+    ``max_cells`` (per sheet, rows × columns spanned by cells with values; checked
+    before calamine allocates the sheet), ``max_chars`` (characters all text cells
+    expand to, shared strings copied per cell). Raises ``UnreadableWorkbook``
     for a file that is empty, not a spreadsheet, damaged, password-protected, over a
     limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
     32,767 characters silently.
@@ -285,8 +328,10 @@ def open_workbook(
     if kind == "zip":
         _check_zip(path, max_uncompressed)
         try:
-            meta = read_xlsx_meta(path, max_unzipped=max_uncompressed, max_cells=max_cells)
-        except (LimitExceeded, SheetTooLarge) as exc:
+            meta = read_xlsx_meta(
+                path, max_unzipped=max_uncompressed, max_cells=max_cells, max_chars=max_chars
+            )
+        except (LimitExceeded, SheetTooLarge, TooManyChars) as exc:
             raise _meta_limits(exc, max_uncompressed) from exc
         except CellTooLong as exc:
             raise _too_long(exc) from exc
@@ -295,7 +340,8 @@ def open_workbook(
     else:
         try:
             meta = _read_ole(path, max_cells)
-        except SheetTooLarge as exc:
+            check_xls(path, max_uncompressed, max_cells, max_chars)
+        except (SheetTooLarge, XlsTooLarge) as exc:
             raise _meta_limits(exc, max_uncompressed) from exc
     try:
         if path.suffix.lower() in _SUFFIXES[kind]:
@@ -317,7 +363,11 @@ def open_workbook(
                     ),
                     max_uncompressed,
                 )
-            rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
+            # skip_empty_area=True: calamine materialises the span of its cells only
+            # (start..end); False would add every cell from A1, so that one value at
+            # XFD1048576 asks for 17 billion cells (issue 11). The span was bounded above.
+            rows = sheet.to_python(skip_empty_area=True) if sheet.height else []
+            first_row, first_col = sheet.start if rows else (0, 0)
             vis = str(sm.visible).rsplit(".", 1)[-1]
             state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
                 vis, "visible"
@@ -326,7 +376,7 @@ def open_workbook(
                 SheetData(
                     name=sm.name,
                     state=state,
-                    grid=Grid(rows),  # skip_empty_area=False: rows start at A1
+                    grid=Grid(rows, first_row, first_col),
                     merges=list(sheet.merged_cell_ranges or []),
                     meta=meta.sheets.get(sm.name) if meta else None,
                 )

@@ -13,7 +13,15 @@ stops there, whatever the zip headers claim), and a sheet whose cells with value
 span more than ``max_cells`` (rows × columns of their bounding box, which calamine
 would allocate densely) raises ``SheetTooLarge`` as soon as the span is seen.
 Cells without a value (only a style) and ``<dimension>`` do not count: a used range
-that claims a million empty rows costs nothing.
+that claims a million empty rows costs nothing. A cell with an empty ``<v>`` or an
+``<is>`` counts in the span all the same (calamine puts some of those in its range:
+``t="str"``/``t="d"`` with an empty value, an empty inline string).
+
+It also bounds what the shared strings expand to (issue 11): a cell of type ``s`` is
+a copy of its shared string in calamine and in Python, so 100,000 cells pointing to
+one 32,000-character string are 3.2 billion characters from a 272 KB file. The
+characters of every shared-string cell of the workbook are summed against
+``max_chars`` (``TooManyChars`` past it).
 """
 
 from __future__ import annotations
@@ -112,6 +120,41 @@ class CellTooLong(Exception):
         self.length = length
 
 
+class TooManyChars(Exception):
+    """The workbook's shared-string cells expand to more than ``limit`` characters
+    (``sheet``: where the count passed it)."""
+
+    def __init__(self, sheet: str, limit: int):
+        super().__init__(f"sheet {sheet}: shared-string cells expand past {limit} characters")
+        self.sheet = sheet
+        self.limit = limit
+
+
+class Chars:
+    """Characters the shared-string cells of one workbook may still expand to.
+
+    ``lengths``: characters of each shared string by index (an upper bound: markup
+    between runs and entities count); ``limit``: None for no limit.
+    """
+
+    def __init__(self, lengths: list[int], limit: int | None):
+        self.lengths = lengths
+        self.longest = max(lengths, default=0)
+        self.limit = limit
+        self.left = limit
+
+    def length(self, index: str | bytes) -> int:
+        i = int(index)
+        return self.lengths[i] if 0 <= i < len(self.lengths) else 0
+
+    def take(self, n: int, sheet: str) -> None:
+        if self.left is None:
+            return
+        self.left -= n
+        if self.left < 0:
+            raise TooManyChars(sheet, self.limit)
+
+
 class Budget:
     """Bytes of decompressed XML still allowed (shared by every part of one workbook)."""
 
@@ -146,31 +189,6 @@ class _Counted:
         return data
 
 
-def drain(zf: zipfile.ZipFile, name: str, budget: Budget, run: int | None = None) -> bool:
-    """Decompress ``name`` to its end, charging the budget (CRC checked by zipfile).
-
-    Returns whether some stretch of more than ``run`` bytes holds no ``<`` (a text
-    that may be longer than ``run`` characters); False when ``run`` is None.
-    """
-    found = False
-    tail = 0  # bytes since the last '<' at the end of the previous chunk
-    with zf.open(name) as fh:
-        src = _Counted(fh, budget, name)
-        while chunk := src.read(1 << 20):
-            if run is None or found:
-                continue
-            i = chunk.find(b"<")
-            if i < 0:
-                tail += len(chunk)
-            else:
-                first = tail + i
-                last = max((len(p) for p in chunk[i:].split(b"<")), default=0)
-                tail = len(chunk) - chunk.rfind(b"<") - 1
-                found = first > run or last > run
-            found = found or tail > run
-    return found
-
-
 def _long_shared_strings(zf: zipfile.ZipFile, limit: int) -> dict[str, int]:
     """Index (as text) -> length of the shared strings longer than ``limit`` characters."""
     out = {}
@@ -185,6 +203,37 @@ def _long_shared_strings(zf: zipfile.ZipFile, limit: int) -> dict[str, int]:
                 i += 1
                 el.clear()
     return out
+
+
+_TAG = re.compile(rb"<[^>]*>")
+_SST_OPEN = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?sst\b")
+SST = "xl/sharedStrings.xml"
+
+
+def shared_string_lengths(zf: zipfile.ZipFile, budget: Budget) -> list[int]:
+    """Characters of each shared string (an upper bound: text between the tags of its
+    ``<si>``, entities unexpanded), reading the part once in chunks (charged to
+    ``budget``; CRC checked by zipfile at the end)."""
+    lengths: list[int] = []
+    close = empty = None
+    rest = b""
+    with zf.open(SST) as fh:
+        src = _Counted(fh, budget, SST)
+        while chunk := src.read(1 << 24):
+            buf = rest + chunk
+            if close is None:
+                m = _SST_OPEN.search(buf)
+                if m is None:
+                    rest = buf
+                    continue
+                prefix = m.group(1) + b":" if m.group(1) else b""
+                close, empty = b"</" + prefix + b"si>", b"<" + prefix + b"si/>"
+            if empty in buf:
+                buf = buf.replace(empty, b"<si></si>")
+            parts = buf.split(close)
+            rest = parts.pop()
+            lengths.extend(len(_TAG.sub(b"", p).decode("utf-8", "replace")) for p in parts)
+    return lengths
 
 
 @dataclass
@@ -275,9 +324,11 @@ def read_sheet_meta(
     budget: Budget | None = None,
     max_cells: int | None = None,
     long_strings: dict[str, int] | None = None,
+    chars: Chars | None = None,
 ) -> SheetMeta:
     """Stream one worksheet's XML; keep formats of value cells, formulas without values,
-    hidden rows and columns.
+    hidden rows and columns. ``chars``: charged with the shared strings its cells copy
+    (``TooManyChars``).
 
     ``long_strings``: shared-string index (as text) -> length, for those longer than
     Excel allows. Raises
@@ -327,14 +378,17 @@ def read_sheet_meta(
                 col_idx = pos[1]
                 if pos[0] >= _MAX_ROWS or pos[1] >= _MAX_COLS:
                     raise SheetTooLarge(name, pos[0] + 1, pos[1] + 1, cell_ref(*pos))
-                has_value = formula = False
+                has_value = formula = in_range = False
                 ftext = ""
                 for ch in el:
                     t = ch.tag
                     if t == v_tag:
+                        in_range = True
                         text = ch.text
                         if text:
                             has_value = True
+                            if chars is not None and el.get("t") == "s":
+                                chars.take(chars.length(text), name)
                             if len(text) > EXCEL_MAX_TEXT:
                                 raise CellTooLong(name, cell_ref(*pos), len(text))
                             if long_strings and text in long_strings and el.get("t") == "s":
@@ -343,7 +397,7 @@ def read_sheet_meta(
                         formula = True
                         ftext = ch.text or ""
                     elif t == is_tag:
-                        has_value = True
+                        has_value = in_range = True
                         n = sum(len(x.text or "") for x in ch.iter(t_tag))
                         if n > EXCEL_MAX_TEXT:
                             raise CellTooLong(name, cell_ref(*pos), n)
@@ -355,15 +409,16 @@ def read_sheet_meta(
                         if _is_interesting(fmt):
                             meta.formats[pos] = fmt
                             kept += 1
+                elif formula:
+                    meta.formula_without_value.add(pos)
+                    meta.formula_text[pos] = "=" + ftext
+                    kept += 1
+                if in_range:  # the span calamine allocates densely
                     r, c = pos
                     if r < r0 or r > r1 or c < c0 or c > c1:
                         r0, r1, c0, c1 = min(r0, r), max(r1, r), min(c0, c), max(c1, c)
                         if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
                             raise SheetTooLarge(name, r1 - r0 + 1, c1 - c0 + 1, cell_ref(r, c))
-                elif formula:
-                    meta.formula_without_value.add(pos)
-                    meta.formula_text[pos] = "=" + ftext
-                    kept += 1
                 if has_value or formula:
                     meta.max_row = max(meta.max_row, pos[0] + 1)
                     if max_cells is not None and kept > max_cells:
@@ -429,6 +484,24 @@ def _may_hold_long_text(data: bytes) -> bool:
 
 
 _ODD_CELL = re.compile(rb"<c[>/\t\r\n]")  # a cell tag followed by other than a space
+# An empty value or inline string: in calamine's range for some cell types, not a value
+# to the regexes below; where the span must be exact, the streaming parser does it.
+_EMPTY_VALUE = re.compile(rb"<v(?:\s[^>]*)?(?:/>|></v>)|<is\s*/>")
+_EMPTY_VALUE_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*'
+    + _F_OPT
+    + rb"(?:<v(?:\s[^>]*)?(?:/>|></v>)|<is\s*/>)"
+)
+
+
+def _shared_bound(data: bytes, chars: Chars | None) -> int | None:
+    """An upper bound of what the sheet's shared-string cells copy (their number × the
+    longest shared string); None when it does not fit in what ``chars`` has left (the
+    streaming parser then counts exactly)."""
+    if chars is None or chars.left is None:
+        return 0
+    bound = data.count(b't="s"') * chars.longest
+    return bound if bound <= chars.left else None
 
 
 def _cheap_bound(data: bytes, row_numbers: list[int]) -> int | None:
@@ -468,7 +541,11 @@ def _last_row_with(data: bytes, pattern: re.Pattern) -> int | None:
 
 
 def _fast_sheet_meta(
-    data: bytes, name: str, state: str, xfs: list[str], max_cells: int | None
+    data: bytes,
+    name: str,
+    state: str,
+    xfs: list[str],
+    max_cells: int | None,
 ) -> SheetMeta | None:
     """``read_sheet_meta`` by regex over the whole part; None when the XML is of a shape
     the regexes do not cover or a limit is near (the caller then streams it)."""
@@ -501,7 +578,11 @@ def _fast_sheet_meta(
         cells = _VALUE_CELL.findall(data)
         if len(cells) != len(_VALUE_ANY.findall(data)):
             return None  # a value in a cell of a shape not covered
-        col_refs, row_refs = zip(*cells, strict=True)
+        empty = _EMPTY_VALUE_CELL.findall(data) if _EMPTY_VALUE.search(data) else []
+        if len(empty) != len(_EMPTY_VALUE.findall(data)):
+            return None  # an empty value in a cell of a shape not covered
+        last_value_row = max(int(r) for _, r in cells)
+        col_refs, row_refs = zip(*cells, *empty, strict=True)  # empty values span too
         rs = [int(r) for r in set(row_refs)]
         cs = [col_index(c.decode()) for c in set(col_refs)]
         r0, r1, c0, c1 = min(rs) - 1, max(rs) - 1, min(cs), max(cs)
@@ -509,7 +590,7 @@ def _fast_sheet_meta(
             return None
         if max_cells is not None and (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
             return None
-        meta.max_row = r1 + 1
+        meta.max_row = last_value_row
     cells = bool(meta.max_row)
     if _FORMULA.search(data):
         n_formulas = len(_FORMULA.findall(data))
@@ -548,28 +629,39 @@ def _fast_sheet_meta(
     return meta
 
 
-def _sheet_meta(zf, name, state, path, xfs, budget, max_cells, long_strings) -> SheetMeta:
+def _sheet_meta(
+    zf, name, state, path, xfs, budget, max_cells, long_strings, chars=None
+) -> SheetMeta:
     """The fast scan where it applies (see ``_fast_sheet_meta``), else ``read_sheet_meta``."""
     info = zf.getinfo(path)
     if long_strings or info.file_size > FAST_SCAN_MAX_BYTES:
-        return read_sheet_meta(zf, name, state, path, xfs, budget, max_cells, long_strings)
+        return read_sheet_meta(zf, name, state, path, xfs, budget, max_cells, long_strings, chars)
     with zf.open(path) as fh:
         data = _Counted(fh, budget, path).read()
-    fast = _fast_sheet_meta(data, name, state, xfs, max_cells)
+    bound = _shared_bound(data, chars)
+    fast = None if bound is None else _fast_sheet_meta(data, name, state, xfs, max_cells)
+    if fast is not None and chars is not None:
+        chars.take(bound, name)
     if fast is None or os.environ.get("TPA_XLSX_META_CHECK"):
-        slow = _read_sheet_meta_bytes(data, name, state, xfs, max_cells, long_strings)
+        slow = _read_sheet_meta_bytes(
+            data, name, state, xfs, max_cells, long_strings, None if fast else chars
+        )
         if fast is not None and fast != slow:
             raise AssertionError(f"fast XML scan differs on sheet {name}: {fast} != {slow}")
         return slow
     return fast
 
 
-def _read_sheet_meta_bytes(data, name, state, xfs, max_cells, long_strings) -> SheetMeta:
+def _read_sheet_meta_bytes(
+    data, name, state, xfs, max_cells, long_strings, chars=None
+) -> SheetMeta:
     class _One:  # a zip of one part, already read and charged
         def open(self, _path):
             return io.BytesIO(data)
 
-    return read_sheet_meta(_One(), name, state, "", xfs, Budget(None), max_cells, long_strings)
+    return read_sheet_meta(
+        _One(), name, state, "", xfs, Budget(None), max_cells, long_strings, chars
+    )
 
 
 def read_xlsx_meta(
@@ -577,12 +669,14 @@ def read_xlsx_meta(
     sheet_names: list[str] | None = None,
     max_unzipped: int | None = None,
     max_cells: int | None = None,
+    max_chars: int | None = None,
 ) -> WorkbookMeta:
     """Read the metadata of an .xlsx/.xlsm (all sheets, or only ``sheet_names``).
 
     Every part read (styles, workbook, shared strings, sheets) is decompressed to its
-    end and charged to one budget of ``max_unzipped`` bytes. Raises ``LimitExceeded``,
-    ``SheetTooLarge``, ``CellTooLong``, and ``zipfile.BadZipFile`` / ``KeyError`` / ``zlib.error`` /
+    end and charged to one budget of ``max_unzipped`` bytes; the shared-string cells of
+    all sheets may copy at most ``max_chars`` characters. Raises ``LimitExceeded``,
+    ``SheetTooLarge``, ``CellTooLong``, ``TooManyChars``, and ``zipfile.BadZipFile`` / ``KeyError`` / ``zlib.error`` /
     ``xml.etree.ElementTree.ParseError`` on a damaged package; callers turn those into a
     file rejection.
     """
@@ -592,10 +686,10 @@ def read_xlsx_meta(
         xfs = _read_styles(zf, budget)
         date1904, sheets = _sheet_paths(zf, budget)
         long_strings: dict[str, int] = {}
-        if "xl/sharedStrings.xml" in names and drain(
-            zf, "xl/sharedStrings.xml", budget, run=EXCEL_MAX_TEXT
-        ):
+        lengths = shared_string_lengths(zf, budget) if SST in names else []
+        if any(n > EXCEL_MAX_TEXT for n in lengths):  # an upper bound: count exactly
             long_strings = _long_shared_strings(zf, EXCEL_MAX_TEXT)
+        chars = Chars(lengths, max_chars)
         wb = WorkbookMeta(date1904=date1904)
         for name, state, spath in sheets:
             if sheet_names is not None and name not in sheet_names:
@@ -605,6 +699,6 @@ def read_xlsx_meta(
                 wb.sheets[name] = SheetMeta(name=name, state=state)
                 continue
             wb.sheets[name] = _sheet_meta(
-                zf, name, state, spath, xfs, budget, max_cells, long_strings
+                zf, name, state, spath, xfs, budget, max_cells, long_strings, chars
             )
     return wb

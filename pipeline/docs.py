@@ -46,6 +46,10 @@ SCHEMA_DESCRIPTIONS = {
 TABLES = {
     "ref.counties": "one row per county-level division of Yunnan (GB/T 2260, 129): code, "
     "names in Chinese and English, type, prefecture (州/市).",
+    "ref.geographies": "one row per county and geography it counts in (itself, its "
+    "prefecture, the province): every roll-up of the models joins it.",
+    "ref.forms": "one row per county report form (schemas.FORMS, forms.md): code, order, "
+    "table number and title.",
     "ref.poverty_counties": "one row per nationally designated poverty county of Yunnan "
     "(国家扶贫开发工作重点县 / 片区县, 88): exit year, batch and approval.",
     "ref.county_code_changes": "one row per county code change (old code -> new code) with "
@@ -200,6 +204,16 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "ref.counties": {
         "county_code": "county code (GB/T 2260, 6 digits), as of today's code set",
     },
+    "ref.geographies": {
+        "county_code": "county code (GB/T 2260, 6 digits) of the county that counts in geo_code",
+        "level_rank": "1 county, 2 prefecture, 3 province",
+    },
+    "ref.forms": {
+        "ordinal": "position of the form (1 = 表1 population … 9 = 表9 households)",
+        "table_no": "table number on the workbook (表1 …)",
+        "title_zh": "title of the form in Chinese",
+        "grain": "what one data row of the form is",
+    },
     "ref.poverty_counties": {
         "exit_year": "year the county exited poverty (摘帽)",
         "exit_batch": "batch of the provincial exit announcement",
@@ -234,6 +248,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "form": "report form the indicator is computed from",
         "description": "definition in words",
         "source": "where the definition comes from (indicators.md, official documents)",
+        "ordinal": "position of the indicator (the column order of the wide marts)",
     },
     "raw.files": {
         "path": "path relative to the raw folder (e.g. 2019-12/530128_禄劝….xlsx)",

@@ -226,35 +226,22 @@ typed as (
     )
 ),
 
+-- every county counts in its prefecture and the province too (ref.geographies)
 upper_levels as (
     select
         t.indicator_code,
-        'prefecture' as geo_level,
-        c.prefecture_code as geo_code,
-        c.prefecture_name_zh as geo_name_zh,
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
         t.period,
         sum(t.numerator) as numerator,
         sum(t.denominator) as denominator,
         cast(sum(t.units_total) as bigint) as units_total,
         cast(sum(t.units_unknown) as bigint) as units_unknown
     from typed as t
-    inner join ref.counties as c on c.county_code = t.geo_code
+    inner join ref.geographies as g on g.county_code = t.geo_code and g.geo_level <> 'county'
     where t.geo_level = 'county'
-    group by t.indicator_code, c.prefecture_code, c.prefecture_name_zh, t.period
-    union all
-    select
-        indicator_code,
-        'province',
-        '530000',
-        '云南省',
-        period,
-        sum(numerator),
-        sum(denominator),
-        cast(sum(units_total) as bigint),
-        cast(sum(units_unknown) as bigint)
-    from typed
-    where geo_level = 'county'
-    group by indicator_code, period
+    group by t.indicator_code, g.geo_level, g.geo_code, g.geo_name_zh, t.period
 )
 
 select

@@ -15,48 +15,21 @@ with facts as (
     select * from intermediate.int_county_indicators
 ),
 
-county as (
+-- every county counts in itself, its prefecture and the province (ref.geographies)
+rolled_up as (
     select
-        indicator_code,
-        'county' as geo_level,
-        county_code as geo_code,
-        county_name_zh as geo_name_zh,
-        period,
-        numerator,
-        denominator,
-        units_total,
-        units_unknown
-    from facts
-),
-
-prefecture as (
-    select
-        indicator_code,
-        'prefecture' as geo_level,
-        prefecture_code as geo_code,
-        prefecture_name_zh as geo_name_zh,
-        period,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        sum(units_total) as units_total,
-        sum(units_unknown) as units_unknown
-    from facts
-    group by indicator_code, prefecture_code, prefecture_name_zh, period
-),
-
-province as (
-    select
-        indicator_code,
-        'province' as geo_level,
-        '530000' as geo_code,
-        '云南省' as geo_name_zh,
-        period,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator,
-        sum(units_total) as units_total,
-        sum(units_unknown) as units_unknown
-    from facts
-    group by indicator_code, period
+        f.indicator_code,
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
+        f.period,
+        sum(f.numerator) as numerator,
+        sum(f.denominator) as denominator,
+        sum(f.units_total) as units_total,
+        sum(f.units_unknown) as units_unknown
+    from facts as f
+    inner join ref.geographies as g on g.county_code = f.county_code
+    group by f.indicator_code, g.geo_level, g.geo_code, g.geo_name_zh, f.period
 ),
 
 ledger as (
@@ -74,11 +47,7 @@ ledger as (
 ),
 
 all_levels as (
-    select * from county
-    union all
-    select * from prefecture
-    union all
-    select * from province
+    select * from rolled_up
     union all
     select * from ledger
 )

@@ -29,19 +29,7 @@ grid as (
 ),
 
 forms as (
-    select *
-    from (
-        values
-        ('population', 1),
-        ('relocation', 2),
-        ('housing', 3),
-        ('medical', 4),
-        ('water', 5),
-        ('education', 6),
-        ('employment', 7),
-        ('infrastructure', 8),
-        ('households', 9)
-    ) as f (form, ord)
+    select form, ordinal as ord from ref.forms
 ),
 
 received as (

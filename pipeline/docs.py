@@ -393,7 +393,12 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
-_WIDE_TABLES = {"county_indicators", "prefecture_indicators", "province_indicators"}
+_WIDE_TABLES = {
+    "wide_indicators",
+    "county_indicators",
+    "prefecture_indicators",
+    "province_indicators",
+}
 
 
 def _q(name: str) -> str:

@@ -396,7 +396,7 @@ def build(
         c1, t1 = time.process_time(), time.perf_counter()
         try:
             report.models = models.run_models(con)
-        except duckdb.Error as exc:
+        except (duckdb.Error, models.ModelError) as exc:
             raise BuildFailed(str(exc)) from exc
         c2, t2 = time.process_time(), time.perf_counter()
         report.tests = models.run_tests(con)

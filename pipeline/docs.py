@@ -506,7 +506,7 @@ def column_comment(
     return any_form.get(column)
 
 
-# Tables and the models kept as views (``pipeline.models.VIEW_MARK``), alike.
+# Tables and the models kept as views (``-- materialized: view``), alike.
 RELATIONS = (
     "SELECT database_name, schema_name, table_name, comment, 'TABLE' AS kind FROM duckdb_tables() "
     "UNION ALL SELECT database_name, schema_name, view_name, comment, 'VIEW' FROM duckdb_views() "

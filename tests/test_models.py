@@ -300,8 +300,9 @@ def approx(x):
 
 
 def test_every_model_has_a_grain_comment():
-    for layer, table, path in models.model_files():
-        assert models.first_comment(path).lower().startswith("one row per"), (layer, table)
+    for m in models.load_models():
+        assert m.header.grain.lower().startswith("one row per"), m.table
+        assert m.header.comment.startswith(m.header.grain)
 
 
 def test_staging_keeps_current_submissions_only(con):

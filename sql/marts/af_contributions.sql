@@ -1,11 +1,13 @@
--- one row per geography (village, county, prefecture, province), period and Alkire–Foster
--- dimension (food_clothing, education, medical, housing, water) of the household ledger:
--- the dimension's contribution to the adjusted headcount M0,
--- contribution_j = w_j × (poor households deprived in j) / n / M0, so the five sum to 1
--- where M0 > 0 (NULL where M0 = 0 or no household is assessable). weight is the normalised
--- weight in use (intermediate.int_af_parameters); censored_headcount_ratio = poor households
--- deprived in j / n. n counts the households with all five guarantees reported, as in
--- marts.indicators (af_*). Alkire & Foster (2011); OPHI/UNDP global MPI methodology.
+-- grain: one row per geography (village, county, prefecture, province), period and
+--   Alkire–Foster dimension (food_clothing, education, medical, housing, water) of the
+--   household ledger
+-- materialized: table
+-- the dimension's contribution to the adjusted headcount M0, contribution_j = w_j × (poor
+-- households deprived in j) / n / M0, so the five sum to 1 where M0 > 0 (NULL where M0 = 0 or
+-- no household is assessable). weight is the normalised weight in use
+-- (intermediate.int_af_parameters); censored_headcount_ratio = poor households deprived in j /
+-- n. n counts the households with all five guarantees reported, as in marts.indicators (af_*).
+-- Alkire & Foster (2011); OPHI/UNDP global MPI methodology.
 with geo as (
     select
         geo_level,

@@ -1,14 +1,15 @@
--- one row per county and period for every county that sent the population form (表1): its
--- exit position by the western 3% rule (indicators.md). poverty_incidence = Σ
+-- grain: one row per county and period for every county that sent the population form (表1)
+-- materialized: table
+-- its exit position by the western 3% rule (indicators.md). poverty_incidence = Σ
 -- remaining_persons / Σ total_population over its villages with both reported (as the
 -- indicator poverty_incidence), a ratio 0–1, NULL when the sum of population is 0 or no
 -- village has both counts (remaining_persons and total_population NULL then, never 0);
--- below_threshold: incidence ≤ 0.03, tested exactly (100 × Σ remaining ≤ 3 × Σ total).
--- The county exit also needs the survey criteria (wrong-exit rate 错退率 and missed-
--- registration rate 漏评率 ≤ 2%, mass satisfaction ≥ 90%) that the forms do not carry:
--- survey_criteria is 'not assessed' and eligible is always NULL, never passed.
--- is_poverty_county: the county is one of the 88 of ref.poverty_counties, whose official
--- exit year (assessment batch) is official_exit_year.
+-- below_threshold: incidence ≤ 0.03, tested exactly (100 × Σ remaining ≤ 3 × Σ total). The
+-- county exit also needs the survey criteria (wrong-exit rate 错退率 and missed- registration
+-- rate 漏评率 ≤ 2%, mass satisfaction ≥ 90%) that the forms do not carry: survey_criteria is 'not
+-- assessed' and eligible is always NULL, never passed. is_poverty_county: the county is one of
+-- the 88 of ref.poverty_counties, whose official exit year (assessment batch) is
+-- official_exit_year.
 with reporting as (
     select county_code, county_name_zh, prefecture_code, period
     from intermediate.int_county_submissions

@@ -1,8 +1,10 @@
--- one row per geography (village, county, prefecture, province), period and main cause of
--- poverty (主要致贫原因) written in the household ledger: the ledger households with that
--- cause, and their share of the geography's ledger households. main_cause is NULL for the
--- households whose cause cell was blank. Only causes with at least one household have a
--- row. Village rows (geo_code = 12-digit village_code) count the households with a code.
+-- grain: one row per geography (village, county, prefecture, province), period and main cause
+--   of poverty (主要致贫原因) written in the household ledger
+-- materialized: table
+-- the ledger households with that cause, and their share of the geography's ledger households.
+-- main_cause is NULL for the households whose cause cell was blank. Only causes with at least
+-- one household have a row. Village rows (geo_code = 12-digit village_code) count the
+-- households with a code.
 with counts as (
     select
         geo_level,

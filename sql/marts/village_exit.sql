@@ -1,15 +1,16 @@
--- one row per village (row) of the population form (staging.population, 表1) per county
--- and period: its exit position by the western 3% rule (indicators.md). poverty_incidence =
+-- grain: one row per village (row) of the population form (staging.population, 表1) per county
+--   and period
+-- materialized: table
+-- its exit position by the western 3% rule (indicators.md). poverty_incidence =
 -- remaining_persons / total_population as a ratio 0–1 (NULL when either is blank or the
--- population is 0); below_threshold: incidence ≤ 0.03, tested exactly in whole numbers
--- (100 × remaining ≤ 3 × total, 以下 includes 3%). facilities_complete: where the
--- infrastructure form (表8) of the county and period has the village — matched by
--- village_code, else by township and village name — all seven facilities 是 (FALSE when any
--- is 否, NULL when none is 否 but a cell is blank: not confirmed); NULL where the form does not
--- have the village (infrastructure_reported = false). eligible: below_threshold and, where
--- the form has the village, facilities_complete (three-valued: NULL = cannot be confirmed).
--- The rule is applied to every village; the village exit concerns poverty villages
--- (is_poverty_village).
+-- population is 0); below_threshold: incidence ≤ 0.03, tested exactly in whole numbers (100 ×
+-- remaining ≤ 3 × total, 以下 includes 3%). facilities_complete: where the infrastructure form
+-- (表8) of the county and period has the village — matched by village_code, else by township
+-- and village name — all seven facilities 是 (FALSE when any is 否, NULL when none is 否 but a
+-- cell is blank: not confirmed); NULL where the form does not have the village
+-- (infrastructure_reported = false). eligible: below_threshold and, where the form has the
+-- village, facilities_complete (three-valued: NULL = cannot be confirmed). The rule is applied
+-- to every village; the village exit concerns poverty villages (is_poverty_village).
 with pop as (
     select
         p.*,

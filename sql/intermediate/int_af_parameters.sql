@@ -1,8 +1,10 @@
--- one row per build (always exactly one): the Alkire–Foster parameters in use, from
--- the one-row ref.af_parameters (pipeline/reference/af_parameters.csv): poverty cut-off k
--- and the weight of each of the five ledger dimensions, normalised to sum to 1 (w_j / Σ w).
--- A join with it never drops or duplicates households; parameter_rows counts the rows of
--- ref.af_parameters (the data test af_parameters_valid requires exactly 1).
+-- grain: one row per build (always exactly one)
+-- materialized: table
+-- the Alkire–Foster parameters in use, from the one-row ref.af_parameters
+-- (pipeline/reference/af_parameters.csv): poverty cut-off k and the weight of each of the five
+-- ledger dimensions, normalised to sum to 1 (w_j / Σ w). A join with it never drops or
+-- duplicates households; parameter_rows counts the rows of ref.af_parameters (the data test
+-- af_parameters_valid requires exactly 1).
 with p as (
     select
         count(*) as parameter_rows,

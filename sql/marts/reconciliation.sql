@@ -1,17 +1,18 @@
--- one row per village and period of every county that sent both the household ledger (表9)
--- and the population form (表1) for the period: registered, exited and remaining households
--- from each source and the differences (ledger − population form).
--- A ledger village (households with the same county, township, village and village_code) is
--- matched to the population form's village of the same county and period by village_code,
--- else — when no village of the form has its code — by township and village name
--- (matched_by). Ledger counts: households, exited (exit_year ≤ the period's year), not
--- exited. status: 'both'; 'population_only' — a village of the form without any ledger
--- household (its ledger counts are 0: the ledger lists every registered household);
--- 'ledger_only' — ledger households whose village is not on the form (form counts NULL).
--- has_difference: any difference ≠ 0 (NULL when a form cell is blank and the others agree);
--- always true for 'ledger_only'. code_matches_county: every village code of the row (form
--- and ledger) starts with the county's code or one of its former codes
--- (ref.county_code_changes); NULL when the row has no code.
+-- grain: one row per village and period of every county that sent both the household ledger
+--   (表9) and the population form (表1) for the period
+-- materialized: table
+-- registered, exited and remaining households from each source and the differences (ledger −
+-- population form). A ledger village (households with the same county, township, village and
+-- village_code) is matched to the population form's village of the same county and period by
+-- village_code, else — when no village of the form has its code — by township and village name
+-- (matched_by). Ledger counts: households, exited (exit_year ≤ the period's year), not exited.
+-- status: 'both'; 'population_only' — a village of the form without any ledger household (its
+-- ledger counts are 0: the ledger lists every registered household); 'ledger_only' — ledger
+-- households whose village is not on the form (form counts NULL). has_difference: any
+-- difference ≠ 0 (NULL when a form cell is blank and the others agree); always true for
+-- 'ledger_only'. code_matches_county: every village code of the row (form and ledger) starts
+-- with the county's code or one of its former codes (ref.county_code_changes); NULL when the
+-- row has no code.
 with both_forms as (
     select county_code, period
     from intermediate.int_county_submissions

@@ -1,20 +1,21 @@
--- one row per household of the household ledger (staging.households, 表9) per county and
--- period: its exit-standard tests and its Alkire–Foster deprivation score.
--- Exited: exit_year reported and not after the period's year (a later exit year is a
--- planned exit: not exited yet). Exit standard (indicators.md): income_per_capita above the
--- line of the period's year in ref.poverty_lines AND all five guarantees met (food and
--- clothing, compulsory education, basic medical care, housing safety, drinking water).
--- Three-valued logic throughout: where the year has no line (2017, 2018) or the income cell
--- is blank the income test is NULL ("not assessed"); a household with a guarantee not met
--- then still fails the standard (FALSE), otherwise the standard is NULL, never passed. A
--- blank guarantee cell is NULL likewise. The counts of the marts count a test only where it
--- is TRUE (a NULL is not counted).
--- Alkire–Foster (Alkire & Foster 2011): deprived in a dimension = guarantee not met; score
--- c_i = Σ w_j d_ij with the weights of intermediate.int_af_parameters; poor when c_i ≥ k
--- (a tolerance of 1e-9 absorbs floating point, so a score of exactly k is poor). A household
--- with any blank guarantee is not assessable: af_* NULL, out of every AF numerator and
--- denominator. head_id_shared: the household head's pseudonym (head_id_hash) also heads
--- another household of the same period, in this county or another.
+-- grain: one row per household of the household ledger (staging.households, 表9) per county and
+--   period
+-- materialized: table
+-- its exit-standard tests and its Alkire–Foster deprivation score. Exited: exit_year reported
+-- and not after the period's year (a later exit year is a planned exit: not exited yet). Exit
+-- standard (indicators.md): income_per_capita above the line of the period's year in
+-- ref.poverty_lines AND all five guarantees met (food and clothing, compulsory education,
+-- basic medical care, housing safety, drinking water). Three-valued logic throughout: where
+-- the year has no line (2017, 2018) or the income cell is blank the income test is NULL ("not
+-- assessed"); a household with a guarantee not met then still fails the standard (FALSE),
+-- otherwise the standard is NULL, never passed. A blank guarantee cell is NULL likewise. The
+-- counts of the marts count a test only where it is TRUE (a NULL is not counted).
+-- Alkire–Foster (Alkire & Foster 2011): deprived in a dimension = guarantee not met; score c_i
+-- = Σ w_j d_ij with the weights of intermediate.int_af_parameters; poor when c_i ≥ k (a
+-- tolerance of 1e-9 absorbs floating point, so a score of exactly k is poor). A household with
+-- any blank guarantee is not assessable: af_* NULL, out of every AF numerator and denominator.
+-- head_id_shared: the household head's pseudonym (head_id_hash) also heads another household
+-- of the same period, in this county or another.
 with shared_ids as (
     select period, head_id_hash
     from staging.households

@@ -1,16 +1,17 @@
--- one row per indicator code, geography level (county, prefecture, province) and
--- geography, and period: numerator, denominator, value and unit (indicators.md). A ratio
--- (unit 'ratio') is numerator / denominator, NULL when the denominator is 0; at
--- prefecture and province level both are sums over the counties (a ratio of sums, never
--- an average of county ratios). A plain count has a NULL denominator and value =
--- numerator. A geography has a form's indicators only when at least one of its counties
--- submitted that form for the period. The ledger indicators (households_*, af_*) come from
--- intermediate.int_household_indicators at every level, village rows (geo_code = 12-digit
--- village_code) included; only they have village rows.
--- units_total / units_unknown [issue 12]: how many units (villages, townships, sites,
--- households, counties, as the indicator counts them) the geography has and how many of
--- them are unknown (a blank cell, a quarantined row); numerator and denominator cover the
--- known units only, and are NULL when none is known. Upper levels sum their counties'.
+-- grain: one row per indicator code, geography level (county, prefecture, province) and
+--   geography, and period
+-- materialized: table
+-- numerator, denominator, value and unit (indicators.md). A ratio (unit 'ratio') is numerator
+-- / denominator, NULL when the denominator is 0; at prefecture and province level both are
+-- sums over the counties (a ratio of sums, never an average of county ratios). A plain count
+-- has a NULL denominator and value = numerator. A geography has a form's indicators only when
+-- at least one of its counties submitted that form for the period. The ledger indicators
+-- (households_*, af_*) come from intermediate.int_household_indicators at every level, village
+-- rows (geo_code = 12-digit village_code) included; only they have village rows. units_total /
+-- units_unknown [issue 12]: how many units (villages, townships, sites, households, counties,
+-- as the indicator counts them) the geography has and how many of them are unknown (a blank
+-- cell, a quarantined row); numerator and denominator cover the known units only, and are NULL
+-- when none is known. Upper levels sum their counties'.
 with facts as (
     select * from intermediate.int_county_indicators
 ),

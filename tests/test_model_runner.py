@@ -243,3 +243,46 @@ def test_the_unions_over_per_form_tables_cover_every_form():
     }
     assert county == set(FORMS) - {"households"}  # the ledger has its own indicators model
     assert {m.name for m in by_table.values() if m.layer == "staging"} == set(FORMS)
+
+
+# ------------------------------------------------------------------ column descriptions
+
+
+def test_column_descriptions_are_read_from_the_model_and_passed_downstream(tmp_path):
+    from pipeline import docs
+
+    _write(
+        tmp_path,
+        "intermediate.base",
+        "-- column score: the household's score\n--   (0–1)\nselect 1 as score, 2 as n",
+    )
+    _write(
+        tmp_path, "marts.top", "-- column n: its own text\nselect score, n from intermediate.base"
+    )
+    described = docs.described_columns(tmp_path)
+
+    def text(table, column):
+        schema, name = table.split(".")
+        return docs.column_comment(schema, name, column, {}, {}, described)
+
+    assert text("intermediate.base", "score") == "the household's score (0–1)"
+    assert text("marts.top", "score") == "the household's score (0–1)"  # passed through
+    assert text("marts.top", "n") == "its own text"
+    assert text("intermediate.base", "n") is None  # nothing describes it
+
+
+def test_the_real_models_describe_their_columns():
+    from pipeline import docs
+
+    described = docs.described_columns()
+    own = described[0]
+    assert own["marts.reconciliation"]["diff_registered"] == (
+        "ledger_registered − population_registered"
+    )
+    assert "exit standard" in own["intermediate.int_households"]["meets_standard"]
+    inherited = docs.column_comment(
+        "intermediate", "int_household_geographies", "is_exited", {}, {}, described
+    )
+    assert inherited == own["intermediate.int_households"]["is_exited"]
+    # the marts' own columns are no longer in pipeline/docs.py
+    assert not {k for k in docs.TABLE_COLUMNS if k.startswith("marts.")} - {"marts.data_quality"}

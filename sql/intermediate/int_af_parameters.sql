@@ -5,6 +5,20 @@
 -- ledger dimensions, normalised to sum to 1 (w_j / Σ w). A join with it never drops or
 -- duplicates households; parameter_rows counts the rows of ref.af_parameters (the data test
 -- af_parameters_valid requires exactly 1).
+-- column k: Alkire–Foster poverty cut-off (ref.af_parameters.k): a household is poor when
+--   its weighted deprivation score reaches k
+-- column parameter_rows: rows of ref.af_parameters (exactly 1 expected)
+-- column weight_total: sum of the five weights before normalising
+-- column w_food_clothing: Alkire–Foster weight of the food and clothing dimension, normalised
+--   so that the five sum to 1
+-- column w_education: Alkire–Foster weight of the compulsory education dimension, normalised
+--   so that the five sum to 1
+-- column w_medical: Alkire–Foster weight of the basic medical care dimension, normalised so
+--   that the five sum to 1
+-- column w_housing: Alkire–Foster weight of the housing safety dimension, normalised so that
+--   the five sum to 1
+-- column w_water: Alkire–Foster weight of the drinking water dimension, normalised so that the
+--   five sum to 1
 with p as (
     select
         count(*) as parameter_rows,

@@ -6,6 +6,8 @@
 -- count what of that submission did not load; is_complete is true when nothing of it was
 -- quarantined, so an empty form means "none" (e.g. no village with unsafe water) rather than
 -- "unknown".
+-- column error_findings: findings of severity error in this submission
+-- column is_complete: true when nothing of the submission was quarantined
 with quarantined as (
     select file_sha256, form, count(*) as rows_quarantined
     from quarantine.rows

@@ -16,6 +16,30 @@
 -- any blank guarantee is not assessable: af_* NULL, out of every AF numerator and denominator.
 -- head_id_shared: the household head's pseudonym (head_id_hash) also heads another household
 -- of the same period, in this county or another.
+-- column period_year: year of the period (its first four characters)
+-- column poverty_line_yuan: national poverty line of the period's year (ref.poverty_lines),
+--   yuan; NULL where no sourced figure exists
+-- column is_exited: exited: exit_year reported and not after the period's year
+-- column income_above_line: income_per_capita above the year's poverty line; NULL where the
+--   year has no line or the income cell is blank (not assessed)
+-- column guarantees_met: all five guarantees met (food and clothing, compulsory education,
+--   basic medical care, housing safety, drinking water)
+-- column meets_standard: meets the exit standard: income above the line and every guarantee
+--   met; NULL where not assessable
+-- column meets_standard_not_exited: not exited, yet meeting the exit standard
+-- column exited_not_meeting: exited, yet not meeting the exit standard (risk of wrong exit,
+--   错退)
+-- column lacking_food_clothing: 不愁吃不愁穿 not met
+-- column lacking_education: 义务教育有保障 not met
+-- column lacking_medical: 基本医疗有保障 not met
+-- column lacking_housing: 住房安全有保障 not met
+-- column lacking_water: 饮水安全有保障 not met
+-- column af_assessable: every guarantee reported, so the Alkire–Foster score can be computed
+-- column af_score: Alkire–Foster weighted deprivation score c_i = Σ w_j d_ij (0–1)
+-- column af_poor: multidimensionally poor: af_score ≥ k
+-- column af_censored_score: af_score where poor, else 0 (the censored score)
+-- column head_id_shared: the household head's pseudonym (head_id_hash) also heads another
+--   household of the same period
 with shared_ids as (
     select period, head_id_hash
     from staging.households

@@ -12,6 +12,11 @@
 -- as the indicator counts them) the geography has and how many of them are unknown (a blank
 -- cell, a quarantined row); numerator and denominator cover the known units only, and are NULL
 -- when none is known. Upper levels sum their counties'.
+-- column value: numerator / denominator (a ratio 0–1) where there is a denominator, else the
+--   numerator; NULL when the denominator is 0 or nothing is known
+-- column unit: unit of value: ratio, persons, households, villages, sites, counties or yuan
+-- column geo_name_zh: geography name in Chinese (village as written in the ledger)
+-- column period: reporting period, YYYY-MM
 with facts as (
     select * from intermediate.int_county_indicators
 ),

@@ -11,6 +11,19 @@
 -- (infrastructure_reported = false). eligible: below_threshold and, where the form has the
 -- village, facilities_complete (three-valued: NULL = cannot be confirmed). The rule is applied
 -- to every village; the village exit concerns poverty villages (is_poverty_village).
+-- column below_threshold: poverty incidence at or below 3% (ratio ≤ 0.03, no rounding); NULL
+--   where the incidence is unknown
+-- column facilities_complete: every facility of the infrastructure form in place; NULL where
+--   the village is not on an infrastructure form
+-- column village: administrative village name as written on the population form
+-- column period: reporting period, YYYY-MM
+-- column poverty_incidence: poverty incidence as a ratio 0–1 (remaining persons / total
+--   population)
+-- column eligible: meets the village exit criteria: incidence ≤ 3% and, where the
+--   infrastructure form covers the village, every facility; NULL where not assessed
+-- column infrastructure_reported: the county's infrastructure form (表8) has the village
+-- column total_population: 总人口 of the village (population form)
+-- column remaining_persons: 未脱贫人口数 of the village (population form)
 with pop as (
     select
         p.*,

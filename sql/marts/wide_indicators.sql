@@ -7,6 +7,8 @@
 -- denominators and units are in marts.indicators. The one pivot behind
 -- marts.county_indicators, marts.prefecture_indicators and marts.province_indicators (issue
 -- 14).
+-- column geo_name_zh: geography name in Chinese (ref.geographies; a village's as written in
+--   the ledger)
 select *
 from (
     pivot (

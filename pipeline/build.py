@@ -192,6 +192,30 @@ def refresh_runs(published: Path, build_path: Path, runs: list[dict] | None) -> 
     return report
 
 
+def create_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``ref.*`` tables (schema ``ref`` must exist) from ``pipeline.refdata``:
+    what the models join (counties, their geographies at every level, forms, poverty
+    lines, indicator definitions, AF parameters)."""
+    _create(con, "ref.counties", refdata.counties())
+    _create(con, "ref.geographies", refdata.geographies(), {"level_rank": "CAST({c} AS INTEGER)"})
+    _create(con, "ref.forms", refdata.forms(), {"ordinal": "CAST({c} AS INTEGER)"})
+    _create(con, "ref.poverty_counties", refdata.poverty_counties())
+    _create(con, "ref.county_code_changes", refdata.county_code_changes())
+    _create(
+        con,
+        "ref.poverty_lines",
+        refdata.poverty_lines(),
+        {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"},
+    )
+    _create(
+        con,
+        "ref.indicator_definitions",
+        refdata.indicator_definitions(),
+        {"ordinal": "CAST({c} AS INTEGER)"},
+    )
+    _create(con, "ref.af_parameters", refdata.af_parameters())
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -272,17 +296,7 @@ def build(
     try:
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-        _create(con, "ref.counties", refdata.counties())
-        _create(con, "ref.poverty_counties", refdata.poverty_counties())
-        _create(con, "ref.county_code_changes", refdata.county_code_changes())
-        _create(
-            con,
-            "ref.poverty_lines",
-            refdata.poverty_lines(),
-            {"year": "CAST({c} AS INTEGER)", "line_yuan": "CAST({c} AS DECIMAL(18,2))"},
-        )
-        _create(con, "ref.indicator_definitions", refdata.indicator_definitions())
-        _create(con, "ref.af_parameters", refdata.af_parameters())
+        create_reference(con)
 
         present = [(d, r) for d, r in items if d.sha256 not in (removed or {})]
         subs = current_submissions(present)
@@ -382,7 +396,7 @@ def build(
         c1, t1 = time.process_time(), time.perf_counter()
         try:
             report.models = models.run_models(con)
-        except duckdb.Error as exc:
+        except (duckdb.Error, models.ModelError) as exc:
             raise BuildFailed(str(exc)) from exc
         c2, t2 = time.process_time(), time.perf_counter()
         report.tests = models.run_tests(con)

@@ -3,15 +3,19 @@ warehouse, and its Markdown rendering (``tpa docs`` -> ``docs/data_dictionary.md
 
 One source of truth per kind of column:
 
+- the SQL models' columns: the model's own header, ``-- column <name>: <text>`` lines
+  beside its SQL (``pipeline.models``), else the same column of a model it reads (a column
+  passed through keeps its description); the table comment is the header's grain and text;
 - ``raw.<form>`` / ``staging.<form>`` data columns: the form specs of ``schemas`` (Chinese
   header, kind, unit), plus the standard columns of every staged row (``STANDARD``);
 - wide indicator tables (one column per indicator code): ``ref.indicator_definitions``;
-- everything else: ``TABLE_COLUMNS`` (per table) and then ``COLUMNS`` (per column name)
-  below. Table comments of the SQL models come from each model's leading comment
-  (``pipeline.models``); those of ``ref``, ``raw`` and ``quarantine`` from ``TABLES``.
+- the tables the build creates in Python (``ref``, ``raw``, ``quarantine``): ``TABLES`` and
+  ``TABLE_COLUMNS`` below; then, for any table, the shared vocabulary ``COLUMNS`` (names
+  such as county_code or period that mean the same everywhere).
 
 ``apply_comments`` returns what it could not describe; ``tests/test_docs.py`` fails on
-any such column, so a new column needs a line here (or in its form spec).
+any such column, so a new column needs a ``-- column`` line in its model (or a line here,
+or in its form spec).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import models, refdata
 from schemas import FORMS
 from schemas.columns import PERSONAL_KINDS, Col
 
@@ -46,6 +51,10 @@ SCHEMA_DESCRIPTIONS = {
 TABLES = {
     "ref.counties": "one row per county-level division of Yunnan (GB/T 2260, 129): code, "
     "names in Chinese and English, type, prefecture (州/市).",
+    "ref.geographies": "one row per county and geography it counts in (itself, its "
+    "prefecture, the province): every roll-up of the models joins it.",
+    "ref.forms": "one row per county report form (schemas.FORMS, forms.md): code, order, "
+    "table number and title.",
     "ref.poverty_counties": "one row per nationally designated poverty county of Yunnan "
     "(国家扶贫开发工作重点县 / 片区县, 88): exit year, batch and approval.",
     "ref.county_code_changes": "one row per county code change (old code -> new code) with "
@@ -116,7 +125,7 @@ COLUMNS = {
     "prefecture_name_en": "prefecture (州/市) name in English",
     "geo_level": "geography level: village, county, prefecture or province",
     "geo_code": "geography code: 12-digit village code, 6-digit county or prefecture code, "
-    "530000 for the province",
+    f"{refdata.PROVINCE_CODE} for the province (ref.geographies)",
     "geo_name_zh": "geography name in Chinese",
     "indicator_code": "indicator code (ref.indicator_definitions.indicator_code)",
     "form": "report form code: population, relocation, housing, medical, water, education, "
@@ -125,13 +134,10 @@ COLUMNS = {
     "reporting counties; NULL when none is known (unknown is never 0)",
     "denominator": "denominator: the sum over the same known units; NULL for a plain count "
     "or when none is known",
-    "value": "numerator / denominator (a ratio 0–1) where there is a denominator, else the "
-    "numerator; NULL when the denominator is 0 or nothing is known",
     "units_total": "units (villages, townships, sites, households or counties, as the "
     "indicator counts them) the figure is over, quarantined rows included",
     "units_unknown": "of units_total, those whose value is unknown (a blank cell, a "
     "quarantined row): above 0, the figure covers the known units only",
-    "unit": "unit of value: ratio, persons, households, villages, sites, counties or yuan",
     "file_name": "file name as received",
     "message": "message in Chinese: what is wrong and what to do",
     "message_en": "the same message in English",
@@ -140,69 +146,40 @@ COLUMNS = {
     "village_code": "12-digit village code (村代码) as written by the county",
     "township": "township (乡镇) name as written by the county",
     "is_poverty_village": "poverty village (是否贫困村 = 是)",
-    "is_poverty_county": "nationally designated poverty county (ref.poverty_counties)",
-    "below_threshold": "poverty incidence at or below 3% (ratio ≤ 0.03, no rounding); NULL "
-    "where the incidence is unknown",
-    "facilities_complete": "every facility of the infrastructure form in place; NULL where the "
-    "village is not on an infrastructure form",
-    "eligible": "meets every exit criterion; NULL where any criterion is not assessed",
-    "survey_criteria": "exit criteria from surveys (wrong-exit, missed-registration rates, "
-    "satisfaction): not carried by the forms, always 'not assessed'",
     "main_cause": "main cause of poverty (主要致贫原因) as on the ledger",
-    "households": "number of ledger households",
-    "dimension": "Alkire–Foster dimension: food_clothing, education, medical, housing or water",
-    "contribution": "share of the adjusted headcount ratio M0 due to this dimension (0–1)",
-    "k": "Alkire–Foster poverty cut-off: a household is poor when its weighted deprivation "
-    "score reaches k",
-    "w_food_clothing": "Alkire–Foster weight of the food and clothing dimension",
-    "w_education": "Alkire–Foster weight of the compulsory education dimension",
-    "w_medical": "Alkire–Foster weight of the basic medical care dimension",
-    "w_housing": "Alkire–Foster weight of the housing safety dimension",
-    "w_water": "Alkire–Foster weight of the drinking water dimension",
     "rows_quarantined": "data rows not loaded (in quarantine.rows)",
     "rows_loaded": "data rows loaded",
     "rows_read": "data rows read (rows_loaded + rows_quarantined)",
     "warnings": "findings of severity warning (the row was loaded)",
     "errors": "findings of severity error (the row was quarantined)",
-    "error_findings": "findings of severity error in this submission",
-    "is_complete": "true when nothing of the submission was quarantined",
     "is_current": "true for the current submission of (county_code, period, form)",
     "superseded_by": "SHA-256 of the later workbook that replaced this one",
     "received_at": "when the workbook arrived (file modification time, UTC)",
     "source": "where the figure or definition comes from",
-    "period_year": "year of the period (its first four characters)",
-    "difference": "difference between the two sources (ledger minus form)",
-    "share": "share of the geography's ledger households (0–1)",
-    # ledger tests per household (intermediate.int_households and its geographies)
-    "poverty_line_yuan": "national poverty line of the period's year (ref.poverty_lines), yuan; "
-    "NULL where no sourced figure exists",
-    "is_exited": "exited: exit_year reported and not after the period's year",
-    "income_above_line": "income_per_capita above the year's poverty line; NULL where the year "
-    "has no line or the income cell is blank (not assessed)",
-    "guarantees_met": "all five guarantees met (food and clothing, compulsory education, basic "
-    "medical care, housing safety, drinking water)",
-    "meets_standard": "meets the exit standard: income above the line and every guarantee met; "
-    "NULL where not assessable",
-    "meets_standard_not_exited": "not exited, yet meeting the exit standard",
-    "exited_not_meeting": "exited, yet not meeting the exit standard (risk of wrong exit, 错退)",
-    "lacking_food_clothing": "不愁吃不愁穿 not met",
-    "lacking_education": "义务教育有保障 not met",
-    "lacking_medical": "基本医疗有保障 not met",
-    "lacking_housing": "住房安全有保障 not met",
-    "lacking_water": "饮水安全有保障 not met",
-    "af_assessable": "every guarantee reported, so the Alkire–Foster score can be computed",
-    "af_score": "Alkire–Foster weighted deprivation score c_i = Σ w_j d_ij (0–1)",
-    "af_poor": "multidimensionally poor: af_score ≥ k",
-    "af_censored_score": "af_score where poor, else 0 (the censored score)",
-    "head_id_shared": "the household head's pseudonym (head_id_hash) also heads another "
-    "household of the same period",
-    "parameter_rows": "rows of ref.af_parameters (exactly 1 expected)",
-    "weight_total": "sum of the five weights before normalising",
 }
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "ref.counties": {
         "county_code": "county code (GB/T 2260, 6 digits), as of today's code set",
+    },
+    "ref.geographies": {
+        "county_code": "county code (GB/T 2260, 6 digits) of the county that counts in geo_code",
+        "level_rank": "1 county, 2 prefecture, 3 province",
+    },
+    "ref.forms": {
+        "ordinal": "position of the form (1 = 表1 population … 9 = 表9 households)",
+        "table_no": "table number on the workbook (表1 …)",
+        "title_zh": "title of the form in Chinese",
+        "grain": "what one data row of the form is",
+    },
+    "ref.af_parameters": {
+        "k": "Alkire–Foster poverty cut-off: a household is poor when its weighted deprivation "
+        "score reaches k",
+        "w_food_clothing": "Alkire–Foster weight of the food and clothing dimension",
+        "w_education": "Alkire–Foster weight of the compulsory education dimension",
+        "w_medical": "Alkire–Foster weight of the basic medical care dimension",
+        "w_housing": "Alkire–Foster weight of the housing safety dimension",
+        "w_water": "Alkire–Foster weight of the drinking water dimension",
     },
     "ref.poverty_counties": {
         "exit_year": "year the county exited poverty (摘帽)",
@@ -238,6 +215,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "form": "report form the indicator is computed from",
         "description": "definition in words",
         "source": "where the definition comes from (indicators.md, official documents)",
+        "ordinal": "position of the indicator (the column order of the wide marts)",
     },
     "raw.files": {
         "path": "path relative to the raw folder (e.g. 2019-12/530128_禄劝….xlsx)",
@@ -301,10 +279,6 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "rule": "rule that found the problem (e.g. not_a_number, total_mismatch)",
         "severity": "error (row quarantined) or warning (row loaded)",
     },
-    "marts.indicators": {
-        "geo_name_zh": "geography name in Chinese (village as written in the ledger)",
-        "period": "reporting period, YYYY-MM",
-    },
     "marts.data_quality": {
         "period": "reporting period, YYYY-MM",
         "forms_received": "forms of the nine with a current submission",
@@ -333,67 +307,14 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "duplicate_id_households": "households whose head's pseudonym also heads another "
         "household of the period, in any county (NULL without a ledger)",
     },
-    "marts.af_contributions": {
-        "period": "reporting period, YYYY-MM",
-        "weight": "normalised weight of the dimension (intermediate.int_af_parameters)",
-        "poor_deprived_households": "poor households deprived in this dimension",
-        "households_assessed": "households with all five guarantees reported (n)",
-        "poor_households": "multidimensionally poor households",
-        "censored_headcount_ratio": "poor households deprived in the dimension / n",
-        "adjusted_headcount": "adjusted headcount ratio M0 of the geography",
-    },
-    "marts.reconciliation": {
-        "county_name_zh": "county name in Chinese",
-        "period": "reporting period, YYYY-MM",
-        "township": "township as written (population form, else ledger)",
-        "village": "village as written (population form, else ledger)",
-        "village_code": "12-digit village code (population form, else ledger)",
-        "status": "both, population_only (no ledger household) or ledger_only (village not on "
-        "the population form)",
-        "matched_by": "how ledger and form villages were matched: village_code, or township "
-        "and village name",
-        "ledger_registered": "ledger households of the village",
-        "ledger_exited": "ledger households exited (exit_year ≤ the period's year)",
-        "ledger_remaining": "ledger households not exited",
-        "population_registered": "建档立卡贫困户数 on the population form (表1)",
-        "population_exited": "已脱贫户数 on the population form",
-        "population_remaining": "未脱贫户数 on the population form",
-        "diff_registered": "ledger_registered − population_registered",
-        "diff_exited": "ledger_exited − population_exited",
-        "diff_remaining": "ledger_remaining − population_remaining",
-        "has_difference": "any difference ≠ 0 (NULL when a form cell is blank and the others "
-        "agree); always true for ledger_only",
-        "code_matches_county": "every village code of the row starts with the county's code "
-        "(or a former code); NULL without a code",
-    },
-    "marts.household_causes": {
-        "period": "reporting period, YYYY-MM",
-        "households": "ledger households whose main cause is main_cause",
-        "main_cause": "main cause of poverty (主要致贫原因) as on the ledger; NULL where blank",
-    },
-    "marts.village_exit": {
-        "village": "administrative village name as written on the population form",
-        "period": "reporting period, YYYY-MM",
-        "poverty_incidence": "poverty incidence as a ratio 0–1 (remaining persons / total "
-        "population)",
-        "eligible": "meets the village exit criteria: incidence ≤ 3% and, where the "
-        "infrastructure form covers the village, every facility; NULL where not assessed",
-        "infrastructure_reported": "the county's infrastructure form (表8) has the village",
-        "total_population": "总人口 of the village (population form)",
-        "remaining_persons": "未脱贫人口数 of the village (population form)",
-    },
-    "marts.county_exit": {
-        "period": "reporting period, YYYY-MM",
-        "poverty_incidence": "poverty incidence as a ratio 0–1 (remaining persons / total "
-        "population over villages with both reported)",
-        "remaining_persons": "Σ 未脱贫人口数 over the county's villages with both counts",
-        "total_population": "Σ 总人口 over the county's villages with both counts",
-        "official_exit_year": "year of the county's official exit (ref.poverty_counties); "
-        "NULL for a county that was not a poverty county",
-    },
 }
 
-_WIDE_TABLES = {"county_indicators", "prefecture_indicators", "province_indicators"}
+_WIDE_TABLES = {
+    "wide_indicators",
+    "county_indicators",
+    "prefecture_indicators",
+    "province_indicators",
+}
 
 
 def _q(name: str) -> str:
@@ -476,24 +397,64 @@ def _indicator_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return out
 
 
+def described_columns(
+    sql_dir: Path = models.SQL_DIR,
+) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, ...]]]:
+    """``(own, reads)``: per ``schema.table``, the columns it describes itself (each model's
+    ``-- column`` lines, ``TABLE_COLUMNS`` for the tables the build creates), and per model
+    the tables it reads (``pipeline.models``: parsed from its SQL)."""
+    own = {key: dict(cols) for key, cols in TABLE_COLUMNS.items()}
+    reads: dict[str, tuple[str, ...]] = {}
+    for m in models.load_models(sql_dir):
+        own.setdefault(m.table, {}).update(m.header.columns)
+        reads[m.table] = m.refs
+    return own, reads
+
+
+def _inherited(
+    key: str, column: str, own: dict[str, dict[str, str]], reads: dict[str, tuple[str, ...]]
+) -> str | None:
+    """The description of ``column`` in the nearest model upstream of ``key`` (breadth
+    first over the models it reads; source tables are not followed: their columns of the
+    same name may mean something narrower, e.g. raw.files.county_code)."""
+    seen, queue = {key}, [r for r in reads.get(key, ()) if r in reads]
+    while queue:
+        table = queue.pop(0)
+        if table in seen:
+            continue
+        seen.add(table)
+        if column in own.get(table, {}):
+            return own[table][column]
+        queue += [r for r in reads.get(table, ()) if r in reads]
+    return None
+
+
 def column_comment(
     schema: str,
     table: str,
     column: str,
     indicators: dict[str, str],
     any_form: dict[str, str] | None = None,
+    described: tuple[dict, dict] | None = None,
 ) -> str | None:
-    """The description of one column, or None when the dictionary has none."""
+    """The description of one column, or None when the dictionary has none.
+
+    ``described`` is ``described_columns()`` (computed when not given)."""
     key = f"{schema}.{table}"
-    if column in TABLE_COLUMNS.get(key, {}):
-        return TABLE_COLUMNS[key][column]
+    own, reads = described if described is not None else described_columns()
+    if column in own.get(key, {}):
+        return own[key][column]
     if schema in ("raw", "staging") and table in FORMS:
-        own = _form_columns(table)
-        if column in own:
-            return own[column]
+        mine = _form_columns(table)
+        if column in mine:
+            return mine[column]
         if column in STANDARD:
             return STANDARD[column]
-    if column in indicators and (table in _WIDE_TABLES or schema != "ref"):
+    if column in indicators and table in _WIDE_TABLES:
+        return indicators[column]
+    if (text := _inherited(key, column, own, reads)) is not None:
+        return text
+    if column in indicators and schema != "ref":
         return indicators[column]
     if column in COLUMNS:
         return COLUMNS[column]
@@ -501,7 +462,7 @@ def column_comment(
     return any_form.get(column)
 
 
-# Tables and the models kept as views (``pipeline.models.VIEW_MARK``), alike.
+# Tables and the models kept as views (``-- materialized: view``), alike.
 RELATIONS = (
     "SELECT database_name, schema_name, table_name, comment, 'TABLE' AS kind FROM duckdb_tables() "
     "UNION ALL SELECT database_name, schema_name, view_name, comment, 'VIEW' FROM duckdb_views() "
@@ -520,6 +481,7 @@ def apply_comments(
     """
     indicators = _indicator_columns(con)
     any_form = _any_form_columns()
+    described = described_columns()
     marks = ", ".join("?" for _ in schemas)
     tables = con.execute(
         f"SELECT schema_name, table_name, comment, kind FROM ({RELATIONS}) "
@@ -541,7 +503,7 @@ def apply_comments(
         elif not text and not comment:
             missing.append(f"{schema}.{table}")
     for schema, table, column in columns:
-        text = column_comment(schema, table, column, indicators, any_form)
+        text = column_comment(schema, table, column, indicators, any_form, described)
         if text:
             statements.append(
                 f"COMMENT ON COLUMN {_q(schema)}.{_q(table)}.{_q(column)} IS {_lit(text)}"
@@ -583,8 +545,9 @@ def markdown(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = DOCUMENT
         "# tpa data dictionary",
         "",
         "Generated by `tpa docs` from the warehouse's own comments (`duckdb_tables()`, "
-        "`duckdb_columns()`); the source of truth is `pipeline/docs.py`, the form specs in "
-        "`schemas/` and the SQL models' leading comments. Do not edit by hand.",
+        "`duckdb_columns()`); the source of truth is each SQL model's header (`sql/`: grain, "
+        "description, `-- column` lines), the form specs in `schemas/` and `pipeline/docs.py` "
+        "for the tables the build creates. Do not edit by hand.",
         "",
         "Read it inside DuckDB too:",
         "",

@@ -71,8 +71,55 @@ def poverty_lines() -> pd.DataFrame:
 
 @cache
 def indicator_definitions() -> pd.DataFrame:
-    """``ref.indicator_definitions``: one row per indicator code of indicators.md."""
-    return _read("indicator_definitions.csv")
+    """``ref.indicator_definitions``: one row per indicator code of indicators.md, plus
+    ``ordinal`` (1, 2, … in the CSV's order: the column order of the wide marts)."""
+    df = _read("indicator_definitions.csv")
+    df["ordinal"] = range(1, len(df) + 1)
+    return df
+
+
+GEO_LEVELS = ("county", "prefecture", "province")
+
+
+@cache
+def geographies() -> pd.DataFrame:
+    """``ref.geographies``: one row per county and geography it counts in — itself, its
+    prefecture, the province — as (county_code, geo_level, geo_code, geo_name_zh, level_rank
+    1/2/3); 3 × 129 rows. Every roll-up of the models joins it, so the province's code and
+    name are stated here only (``PROVINCE_CODE``, ``PROVINCE_NAME_ZH``)."""
+    c = counties()
+    parts = [
+        (c["county_code"], c["county_name_zh"]),
+        (c["prefecture_code"], c["prefecture_name_zh"]),
+        (PROVINCE_CODE, PROVINCE_NAME_ZH),
+    ]
+    frames = [
+        pd.DataFrame(
+            {
+                "county_code": c["county_code"],
+                "geo_level": level,
+                "geo_code": code,
+                "geo_name_zh": name,
+                "level_rank": rank,
+            }
+        )
+        for rank, (level, (code, name)) in enumerate(zip(GEO_LEVELS, parts, strict=True), 1)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def forms() -> pd.DataFrame:
+    """``ref.forms``: one row per report form of ``schemas.FORMS`` (form, ordinal 1–9 in
+    the forms' order, table_no, title_zh, grain), so that no model lists the forms."""
+    from schemas import FORMS
+
+    return pd.DataFrame(
+        [
+            (f.code, i, f.table_no, f.title_zh, f.grain)
+            for i, f in enumerate(FORMS.values(), start=1)
+        ],
+        columns=["form", "ordinal", "table_no", "title_zh", "grain"],
+    )
 
 
 AF_PARAMETER_COLUMNS = ("k", "w_food_clothing", "w_education", "w_medical", "w_housing", "w_water")

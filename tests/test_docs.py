@@ -45,8 +45,8 @@ def test_every_table_and_column_has_a_comment(wh):
     )
     missing = [r[0] for r in tables + columns]
     assert not missing, (
-        "no description for these; add them to pipeline/docs.py (TABLES, TABLE_COLUMNS or "
-        "COLUMNS), to the form spec in schemas/, or as the SQL model's leading comment: "
+        "no description for these; add a '-- column <name>: <text>' line to the SQL model's "
+        "header, or to pipeline/docs.py (tables the build creates), or to the form spec: "
         + ", ".join(missing)
     )
     n = _q(wh, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts'")[0][0]

@@ -17,7 +17,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline import models, refdata
+from pipeline import models
+from pipeline.build import create_reference
 from schemas import FORMS, staged_columns
 
 PERIOD = "2019-12"
@@ -29,14 +30,6 @@ SHA = {name: name * 32 for name in ("a1", "a2", "b1", "c1", "r1")}  # 64 hex-loo
 
 
 # --------------------------------------------------------------------------- the factory
-
-
-def _create_from_frame(con, table: str, df, casts: dict[str, str] | None = None) -> None:
-    casts = casts or {}
-    con.register("_df", df)
-    cols = ", ".join(f"CAST({c} AS {casts[c]}) AS {c}" if c in casts else c for c in df.columns)
-    con.execute(f"CREATE TABLE {table} AS SELECT {cols} FROM _df")
-    con.unregister("_df")
 
 
 def _insert(con, table: str, rows: list[dict]) -> None:
@@ -52,17 +45,7 @@ def source_tables(con: duckdb.DuckDBPyConnection) -> None:
     of pipeline/reference/, empty raw.* and quarantine.* tables."""
     for schema in ("ref", "raw", "quarantine"):
         con.execute(f"CREATE SCHEMA {schema}")
-    _create_from_frame(con, "ref.counties", refdata.counties())
-    _create_from_frame(con, "ref.poverty_counties", refdata.poverty_counties())
-    _create_from_frame(
-        con,
-        "ref.poverty_lines",
-        refdata.poverty_lines(),
-        {"year": "INTEGER", "line_yuan": "DECIMAL(18,2)"},
-    )
-    _create_from_frame(con, "ref.indicator_definitions", refdata.indicator_definitions())
-    _create_from_frame(con, "ref.county_code_changes", refdata.county_code_changes())
-    _create_from_frame(con, "ref.af_parameters", refdata.af_parameters())
+    create_reference(con)  # ref.* exactly as the build makes them
     for form in FORMS:
         cols = [f"{name} {typ}" for name, typ in staged_columns(form)]
         cols += [
@@ -317,8 +300,9 @@ def approx(x):
 
 
 def test_every_model_has_a_grain_comment():
-    for layer, table, path in models.model_files():
-        assert models.first_comment(path).lower().startswith("one row per"), (layer, table)
+    for m in models.load_models():
+        assert m.header.grain.lower().startswith("one row per"), m.table
+        assert m.header.comment.startswith(m.header.grain)
 
 
 def test_staging_keeps_current_submissions_only(con):

@@ -1,11 +1,23 @@
--- one row per geography (village, county, prefecture, province), period and Alkire–Foster
--- dimension (food_clothing, education, medical, housing, water) of the household ledger:
--- the dimension's contribution to the adjusted headcount M0,
--- contribution_j = w_j × (poor households deprived in j) / n / M0, so the five sum to 1
--- where M0 > 0 (NULL where M0 = 0 or no household is assessable). weight is the normalised
--- weight in use (intermediate.int_af_parameters); censored_headcount_ratio = poor households
--- deprived in j / n. n counts the households with all five guarantees reported, as in
--- marts.indicators (af_*). Alkire & Foster (2011); OPHI/UNDP global MPI methodology.
+-- grain: one row per geography (village, county, prefecture, province), period and
+--   Alkire–Foster dimension (food_clothing, education, medical, housing, water) of the
+--   household ledger
+-- materialized: table
+-- the dimension's contribution to the adjusted headcount M0, contribution_j = w_j × (poor
+-- households deprived in j) / n / M0, so the five sum to 1 where M0 > 0 (NULL where M0 = 0 or
+-- no household is assessable). weight is the normalised weight in use
+-- (intermediate.int_af_parameters); censored_headcount_ratio = poor households deprived in j /
+-- n. n counts the households with all five guarantees reported, as in marts.indicators (af_*).
+-- Alkire & Foster (2011); OPHI/UNDP global MPI methodology.
+-- column dimension: Alkire–Foster dimension: food_clothing, education, medical, housing or
+--   water
+-- column contribution: share of the adjusted headcount ratio M0 due to this dimension (0–1)
+-- column period: reporting period, YYYY-MM
+-- column weight: normalised weight of the dimension (intermediate.int_af_parameters)
+-- column poor_deprived_households: poor households deprived in this dimension
+-- column households_assessed: households with all five guarantees reported (n)
+-- column poor_households: multidimensionally poor households
+-- column censored_headcount_ratio: poor households deprived in the dimension / n
+-- column adjusted_headcount: adjusted headcount ratio M0 of the geography
 with geo as (
     select
         geo_level,

@@ -1,18 +1,19 @@
--- one row per county of ref.counties and period of raw.submissions (counties that sent
--- nothing included): which of the nine forms arrived (current submissions) and which
--- did not, files received / loaded / superseded / rejected, data rows loaded (the
--- current rows in staging) and quarantined, error and warning findings, and reported
--- totals that differ from the sum of their detail rows (rule total_mismatch), columns that
--- hold data but were not read (rule column_not_read) and optional standard columns a sheet
--- lacks (rule column_missing) [issue 12].
--- Quarantined rows and findings count for the files still loaded (raw.files status
--- 'loaded'), leaving out the parts of a file whose form was superseded by a later file.
--- Ledger checks (marts.reconciliation; NULL unless the county sent both the household
--- ledger and the population form): villages whose counts differ between the two
--- (reconciliation_differences), ledger villages missing from the population form, villages
--- of the form with registered households but none in the ledger, and villages whose code
--- does not match the county; duplicate_id_households (NULL without a ledger): households
--- whose head's pseudonym also heads another household of the period, in any county.
+-- grain: one row per county of ref.counties and period of raw.submissions (counties that sent
+--   nothing included)
+-- materialized: table
+-- which of the nine forms arrived (current submissions) and which did not, files received /
+-- loaded / superseded / rejected, data rows loaded (the current rows in staging) and
+-- quarantined, error and warning findings, and reported totals that differ from the sum of
+-- their detail rows (rule total_mismatch), columns that hold data but were not read (rule
+-- column_not_read) and optional standard columns a sheet lacks (rule column_missing) [issue
+-- 12]. Quarantined rows and findings count for the files still loaded (raw.files status
+-- 'loaded'), leaving out the parts of a file whose form was superseded by a later file. Ledger
+-- checks (marts.reconciliation; NULL unless the county sent both the household ledger and the
+-- population form): villages whose counts differ between the two (reconciliation_differences),
+-- ledger villages missing from the population form, villages of the form with registered
+-- households but none in the ledger, and villages whose code does not match the county;
+-- duplicate_id_households (NULL without a ledger): households whose head's pseudonym also
+-- heads another household of the period, in any county.
 with periods as (
     select distinct period from raw.submissions
 ),
@@ -29,19 +30,7 @@ grid as (
 ),
 
 forms as (
-    select *
-    from (
-        values
-        ('population', 1),
-        ('relocation', 2),
-        ('housing', 3),
-        ('medical', 4),
-        ('water', 5),
-        ('education', 6),
-        ('employment', 7),
-        ('infrastructure', 8),
-        ('households', 9)
-    ) as f (form, ord)
+    select form, ordinal as ord from ref.forms
 ),
 
 received as (

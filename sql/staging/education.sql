@@ -1,7 +1,8 @@
--- one row per township of the current submission of the education form
--- (表6 控辍保学) per county and period: the validated rows of raw.education
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per township of the current submission of the education form (表6 控辍保学) per
+--   county and period
+-- materialized: table
+-- the validated rows of raw.education whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation.
 select
     r.township,
     r.compulsory_age_children,

@@ -1,9 +1,10 @@
--- one row per registered household of the current submission of the households form
--- (表9 建档立卡贫困户台账) per county and period: the validated rows of raw.households
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
--- Personal data never reaches this table: no head_name, and head_id_hash
--- (HMAC-SHA256 of the normalised ID number) instead of head_id_number.
+-- grain: one row per registered household of the current submission of the households form (表9
+--   建档立卡贫困户台账) per county and period
+-- materialized: table
+-- the validated rows of raw.households whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation. Personal data
+-- never reaches this table: no head_name, and head_id_hash (HMAC-SHA256 of the normalised ID
+-- number) instead of head_id_number.
 select
     r.household_id,
     r.head_id_hash,

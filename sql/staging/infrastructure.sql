@@ -1,7 +1,8 @@
--- one row per poverty village of the current submission of the infrastructure form
--- (表8 贫困村基础设施) per county and period: the validated rows of raw.infrastructure
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per poverty village of the current submission of the infrastructure form (表8
+--   贫困村基础设施) per county and period
+-- materialized: table
+-- the validated rows of raw.infrastructure whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation.
 select
     r.township,
     r.village,

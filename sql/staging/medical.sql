@@ -1,7 +1,8 @@
--- one row per township of the current submission of the medical form
--- (表4 建档立卡贫困人口医疗保障) per county and period: the validated rows of raw.medical
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per township of the current submission of the medical form (表4 建档立卡贫困人口医疗保障)
+--   per county and period
+-- materialized: table
+-- the validated rows of raw.medical whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation.
 select
     r.township,
     r.registered_persons,

@@ -1,7 +1,8 @@
--- one row per administrative village of the current submission of the population form
--- (表1 建档立卡贫困人口情况) per county and period: the validated rows of raw.population
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per administrative village of the current submission of the population form
+--   (表1 建档立卡贫困人口情况) per county and period
+-- materialized: table
+-- the validated rows of raw.population whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation.
 select
     r.township,
     r.village,

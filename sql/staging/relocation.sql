@@ -1,7 +1,8 @@
--- one row per resettlement site (scattered: township) of the current submission of the relocation form
--- (表2 易地扶贫搬迁安置点建设进度) per county and period: the validated rows of raw.relocation
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per resettlement site (scattered: township) of the current submission of the
+--   relocation form (表2 易地扶贫搬迁安置点建设进度) per county and period
+-- materialized: table
+-- the validated rows of raw.relocation whose (file, form) submission is current in
+-- raw.submissions; rows of superseded submissions give way. No aggregation.
 select
     r.site_name,
     r.township,

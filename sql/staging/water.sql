@@ -1,7 +1,8 @@
--- one row per administrative village with any unsafe household of the current submission of the water form
--- (表5 农村饮水安全) per county and period: the validated rows of raw.water
--- whose (file, form) submission is current in raw.submissions; rows of superseded
--- submissions give way. No aggregation.
+-- grain: one row per administrative village with any unsafe household of the current
+--   submission of the water form (表5 农村饮水安全) per county and period
+-- materialized: table
+-- the validated rows of raw.water whose (file, form) submission is current in raw.submissions;
+-- rows of superseded submissions give way. No aggregation.
 select
     r.township,
     r.village,

@@ -27,11 +27,13 @@ expected as (
         indicator_code,
         period,
         'province' as geo_level,
-        '530000' as geo_code,
+        p.geo_code,
         sum(numerator) as numerator,
         sum(denominator) as denominator
     from county_sums
-    group by indicator_code, period
+    -- the one province every county counts in
+    cross join (select distinct geo_code from ref.geographies where geo_level = 'province') as p
+    group by indicator_code, period, p.geo_code
 ),
 
 upper_levels as (

@@ -1,9 +1,13 @@
--- one row per county, period and form with a current submission (raw.submissions,
--- is_current): the "reporting counties" of indicators.md, with the county's prefecture
--- from ref.counties. A county that sent a form with no data rows is here too.
--- rows_quarantined / error_findings count what of that submission did not load;
--- is_complete is true when nothing of it was quarantined, so an empty form means "none"
--- (e.g. no village with unsafe water) rather than "unknown".
+-- grain: one row per county, period and form with a current submission (raw.submissions,
+--   is_current)
+-- materialized: table
+-- the "reporting counties" of indicators.md, with the county's prefecture from ref.counties. A
+-- county that sent a form with no data rows is here too. rows_quarantined / error_findings
+-- count what of that submission did not load; is_complete is true when nothing of it was
+-- quarantined, so an empty form means "none" (e.g. no village with unsafe water) rather than
+-- "unknown".
+-- column error_findings: findings of severity error in this submission
+-- column is_complete: true when nothing of the submission was quarantined
 with quarantined as (
     select file_sha256, form, count(*) as rows_quarantined
     from quarantine.rows

@@ -1,25 +1,25 @@
--- one row per geography (village, county, prefecture, province), period and ledger
--- indicator (households_*, af_*; indicators.md): numerator and denominator over the known
--- households, additive, with units_total and units_unknown [issue 12].
--- County rows for every county that submitted the household ledger (表9); prefecture and
--- province rows are the sums of their counties' (a ratio of sums); village rows (geo_code
--- = the 12-digit village_code) count the ledger households with that code.
--- Units are households: those the indicator counts over (all of them; the not exited for
--- households_meeting_standard_not_exited; the exited for households_exited_not_meeting),
--- plus, at county level, the ledger's quarantined rows. A household is unknown when its
--- test is NULL (see intermediate.int_households): a blank guarantee for
--- households_lacking_* and the AF measures, a standard that cannot be decided for the two
--- exit-standard counts. A count counts the households whose test is TRUE over those whose
--- test is known; unknown households are in neither. The exit standard needs the income
--- test: where the period's year has no line in ref.poverty_lines it is not assessed, and
--- both exit-standard indicators are NULL with every unit unknown, never 0.
--- Alkire–Foster over the households with all five guarantees reported: n = such
--- households, q = the poor among them, Σ c_i(k) = their censored scores (exact decimals):
--- H = q / n, A = Σ c_i(k) / q, M0 = Σ c_i(k) / n = H × A.
--- Numerator and denominator are NULL when every unit is unknown, or when the ledger loaded
--- no row and something of it did not load; a ledger sent with no data row gives 0.
--- Kept apart from intermediate.int_county_indicators (DECIMAL(38, 2)) so that the score
--- sums keep their 12 decimals.
+-- grain: one row per geography (village, county, prefecture, province), period and ledger
+--   indicator (households_*, af_*; indicators.md)
+-- materialized: table
+-- numerator and denominator over the known households, additive, with units_total and
+-- units_unknown [issue 12]. County rows for every county that submitted the household ledger
+-- (表9); prefecture and province rows are the sums of their counties' (a ratio of sums);
+-- village rows (geo_code = the 12-digit village_code) count the ledger households with that
+-- code. Units are households: those the indicator counts over (all of them; the not exited for
+-- households_meeting_standard_not_exited; the exited for households_exited_not_meeting), plus,
+-- at county level, the ledger's quarantined rows. A household is unknown when its test is NULL
+-- (see intermediate.int_households): a blank guarantee for households_lacking_* and the AF
+-- measures, a standard that cannot be decided for the two exit-standard counts. A count counts
+-- the households whose test is TRUE over those whose test is known; unknown households are in
+-- neither. The exit standard needs the income test: where the period's year has no line in
+-- ref.poverty_lines it is not assessed, and both exit-standard indicators are NULL with every
+-- unit unknown, never 0. Alkire–Foster over the households with all five guarantees reported:
+-- n = such households, q = the poor among them, Σ c_i(k) = their censored scores (exact
+-- decimals): H = q / n, A = Σ c_i(k) / q, M0 = Σ c_i(k) / n = H × A. Numerator and denominator
+-- are NULL when every unit is unknown, or when the ledger loaded no row and something of it
+-- did not load; a ledger sent with no data row gives 0. Kept apart from
+-- intermediate.int_county_indicators (DECIMAL(38, 2)) so that the score sums keep their 12
+-- decimals.
 with lines as (
     select distinct
         s.period,
@@ -226,35 +226,22 @@ typed as (
     )
 ),
 
+-- every county counts in its prefecture and the province too (ref.geographies)
 upper_levels as (
     select
         t.indicator_code,
-        'prefecture' as geo_level,
-        c.prefecture_code as geo_code,
-        c.prefecture_name_zh as geo_name_zh,
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
         t.period,
         sum(t.numerator) as numerator,
         sum(t.denominator) as denominator,
         cast(sum(t.units_total) as bigint) as units_total,
         cast(sum(t.units_unknown) as bigint) as units_unknown
     from typed as t
-    inner join ref.counties as c on c.county_code = t.geo_code
+    inner join ref.geographies as g on g.county_code = t.geo_code and g.geo_level <> 'county'
     where t.geo_level = 'county'
-    group by t.indicator_code, c.prefecture_code, c.prefecture_name_zh, t.period
-    union all
-    select
-        indicator_code,
-        'province',
-        '530000',
-        '云南省',
-        period,
-        sum(numerator),
-        sum(denominator),
-        cast(sum(units_total) as bigint),
-        cast(sum(units_unknown) as bigint)
-    from typed
-    where geo_level = 'county'
-    group by indicator_code, period
+    group by t.indicator_code, g.geo_level, g.geo_code, g.geo_name_zh, t.period
 )
 
 select

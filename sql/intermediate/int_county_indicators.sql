@@ -1,14 +1,14 @@
--- one row per county, period and indicator code of every form the county submitted:
--- the county's additive numerator and denominator over its known units (denominator NULL
--- for a plain count), units_total and units_unknown (the units — villages, townships,
--- sites, households, or the county itself — the indicator counts over, and how many of
--- them are unknown: a blank cell it needs, or a quarantined row), with the county's name
--- and prefecture from ref.counties. Unknown is never zero [issue 12]: the numerator and
--- denominator are NULL when every unit is unknown, or when the form loaded no unit and
--- something of it did not load (a sheet rejected as a whole). The marts sum these to
--- prefecture and province (a ratio of sums, never an average of ratios; a NULL county adds
--- nothing). The household ledger's indicators (households_*, af_*) are in
--- intermediate.int_household_indicators.
+-- grain: one row per county, period and indicator code of every form the county submitted
+-- materialized: table
+-- the county's additive numerator and denominator over its known units (denominator NULL for a
+-- plain count), units_total and units_unknown (the units — villages, townships, sites,
+-- households, or the county itself — the indicator counts over, and how many of them are
+-- unknown: a blank cell it needs, or a quarantined row), with the county's name and prefecture
+-- from ref.counties. Unknown is never zero [issue 12]: the numerator and denominator are NULL
+-- when every unit is unknown, or when the form loaded no unit and something of it did not load
+-- (a sheet rejected as a whole). The marts sum these to prefecture and province (a ratio of
+-- sums, never an average of ratios; a NULL county adds nothing). The household ledger's
+-- indicators (households_*, af_*) are in intermediate.int_household_indicators.
 with facts as (
     select * from intermediate.int_county_population
     union all by name

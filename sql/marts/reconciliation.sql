@@ -1,17 +1,40 @@
--- one row per village and period of every county that sent both the household ledger (表9)
--- and the population form (表1) for the period: registered, exited and remaining households
--- from each source and the differences (ledger − population form).
--- A ledger village (households with the same county, township, village and village_code) is
--- matched to the population form's village of the same county and period by village_code,
--- else — when no village of the form has its code — by township and village name
--- (matched_by). Ledger counts: households, exited (exit_year ≤ the period's year), not
--- exited. status: 'both'; 'population_only' — a village of the form without any ledger
--- household (its ledger counts are 0: the ledger lists every registered household);
--- 'ledger_only' — ledger households whose village is not on the form (form counts NULL).
--- has_difference: any difference ≠ 0 (NULL when a form cell is blank and the others agree);
--- always true for 'ledger_only'. code_matches_county: every village code of the row (form
--- and ledger) starts with the county's code or one of its former codes
--- (ref.county_code_changes); NULL when the row has no code.
+-- grain: one row per village and period of every county that sent both the household ledger
+--   (表9) and the population form (表1) for the period
+-- materialized: table
+-- registered, exited and remaining households from each source and the differences (ledger −
+-- population form). A ledger village (households with the same county, township, village and
+-- village_code) is matched to the population form's village of the same county and period by
+-- village_code, else — when no village of the form has its code — by township and village name
+-- (matched_by). Ledger counts: households, exited (exit_year ≤ the period's year), not exited.
+-- status: 'both'; 'population_only' — a village of the form without any ledger household (its
+-- ledger counts are 0: the ledger lists every registered household); 'ledger_only' — ledger
+-- households whose village is not on the form (form counts NULL). has_difference: any
+-- difference ≠ 0 (NULL when a form cell is blank and the others agree); always true for
+-- 'ledger_only'. code_matches_county: every village code of the row (form and ledger) starts
+-- with the county's code or one of its former codes (ref.county_code_changes); NULL when the
+-- row has no code.
+-- column county_name_zh: county name in Chinese
+-- column period: reporting period, YYYY-MM
+-- column township: township as written (population form, else ledger)
+-- column village: village as written (population form, else ledger)
+-- column village_code: 12-digit village code (population form, else ledger)
+-- column status: both, population_only (no ledger household) or ledger_only (village not on
+--   the population form)
+-- column matched_by: how ledger and form villages were matched: village_code, or township and
+--   village name
+-- column ledger_registered: ledger households of the village
+-- column ledger_exited: ledger households exited (exit_year ≤ the period's year)
+-- column ledger_remaining: ledger households not exited
+-- column population_registered: 建档立卡贫困户数 on the population form (表1)
+-- column population_exited: 已脱贫户数 on the population form
+-- column population_remaining: 未脱贫户数 on the population form
+-- column diff_registered: ledger_registered − population_registered
+-- column diff_exited: ledger_exited − population_exited
+-- column diff_remaining: ledger_remaining − population_remaining
+-- column has_difference: any difference ≠ 0 (NULL when a form cell is blank and the others
+--   agree); always true for ledger_only
+-- column code_matches_county: every village code of the row starts with the county's code (or
+--   a former code); NULL without a code
 with both_forms as (
     select county_code, period
     from intermediate.int_county_submissions

@@ -1,13 +1,14 @@
--- one row per county, period and water-form indicator, for every county that
--- submitted the water form (表5, one row per village with any unsafe household): the
--- county's numerator and denominator over its known units, additive across counties, and
--- units_total / units_unknown [issue 12]. Units: the form's rows plus its quarantined rows
--- for the sums; the county itself for water_zero_counties (1/1 at zero, 0/1 not at zero).
--- A form sent with no village rows means no unsafe household (sums 0, county at zero)
--- unless rows of it were quarantined. A county is known not to be at zero when a reported
--- end-of-period cell is above 0; it is at zero when every cell is reported and 0 and no
--- row is quarantined; otherwise (a blank cell or a quarantined row, none above 0) whether
--- it is at zero is unknown: numerator and denominator NULL, so it counts in neither
+-- grain: one row per county, period and water-form indicator, for every county that submitted
+--   the water form (表5, one row per village with any unsafe household)
+-- materialized: table
+-- the county's numerator and denominator over its known units, additive across counties, and
+-- units_total / units_unknown [issue 12]. Units: the form's rows plus its quarantined rows for
+-- the sums; the county itself for water_zero_counties (1/1 at zero, 0/1 not at zero). A form
+-- sent with no village rows means no unsafe household (sums 0, county at zero) unless rows of
+-- it were quarantined. A county is known not to be at zero when a reported end-of-period cell
+-- is above 0; it is at zero when every cell is reported and 0 and no row is quarantined;
+-- otherwise (a blank cell or a quarantined row, none above 0) whether it is at zero is
+-- unknown: numerator and denominator NULL, so it counts in neither
 -- (intermediate.int_county_indicators).
 with reporting as (
     select county_code, period, is_complete, rows_quarantined

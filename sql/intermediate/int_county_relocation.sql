@@ -1,15 +1,16 @@
--- one row per county, period and relocation-form indicator, for every county that
--- submitted the relocation form (表2, one row per site; scattered: per township): the
--- county's numerator and denominator over its known units, additive across counties, and
+-- grain: one row per county, period and relocation-form indicator, for every county that
+--   submitted the relocation form (表2, one row per site; scattered: per township)
+-- materialized: table
+-- the county's numerator and denominator over its known units, additive across counties, and
 -- units_total / units_unknown [issue 12]. Units: the form's rows (centralized sites for
 -- relocation_sites_completed and relocation_urban_share) plus its quarantined rows, whose
 -- values are unknown; for relocation_clear_zero the county itself, when it has relocation
--- tasks. A unit whose cells are blank is unknown and left out of both sums: a centralized
--- site with a blank planned or completed cell is counted neither as completed nor as a
--- site. Counts of counties are 0/1 per county (clear zero: 1/1 when at clear zero, 0/1
--- when not, 0/0 without tasks). A county cannot be confirmed at clear zero, nor shown not
--- to be, while a unit cell is blank or a relocation row is quarantined: it is then an
--- unknown unit (numerator and denominator NULL; intermediate.int_county_indicators).
+-- tasks. A unit whose cells are blank is unknown and left out of both sums: a centralized site
+-- with a blank planned or completed cell is counted neither as completed nor as a site. Counts
+-- of counties are 0/1 per county (clear zero: 1/1 when at clear zero, 0/1 when not, 0/0
+-- without tasks). A county cannot be confirmed at clear zero, nor shown not to be, while a
+-- unit cell is blank or a relocation row is quarantined: it is then an unknown unit (numerator
+-- and denominator NULL; intermediate.int_county_indicators).
 with reporting as (
     select county_code, period, is_complete, rows_quarantined
     from intermediate.int_county_submissions

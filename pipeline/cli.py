@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.config import RUNNER_CHOICES, Lang, Settings, check_task_runner
+from pipeline.choices import RUNNER_CHOICES, Lang, check_task_runner
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -40,6 +44,8 @@ Warehouse = Annotated[
 def _settings(**overrides) -> Settings:
     """Settings from ``TPA_*`` with the options given; exit 2 naming a bad value."""
     from pydantic import ValidationError
+
+    from pipeline.config import Settings  # not at import: quick commands need no pydantic
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -353,7 +359,7 @@ def sample(
     if first_run:
         from pipeline.dropzone import sample_refusal
 
-        settings = Settings()
+        settings = _settings()
         why = sample_refusal(settings.raw_dir, settings.warehouse)
         if why:
             err.print(f"sample: {why}", markup=False, highlight=False, soft_wrap=True)
@@ -531,7 +537,7 @@ def query(
 
 
 def _safe_query(wh: Path, sql: str, params: list | None = None):
-    """``sql`` on ``wh`` through ``pipeline.safesql`` as a DataFrame; exit 2 with one line
+    """``sql`` on ``wh`` through ``pipeline.safesql`` as (column names, rows); exit 2 with one line
     when it is refused or fails."""
     import duckdb
 
@@ -546,7 +552,8 @@ def _safe_query(wh: Path, sql: str, params: list | None = None):
 
 
 def _query_on(con, sql: str, params: list | None = None):
-    """``sql`` on an open, locked-down connection (closed afterwards) as a DataFrame; exit 2
+    """``sql`` on an open, locked-down connection (closed afterwards) as (column names,
+    rows); exit 2
     with one line when it is refused or fails."""
     import duckdb
 
@@ -557,7 +564,9 @@ def _query_on(con, sql: str, params: list | None = None):
         if why:
             err.print(why, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2)
-        return con.execute(sql, params or []).df()
+        cur = con.execute(sql, params or [])
+        rows = cur.fetchall()
+        return [d[0] for d in cur.description or []], rows
     except duckdb.PermissionException as exc:  # external access is off (pipeline.safesql)
         line = str(exc).splitlines()[0]
         err.print(f"refused: {line}", markup=False, highlight=False, soft_wrap=True)
@@ -569,17 +578,38 @@ def _query_on(con, sql: str, params: list | None = None):
         con.close()
 
 
-def _print_frame(df, fmt: str) -> None:
+def _cell_json(v):
+    """A value for JSON: numbers and text as they are, dates ISO, the rest as text."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    return str(v)
+
+
+def _print_frame(result: tuple[list[str], list[tuple]], fmt: str) -> None:
+    """Print (column names, rows) as ``table``, ``csv`` or ``json`` (records). Plain
+    Python, not pandas: a quick command need not import it (issue 13)."""
+    columns, rows = result
     if fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(["" if v is None else v for v in r] for r in rows)
     elif fmt == "json":
-        sys.stdout.write(df.to_json(orient="records", force_ascii=False, date_format="iso") + "\n")
+        import json
+
+        records = [dict(zip(columns, map(_cell_json, r), strict=True)) for r in rows]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")
     else:
         t = Table()
-        for c in df.columns:
+        for c in columns:
             t.add_column(str(c))
-        for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
-            t.add_row(*("" if v is None else str(v) for v in rec))
+        for r in rows:
+            t.add_row(*("" if v is None else str(v) for v in r))
         console.print(t)
 
 

@@ -10,46 +10,17 @@ prints and serialises as ``**********`` and is read only through ``id_key_text``
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.choices import RUNNER_CHOICES, Lang, RunnerKind, check_task_runner
+
+__all__ = ["RUNNER_CHOICES", "Lang", "RunnerKind", "Settings", "check_task_runner"]
+
 Limit = float | tuple[float | None, float | None]
-
-
-class Lang(StrEnum):
-    """Language of printed findings, reports and messages."""
-
-    zh = "zh"
-    en = "en"
-
-
-class RunnerKind(StrEnum):
-    """Task runners of the extract step (``dask:<address>`` names an existing cluster)."""
-
-    processes = "processes"
-    threads = "threads"
-    serial = "serial"
-    dask = "dask"
-
-
-# dask:<scheduler address>: tcp://host:port, tls://host:port, or host:port (IPv6 in brackets)
-_DASK_ADDRESS = re.compile(
-    r"^dask:((tcp|tls|inproc|ucx)://)?(\[[0-9A-Fa-f:.]+\]|[\w.-]+)(:\d{1,5})?$"
-)
-RUNNER_CHOICES = ", ".join([*(k.value for k in RunnerKind), "dask:<scheduler address>"])
-
-
-def check_task_runner(value: str) -> str:
-    """``value`` when it is a ``RunnerKind`` or ``dask:<address>`` (e.g.
-    ``dask:tcp://10.0.0.5:8786``). Raises ValueError naming the choices otherwise."""
-    text = str(value).strip()
-    if text in RunnerKind.__members__ or _DASK_ADDRESS.match(text):
-        return text
-    raise ValueError(f"unknown task runner {text!r}; use one of {RUNNER_CHOICES}")
 
 
 TaskRunner = Annotated[str, AfterValidator(check_task_runner)]
@@ -112,6 +83,8 @@ class Settings(BaseSettings):
     @field_validator("column_limits")
     @classmethod
     def _known_columns(cls, value: dict[str, Limit]) -> dict[str, Limit]:
+        if not value:  # the usual case: no need to import the form specs (and pandas)
+            return value
         from pipeline.extract.limits import check_overrides
 
         return check_overrides(value)

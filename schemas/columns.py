@@ -41,6 +41,9 @@ DUCKDB_TYPES = {
 
 PERSONAL_KINDS = {"id_number", "person_name"}
 
+# The unit a header states when its column declares none (``Col.shown_unit``).
+KIND_UNITS = {"money": "万元", "yuan": "元", "percent": "%"}
+
 # Valid range of a column kind in the unit of the typed frame (counts; money in fen;
 # percentage points): a value outside is an error (the row is quarantined). A column
 # may declare its own (``Col.bounds``).
@@ -140,6 +143,12 @@ class Col:
         return DUCKDB_TYPES[self.kind]
 
     @property
+    def shown_unit(self) -> str:
+        """The unit the header states: the declared one (户, 人, 套, 万元, …), else the
+        kind's (``KIND_UNITS``: 万元, 元, %), else ''."""
+        return self.unit or KIND_UNITS.get(self.kind, "")
+
+    @property
     def staged_name(self) -> str | None:
         """The staged column holding this one's value: its name; for an ID number its
         pseudonym (``head_id_number`` -> ``head_id_hash``); None for a name (dropped)."""
@@ -221,6 +230,11 @@ class Form:
     def staged(self) -> dict[str, Col]:
         """Staged column name -> the column it comes from."""
         return {c.staged_name: c for c in self.columns if c.staged_name is not None}
+
+    @property
+    def units(self) -> list[str]:
+        """The units of the columns in column order, once each (``%`` included)."""
+        return list(dict.fromkeys(u for c in self.columns if (u := c.shown_unit)))
 
     @property
     def groups(self) -> list[tuple[str, list[Col]]]:

@@ -47,22 +47,29 @@ def num(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col])
 
 
-def at_most(a: str, b: str) -> Test:
-    """The test ``a <= b``; a row where either is NULL passes."""
+@dataclass(frozen=True)
+class at_most:  # noqa: N801 - read as a function: at_most("a", "b")
+    """The test ``a <= b``; a row where either is NULL passes. (A class, not a closure,
+    so that a ``Form`` pickles into worker processes.)"""
 
-    def test(df: pd.DataFrame) -> pd.Series:
-        return (num(df, a) <= num(df, b)).fillna(True).astype(bool)
+    a: str
+    b: str
 
-    return test
+    def __call__(self, df: pd.DataFrame) -> pd.Series:
+        return (num(df, self.a) <= num(df, self.b)).fillna(True).astype(bool)
 
 
-def equals_difference(result: str, a: str, b: str) -> Test:
+@dataclass(frozen=True)
+class equals_difference:  # noqa: N801 - read as a function
     """The test ``result == a - b``; a row where any operand is NULL passes."""
 
-    def test(df: pd.DataFrame) -> pd.Series:
-        return (num(df, result) == (num(df, a) - num(df, b))).fillna(True).astype(bool)
+    result: str
+    a: str
+    b: str
 
-    return test
+    def __call__(self, df: pd.DataFrame) -> pd.Series:
+        diff = num(df, self.a) - num(df, self.b)
+        return (num(df, self.result) == diff).fillna(True).astype(bool)
 
 
 def le(a: str, b: str, zh_a: str, zh_b: str, warn: bool = False) -> Rule:

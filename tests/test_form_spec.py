@@ -9,6 +9,7 @@ checked by the new rule through the real extract of a sheet.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import re
 from pathlib import Path
 
@@ -224,3 +225,14 @@ def test_a_column_added_to_the_spec_is_validated_by_the_extract(tmp_path):
     # the same sheet read with the form as declared: the column is not staged
     plain = extract_sheet(sheet, m, ctx)
     assert "spare_taps" not in plain.valid.columns and len(plain.valid) == 3
+
+
+def test_forms_pickle_with_their_rules():
+    """A spec crosses into worker processes: its rules' tests pickle and still work."""
+    plus = pickle.loads(pickle.dumps(_water_plus()))
+    df = pd.DataFrame(
+        {"spare_taps": [3, 5, None], "unsafe_households_start": [4, 4, 4]}, dtype="Int64"
+    )
+    assert list(plus.rule("spare_taps_le_unsafe_households_start").test(df)) == [True, False, True]
+    for form in FORMS.values():
+        assert pickle.loads(pickle.dumps(form)).staged_columns() == form.staged_columns()

@@ -94,7 +94,8 @@ def total_row(form: Form, rows: list[dict]) -> list:
         if i == 0:
             out.append("合计")
         elif col.kind in ("count", "money"):
-            out.append(cell_value(col, sum(r[col.name] for r in rows)))
+            values = [r.get(col.name) for r in rows]  # a column the plan does not fill: empty
+            out.append(None if None in values else cell_value(col, sum(values)))
         elif col.kind == "percent" and form.code == "population":
             pop = sum(r["total_population"] for r in rows)
             rem = sum(r["remaining_persons"] for r in rows)
@@ -164,7 +165,7 @@ def write_sheet(
         return r
     formats = {j: _number_format(c) for j, c in enumerate(form.columns, start=1)}
     for row in rows:
-        _write_row(ws, r, [cell_value(c, row[c.name]) for c in form.columns], formats)
+        _write_row(ws, r, [cell_value(c, row.get(c.name)) for c in form.columns], formats)
         r += 1
     if has_total(form):
         _write_row(ws, r, total_row(form, rows), formats)
@@ -198,7 +199,8 @@ def ledger_xml(form: Form, cols: dict[str, list], first: int, footer: list[str])
     booleans, nothing for None. One format call per row (a million rows in seconds)."""
     parts, args = [], []
     for j, col in enumerate(form.columns):
-        letter, values = get_column_letter(j + 1), cols[col.name]
+        values = cols.get(col.name) or [None] * len(cols["household_id"])  # not planned: empty
+        letter = get_column_letter(j + 1)
         if col.kind == "bool":
             values = ["是" if v else "否" for v in values]
         text = col.kind in _TEXT_KINDS or col.kind == "bool"
@@ -210,7 +212,7 @@ def ledger_xml(form: Form, cols: dict[str, list], first: int, footer: list[str])
         if any(v is None for v in values):  # pre-render: an empty cell is left out
             values = [
                 "" if v is None else cell.format(r, *([""] * j), v)
-                for r, v in enumerate(cols[col.name], start=first)
+                for r, v in enumerate(values, start=first)
             ]
             cell = f"{{{j + 1}}}"
         parts.append(cell)

@@ -54,9 +54,9 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "percent": (0, 100),
 }
 
-# The village code (村代码, GB/T 10114 level 5): 12 digits, the first 6 the county's
-# code. The one statement of the rule: the extract (``pipeline.extract.sheet``) and the
-# pandera schema both test it through this pattern.
+# The village code (村代码, the statistical division code of a village): 12 digits, the
+# first 6 the county's code. The one statement of the rule: the extract
+# (``pipeline.extract.sheet``), the pandera schema and the data dictionary use these.
 VILLAGE_CODE_DIGITS = 12
 VILLAGE_CODE_PATTERN = rf"^\d{{{VILLAGE_CODE_DIGITS}}}$"
 VILLAGE_CODE_MESSAGE = (
@@ -167,6 +167,26 @@ class Col:
     def valid_pattern(self) -> str | None:
         """The pattern a staged value must match (an ID number's pseudonym: hex)."""
         return ID_HASH_PATTERN if self.kind == "id_number" else self.pattern
+
+
+TOWNSHIP_ALIASES = ("乡镇", "乡镇名称", "乡(镇、街道)")
+
+
+def township(*aliases: str) -> Col:
+    """The required 乡（镇） column (``TOWNSHIP_ALIASES`` unless other aliases are given)."""
+    return Col(
+        "township",
+        "text",
+        "乡（镇）",
+        aliases or TOWNSHIP_ALIASES,
+        required=True,
+        row_required=True,
+    )
+
+
+def village(*aliases: str) -> Col:
+    """The required 行政村 column of a village form."""
+    return Col("village", "text", "行政村", aliases, required=True, row_required=True)
 
 
 def village_code(*aliases: str) -> Col:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form
+from schemas.columns import Col, Form, township
 from schemas.rules import le
 
 FORM = Form(
@@ -12,14 +12,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         Col(
             "labor_force",
             "count",

@@ -6,7 +6,7 @@ Personal data: ``head_name`` is dropped and ``head_id_number`` replaced by
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form, village_code
+from schemas.columns import Col, Form, township, village, village_code
 from schemas.rules import Rule, at_most
 
 CAUSES = (
@@ -51,8 +51,8 @@ FORM = Form(
             required=True,
             row_required=True,
         ),
-        Col("township", "text", "乡（镇）", ("乡镇", "乡镇名称"), required=True, row_required=True),
-        Col("village", "text", "行政村", ("村", "行政村名称"), required=True, row_required=True),
+        township("乡镇", "乡镇名称"),
+        village("村", "行政村名称"),
         village_code("行政村代码", "区划代码"),
         Col(
             "household_size",

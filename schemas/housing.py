@@ -7,7 +7,7 @@ and 竣工数 (completed) under a merged parent cell; columns are matched as
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form
+from schemas.columns import Col, Form, township
 from schemas.rules import le
 
 PLANNED = ("任务数", "计划数", "改造任务数", "任务")
@@ -39,14 +39,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         *(c for g in GROUPS for c in _group_cols(g)),
     ),
     rules=(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form, village_code
+from schemas.columns import Col, Form, township, village, village_code
 
 FACILITIES = (
     "hardened_road",
@@ -22,22 +22,8 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "贫困村", "贫困村名称", "行政村名称"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
+        village("村", "贫困村", "贫困村名称", "行政村名称"),
         village_code("行政村代码", "区划代码"),
         Col("hardened_road", "bool", "通硬化路", ("是否通硬化路", "通硬化道路"), required=True),
         Col("power_grid", "bool", "通动力电", ("是否通动力电",), required=True),

@@ -3,7 +3,7 @@ the sheet, yuan (DECIMAL, exact to the fen) once coerced."""
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form
+from schemas.columns import Col, Form, township
 from schemas.rules import le
 
 FORM = Form(
@@ -13,14 +13,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         Col(
             "registered_persons",
             "count",

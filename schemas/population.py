@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from schemas.columns import Col, Form, village_code
+from schemas.columns import Col, Form, township, village, village_code
 from schemas.rules import Rule, difference, le, num
 
 
@@ -26,22 +26,8 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇)名称", "乡镇(街道)", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "行政村名称", "村委会", "村(社区)", "行政村(社区)"),
-            required=True,
-            row_required=True,
-        ),
+        township("乡镇", "乡镇名称", "乡(镇)名称", "乡镇(街道)", "乡(镇、街道)"),
+        village("村", "行政村名称", "村委会", "村(社区)", "行政村(社区)"),
         village_code("行政村代码", "村级代码", "区划代码", "村代码(12位)"),
         Col(
             "is_poverty_village",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.columns import Col, Form
+from schemas.columns import Col, Form, township, village
 from schemas.rules import difference, le
 
 FORM = Form(
@@ -13,22 +13,8 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "行政村名称", "村委会"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
+        village("村", "行政村名称", "村委会"),
         Col(
             "unsafe_households_start",
             "count",

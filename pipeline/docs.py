@@ -26,7 +26,7 @@ import duckdb
 
 from pipeline import models, refdata
 from schemas import FORMS
-from schemas.columns import PERSONAL_KINDS, Col
+from schemas.columns import VILLAGE_CODE_DIGITS, VILLAGE_CODE_PATTERN, Col
 
 DOCUMENTED_SCHEMAS = ("ref", "raw", "staging", "intermediate", "marts", "quarantine")
 # Schemas where every column must carry a description (the intermediate layer is
@@ -338,7 +338,21 @@ def form_column_comment(form: str, col: Col) -> str:
         kind += ": " + "、".join(col.choices)
     if col.kind == "money":
         kind = "yuan, exact to the fen (the sheet writes 万元)"
-    return f"{header}: {kind}{_range_text(form, col)}; {f.table_no} {f.title_zh}"
+    return f"{header}: {kind}{_valid_text(col)}{_range_text(form, col)}; {f.table_no} {f.title_zh}"
+
+
+def _valid_text(col: Col) -> str:
+    """What the spec declares beyond the kind (``Col.bounds``, ``Col.pattern``): outside
+    it the row is quarantined [issue 14]."""
+    out = ""
+    if col.bounds is not None:
+        low, high = col.bounds
+        out += f"; valid range {low} to {high}, outside it the row is quarantined"
+    if col.pattern == VILLAGE_CODE_PATTERN:
+        out += f"; {VILLAGE_CODE_DIGITS} digits starting with the county code, else the row is quarantined"
+    elif col.pattern:
+        out += f"; must match {col.pattern}, else the row is quarantined"
+    return out
 
 
 def _range_text(form: str, col: Col) -> str:
@@ -361,16 +375,17 @@ def _range_text(form: str, col: Col) -> str:
 
 
 def _form_columns(form: str) -> dict[str, str]:
+    """Staged column -> description, from the form's spec (``Form.staged``): a name is
+    not staged; an ID number is staged as its pseudonym."""
     out = {}
-    for c in FORMS[form].columns:
-        if c.kind in PERSONAL_KINDS:
-            if c.kind == "id_number":
-                out["head_id_hash"] = (
-                    "户主身份证号 pseudonym: HMAC-SHA256 (hex) of the normalised ID number "
-                    "under the installation's key; the ID number itself is never stored"
-                )
-            continue
-        out[c.name] = form_column_comment(form, c)
+    for name, c in FORMS[form].staged.items():
+        if c.kind == "id_number":
+            out[name] = (
+                f"{c.header_zh} pseudonym: HMAC-SHA256 (hex) of the normalised ID number "
+                "under the installation's key; the ID number itself is never stored"
+            )
+        else:
+            out[name] = form_column_comment(form, c)
     return out
 
 

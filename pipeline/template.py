@@ -2,7 +2,8 @@
 the cover line filled in with the sheet's units, and Excel data validation (error alerts
 on) over the first 100,000 data rows, so counties start from the right shape; ID-number,
 code and household-number columns are formatted as Text by a column style, so Excel keeps
-an 18-digit ID or a leading zero as typed [issue 12]."""
+an 18-digit ID or a leading zero as typed [issue 12]. Everything comes from the form's spec
+(``schemas``): headers, parent groups, units, kinds and choices [issue 14]."""
 
 from __future__ import annotations
 
@@ -18,33 +19,22 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipeline.refdata import counties
 from schemas import FORMS
 from schemas.columns import Form
-from schemas.housing import GROUPS
 
 DATA_ROWS = 100_000  # rows prepared with validation below the header (a ledger is long)
 TEXT_KINDS = ("code", "id_number")  # digits kept as typed: ID numbers, codes, household ids
 TEXT_FORMAT = "@"
-HOUSING_UNIT = "户"  # every housing column counts households
 
 
 def column_unit(col) -> str:
-    """The unit a column's header states: the form's unit (户, 人, 套, 万元, 元, …), ``%``
-    for a percent column, else ''."""
-    if col.unit:
-        return col.unit
-    return {"money": "万元", "yuan": "元", "percent": "%"}.get(col.kind, "")
+    """The unit a column's header states (``Col.shown_unit``): the form's unit (户, 人,
+    套, 万元, 元, …), ``%`` for a percent column, else ''."""
+    return col.shown_unit
 
 
 def sheet_units(form: Form) -> list[str]:
     """The units of a sheet's columns in column order, once each (``%`` left out: it is
     not a unit of measure): what the cover line's 单位 names."""
-    if form.code == "housing":
-        return [HOUSING_UNIT]
-    out: list[str] = []
-    for c in form.columns:
-        u = column_unit(c)
-        if u and u != "%" and u not in out:
-            out.append(u)
-    return out
+    return [u for u in form.units if u != "%"]
 
 
 def _cover(name: str, period: str, units: list[str]) -> str:
@@ -54,26 +44,33 @@ def _cover(name: str, period: str, units: list[str]) -> str:
     return line + (f"    单位：{'、'.join(units)}" if units else "")
 
 
+def _header_text(col) -> str:
+    unit = column_unit(col)
+    return col.header_zh + (f"（{unit}）" if unit else "")
+
+
 def _header(ws, form: Form) -> int:
-    """Write the header from row 3; return the first data row."""
+    """Write the header from row 3; return the first data row. Columns under a parent
+    (``Col.parents``) get a second row: the parent merged over its group's columns, the
+    other columns merged over both rows."""
     bold = Font(bold=True)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    if form.code == "housing":
-        ws.cell(row=3, column=1, value="乡（镇）")
-        ws.merge_cells(start_row=3, start_column=1, end_row=4, end_column=1)
-        col = 2
-        for _group, (parent, _aliases) in GROUPS.items():
-            ws.cell(row=3, column=col, value=parent)
-            ws.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 1)
-            ws.cell(row=4, column=col, value=f"任务数（{HOUSING_UNIT}）")
-            ws.cell(row=4, column=col + 1, value=f"竣工数（{HOUSING_UNIT}）")
-            col += 2
-        rows = (3, 4)
-    else:
-        for j, c in enumerate(form.columns, start=1):
-            unit = column_unit(c)
-            ws.cell(row=3, column=j, value=c.header_zh + (f"（{unit}）" if unit else ""))
-        rows = (3,)
+    groups = form.groups
+    two = any(parent for parent, _ in groups)
+    j = 1
+    for parent, cols in groups:
+        if not parent:
+            ws.cell(row=3, column=j, value=_header_text(cols[0]))
+            if two:
+                ws.merge_cells(start_row=3, start_column=j, end_row=4, end_column=j)
+        else:
+            ws.cell(row=3, column=j, value=parent)
+            if len(cols) > 1:
+                ws.merge_cells(start_row=3, start_column=j, end_row=3, end_column=j + len(cols) - 1)
+            for k, c in enumerate(cols):
+                ws.cell(row=4, column=j + k, value=_header_text(c))
+        j += len(cols)
+    rows = (3, 4) if two else (3,)
     for r in rows:
         for cell in ws[r]:
             cell.font, cell.alignment = bold, center
@@ -99,10 +96,6 @@ def _validations(ws, form: Form, first: int) -> None:
     yesno = _dv("list", formula1='"是,否"', error="请选择 是 或 否")
     for dv in (whole, *amounts.values(), yesno):
         ws.add_data_validation(dv)
-    if form.code == "housing":
-        letters = [get_column_letter(j) for j in range(2, 12)]
-        whole.add(f"{letters[0]}{first}:{letters[-1]}{last}")
-        return
     for j, c in enumerate(form.columns, start=1):
         rng = f"{get_column_letter(j)}{first}:{get_column_letter(j)}{last}"
         if c.kind in ("count", "year"):
@@ -122,8 +115,6 @@ def _text_columns(ws, form: Form) -> None:
     """Format ID-number, code and household-number columns as Text (``@``) with a column
     style, so every cell typed there later is text (an 18-digit ID never becomes
     ``5.30621E+17``, a leading zero stays)."""
-    if form.code == "housing":
-        return
     for j, c in enumerate(form.columns, start=1):
         if c.kind in TEXT_KINDS:
             ws.column_dimensions[get_column_letter(j)].number_format = TEXT_FORMAT

@@ -1,6 +1,9 @@
-"""One pandera module per county report form (``forms.md``), each with its header aliases.
+"""The county report forms (``docs/forms.md``): one module per form, each declaring its
+``Form`` once — columns, header aliases, cross-column rules [issue 14].
 
-``FORMS`` maps the form code to its ``Form`` spec; ``SCHEMAS`` to its DataFrameModel.
+``FORMS`` maps the form code to its ``Form``; ``SCHEMAS`` to the pandera schema built
+from it (``schemas.validation.pandera_schema``). Adding a form: a module here with its
+``FORM``, listed in ``_MODULES``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from schemas import (
     relocation,
     water,
 )
-from schemas.columns import PERSONAL_KINDS, Col, Form
+from schemas.columns import Col, Form
+from schemas.validation import pandera_schema
 
 _MODULES = (
     population,
@@ -31,32 +35,13 @@ _MODULES = (
 )
 
 FORMS: dict[str, Form] = {m.FORM.code: m.FORM for m in _MODULES}
-SCHEMAS = {
-    "population": population.PopulationSchema,
-    "relocation": relocation.RelocationSchema,
-    "housing": housing.HousingSchema,
-    "medical": medical.MedicalSchema,
-    "water": water.WaterSchema,
-    "education": education.EducationSchema,
-    "employment": employment.EmploymentSchema,
-    "infrastructure": infrastructure.InfrastructureSchema,
-    "households": households.HouseholdsSchema,
-}
+SCHEMAS = {code: pandera_schema(form) for code, form in FORMS.items()}
 
 
 def staged_columns(form: str) -> list[tuple[str, str]]:
-    """``(name, duckdb_type)`` of the ``raw.<form>`` / ``staging.<form>`` data columns.
-
-    Personal columns are left out; the ledger gets ``head_id_hash`` instead.
-    """
-    out: list[tuple[str, str]] = []
-    for c in FORMS[form].columns:
-        if c.kind in PERSONAL_KINDS:
-            if c.kind == "id_number":
-                out.append(("head_id_hash", "VARCHAR"))
-            continue
-        out.append((c.name, c.duckdb_type))
-    return out
+    """``(name, duckdb_type)`` of the ``raw.<form>`` / ``staging.<form>`` data columns
+    (``Form.staged_columns``): personal names left out, ``head_id_hash`` for the ID."""
+    return FORMS[form].staged_columns()
 
 
 __all__ = ["FORMS", "SCHEMAS", "Col", "Form", "staged_columns"]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, diff_rule, eq_diff, le, le_rule, nonneg
+from schemas.columns import Col, Form, township
+from schemas.rules import difference, le
 
 FORM = Form(
     code="education",
@@ -16,14 +12,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         Col(
             "compulsory_age_children",
             "count",
@@ -43,36 +32,10 @@ FORM = Form(
         Col("dropouts_returned", "count", "已劝返复学数", ("劝返复学数", "已劝返数"), unit="人"),
         Col("dropouts_remaining", "count", "未劝返数", ("未劝返人数", "尚未劝返数"), unit="人"),
     ),
-)
-
-
-class EducationSchema(FormSchema):
-    """Validated education rows; children (Int64, NULL = missing)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    compulsory_age_children: Series[pd.Int64Dtype] = nonneg()
-    dropouts_identified: Series[pd.Int64Dtype] = nonneg()
-    dropouts_returned: Series[pd.Int64Dtype] = nonneg()
-    dropouts_remaining: Series[pd.Int64Dtype] = nonneg()
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "dropouts_identified", "compulsory_age_children", "辍学学生数", "义务教育适龄儿童数"
-        ),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "dropouts_identified", "compulsory_age_children")
-
-    @pa.dataframe_check(
-        name=le_rule("dropouts_returned", "dropouts_identified", "已劝返复学数", "辍学学生数"),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "dropouts_returned", "dropouts_identified")
-
-    @pa.dataframe_check(
-        name=diff_rule(
+    rules=(
+        le("dropouts_identified", "compulsory_age_children", "辍学学生数", "义务教育适龄儿童数"),
+        le("dropouts_returned", "dropouts_identified", "已劝返复学数", "辍学学生数"),
+        difference(
             "dropouts_remaining",
             "dropouts_identified",
             "dropouts_returned",
@@ -80,7 +43,7 @@ class EducationSchema(FormSchema):
             "辍学学生数",
             "已劝返复学数",
         ),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return eq_diff(df, "dropouts_remaining", "dropouts_identified", "dropouts_returned")
+    ),
+    report_title="控辍保学工作进展情况统计表",
+    note="注：未劝返数=辍学学生数-已劝返复学数。",
+)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, le, le_rule, nonneg
+from schemas.columns import Col, Form, township
+from schemas.rules import le
 
 FORM = Form(
     code="employment",
@@ -16,14 +12,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         Col(
             "labor_force",
             "count",
@@ -58,25 +47,9 @@ FORM = Form(
             "ecological_rangers", "count", "生态护林员人数", ("生态护林员", "护林员人数"), unit="人"
         ),
     ),
+    rules=(
+        le("migrant_employed", "labor_force", "转移就业人数", "建档立卡贫困劳动力数", warn=True),
+    ),
+    report_title="就业扶贫情况统计表",
+    note="注：扶贫车间数单位为个，其余为人。",
 )
-
-
-class EmploymentSchema(FormSchema):
-    """Validated employment rows; persons and workshops (Int64, NULL = missing)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    labor_force: Series[pd.Int64Dtype] = nonneg()
-    migrant_employed: Series[pd.Int64Dtype] = nonneg()
-    workshops: Series[pd.Int64Dtype] = nonneg()
-    workshop_employed: Series[pd.Int64Dtype] = nonneg()
-    public_welfare_jobs: Series[pd.Int64Dtype] = nonneg()
-    ecological_rangers: Series[pd.Int64Dtype] = nonneg()
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "migrant_employed", "labor_force", "转移就业人数", "建档立卡贫困劳动力数", warn=True
-        ),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "migrant_employed", "labor_force")

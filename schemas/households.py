@@ -6,12 +6,8 @@ Personal data: ``head_name`` is dropped and ``head_id_number`` replaced by
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, register
+from schemas.columns import Col, Form, township, village, village_code
+from schemas.rules import Rule, at_most
 
 CAUSES = (
     "因病",
@@ -28,6 +24,7 @@ CAUSES = (
     "其他",
 )
 ATTRIBUTES = ("一般贫困户", "低保贫困户", "特困供养贫困户")
+YEARS = (2013, 2020)  # registration and exit years (forms.md: 识别年度 2013–2020)
 
 FORM = Form(
     code="households",
@@ -54,14 +51,21 @@ FORM = Form(
             required=True,
             row_required=True,
         ),
-        Col("township", "text", "乡（镇）", ("乡镇", "乡镇名称"), required=True, row_required=True),
-        Col("village", "text", "行政村", ("村", "行政村名称"), required=True, row_required=True),
-        Col("village_code", "code", "村代码", ("行政村代码", "区划代码")),
-        Col("household_size", "count", "家庭人口数", ("家庭人口", "户人口数", "人口数"), unit="人"),
+        township("乡镇", "乡镇名称"),
+        village("村", "行政村名称"),
+        village_code("行政村代码", "区划代码"),
+        Col(
+            "household_size",
+            "count",
+            "家庭人口数",
+            ("家庭人口", "户人口数", "人口数"),
+            unit="人",
+            bounds=(1, 20),
+        ),
         Col("poverty_attribute", "enum", "贫困户属性", ("属性",), choices=ATTRIBUTES),
         Col("main_cause", "enum", "主要致贫原因", ("致贫原因",), choices=CAUSES),
-        Col("registered_year", "year", "识别年度", ("识别年份", "建档立卡年度")),
-        Col("exit_year", "year", "脱贫年度", ("脱贫年份",)),
+        Col("registered_year", "year", "识别年度", ("识别年份", "建档立卡年度"), bounds=YEARS),
+        Col("exit_year", "year", "脱贫年度", ("脱贫年份",), bounds=YEARS),
         Col(
             "income_per_capita",
             "yuan",
@@ -81,37 +85,15 @@ FORM = Form(
         Col("housing_secured", "bool", "住房安全有保障", ("住房安全保障",), required=True),
         Col("water_secured", "bool", "饮水安全有保障", ("饮水安全保障",), required=True),
     ),
+    rules=(
+        Rule(
+            "exit_year_ge_registered_year",
+            ("exit_year", "registered_year"),
+            "脱贫年度早于识别年度，请核对",
+            "exit year is before the registration year; please check",
+            at_most("registered_year", "exit_year"),
+        ),
+    ),
+    report_title="建档立卡贫困户台账",
+    note="注：本台账按户填报，户主身份证号为18位。",
 )
-
-EXIT_RULE = register(
-    "exit_year_ge_registered_year",
-    ("exit_year", "registered_year"),
-    "脱贫年度早于识别年度，请核对",
-    "exit year is before the registration year; please check",
-)
-
-
-class HouseholdsSchema(FormSchema):
-    """Validated ledger rows (pseudonymised): sizes in persons, income in fen (Int64)."""
-
-    household_id: Series[str] = pa.Field(nullable=False)
-    head_id_hash: Series[str] = pa.Field(nullable=False, str_matches=r"^[0-9a-f]{64}$")
-    township: Series[str] = pa.Field(nullable=False)
-    village: Series[str] = pa.Field(nullable=False)
-    village_code: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{12}$")
-    household_size: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1, le=20)
-    poverty_attribute: Series[str] = pa.Field(nullable=True, isin=list(ATTRIBUTES))
-    main_cause: Series[str] = pa.Field(nullable=True, isin=list(CAUSES))
-    registered_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=2013, le=2020)
-    exit_year: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=2013, le=2020)
-    income_per_capita: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
-    food_clothing_secure: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    education_secured: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    medical_secured: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    housing_secured: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    water_secured: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(name=EXIT_RULE, ignore_na=False)
-    def _r1(cls, df):
-        res = pd.to_numeric(df["exit_year"]) >= pd.to_numeric(df["registered_year"])
-        return res.fillna(True).astype(bool)

@@ -7,12 +7,8 @@ and 竣工数 (completed) under a merged parent cell; columns are matched as
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, le, le_rule, nonneg
+from schemas.columns import Col, Form, township
+from schemas.rules import le
 
 PLANNED = ("任务数", "计划数", "改造任务数", "任务")
 COMPLETED = ("竣工数", "已竣工数", "完成数", "竣工")
@@ -43,79 +39,22 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         *(c for g in GROUPS for c in _group_cols(g)),
     ),
-)
-
-
-class HousingSchema(FormSchema):
-    """Validated housing rows; counts of houses (Int64, NULL = missing)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    registered_planned: Series[pd.Int64Dtype] = nonneg()
-    registered_completed: Series[pd.Int64Dtype] = nonneg()
-    subsistence_planned: Series[pd.Int64Dtype] = nonneg()
-    subsistence_completed: Series[pd.Int64Dtype] = nonneg()
-    extreme_poor_planned: Series[pd.Int64Dtype] = nonneg()
-    extreme_poor_completed: Series[pd.Int64Dtype] = nonneg()
-    disabled_planned: Series[pd.Int64Dtype] = nonneg()
-    disabled_completed: Series[pd.Int64Dtype] = nonneg()
-    other_planned: Series[pd.Int64Dtype] = nonneg()
-    other_completed: Series[pd.Int64Dtype] = nonneg()
-
-    @pa.dataframe_check(
-        name=le_rule(
+    rules=(
+        le(
             "registered_completed",
             "registered_planned",
             "建档立卡贫困户竣工数",
             "任务数",
             warn=True,
         ),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "registered_completed", "registered_planned")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "subsistence_completed", "subsistence_planned", "低保户竣工数", "任务数", warn=True
-        ),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "subsistence_completed", "subsistence_planned")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "extreme_poor_completed", "extreme_poor_planned", "特困人员竣工数", "任务数", warn=True
-        ),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return le(df, "extreme_poor_completed", "extreme_poor_planned")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "disabled_completed", "disabled_planned", "贫困残疾人家庭竣工数", "任务数", warn=True
-        ),
-        ignore_na=False,
-    )
-    def _r4(cls, df):
-        return le(df, "disabled_completed", "disabled_planned")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "other_completed", "other_planned", "非四类重点对象竣工数", "任务数", warn=True
-        ),
-        ignore_na=False,
-    )
-    def _r5(cls, df):
-        return le(df, "other_completed", "other_planned")
+        le("subsistence_completed", "subsistence_planned", "低保户竣工数", "任务数", warn=True),
+        le("extreme_poor_completed", "extreme_poor_planned", "特困人员竣工数", "任务数", warn=True),
+        le("disabled_completed", "disabled_planned", "贫困残疾人家庭竣工数", "任务数", warn=True),
+        le("other_completed", "other_planned", "非四类重点对象竣工数", "任务数", warn=True),
+    ),
+    report_title="农村危房改造进度统计表",
+    note="注：四类重点对象指建档立卡贫困户、低保户、农村分散供养特困人员和贫困残疾人家庭。",
+)

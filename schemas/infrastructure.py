@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema
+from schemas.columns import Col, Form, township, village, village_code
 
 FACILITIES = (
     "hardened_road",
@@ -27,23 +22,9 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "贫困村", "贫困村名称", "行政村名称"),
-            required=True,
-            row_required=True,
-        ),
-        Col("village_code", "code", "村代码", ("行政村代码", "区划代码")),
+        township(),
+        village("村", "贫困村", "贫困村名称", "行政村名称"),
+        village_code("行政村代码", "区划代码"),
         Col("hardened_road", "bool", "通硬化路", ("是否通硬化路", "通硬化道路"), required=True),
         Col("power_grid", "bool", "通动力电", ("是否通动力电",), required=True),
         Col("optical_fiber", "bool", "通光纤", ("是否通光纤",), required=True),
@@ -70,19 +51,6 @@ FORM = Form(
             required=True,
         ),
     ),
+    report_title="贫困村基础设施建设情况统计表",
+    note="注：按贫困村逐村填报，具备的填“是”，不具备的填“否”。",
 )
-
-
-class InfrastructureSchema(FormSchema):
-    """Validated infrastructure rows; one boolean per facility (NULL = not reported)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    village: Series[str] = pa.Field(nullable=False)
-    village_code: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{12}$")
-    hardened_road: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    power_grid: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    optical_fiber: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    broadband: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    standard_clinic: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    activity_site: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    service_station: Series[pd.BooleanDtype] = pa.Field(nullable=True)

@@ -3,12 +3,8 @@ the sheet, yuan (DECIMAL, exact to the fen) once coerced."""
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, le, le_rule, nonneg
+from schemas.columns import Col, Form, township
+from schemas.rules import le
 
 FORM = Form(
     code="medical",
@@ -17,14 +13,7 @@ FORM = Form(
     grain="one row per township",
     row_unit="township",
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
         Col(
             "registered_persons",
             "count",
@@ -63,48 +52,21 @@ FORM = Form(
             unit="万元",
         ),
     ),
-)
-
-
-class MedicalSchema(FormSchema):
-    """Validated medical rows: persons (Int64), money in fen (Int64; staged as DECIMAL yuan)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    registered_persons: Series[pd.Int64Dtype] = nonneg()
-    basic_insured_persons: Series[pd.Int64Dtype] = nonneg()
-    serious_illness_insured_persons: Series[pd.Int64Dtype] = nonneg()
-    medical_assistance_cases: Series[pd.Int64Dtype] = nonneg()
-    # money as whole fen (1 yuan = 100 fen) so 1.13 万元 is exactly 1130000 fen
-    inpatient_expense: Series[pd.Int64Dtype] = nonneg()
-    inpatient_reimbursed: Series[pd.Int64Dtype] = nonneg()
-
-    @pa.dataframe_check(
-        name=le_rule(
+    rules=(
+        le(
             "basic_insured_persons",
             "registered_persons",
             "参加基本医疗保险人数",
             "建档立卡贫困人口数",
         ),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "basic_insured_persons", "registered_persons")
-
-    @pa.dataframe_check(
-        name=le_rule(
+        le(
             "serious_illness_insured_persons",
             "registered_persons",
             "参加大病保险人数",
             "建档立卡贫困人口数",
         ),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "serious_illness_insured_persons", "registered_persons")
-
-    @pa.dataframe_check(
-        name=le_rule("inpatient_reimbursed", "inpatient_expense", "住院实际报销金额", "住院总费用"),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return le(df, "inpatient_reimbursed", "inpatient_expense")
+        le("inpatient_reimbursed", "inpatient_expense", "住院实际报销金额", "住院总费用"),
+    ),
+    report_title="建档立卡贫困人口医疗保障情况统计表",
+    note="注：金额单位为万元，保留两位小数。",
+)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
 
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, _num, diff_rule, eq_diff, le, le_rule, nonneg, register
+from schemas.columns import Col, Form, township, village, village_code
+from schemas.rules import Rule, difference, le, num
 
-INCIDENCE_RULE = register(
-    "warn_poverty_incidence_recomputed",
-    ("poverty_incidence", "remaining_persons", "total_population"),
-    "贫困发生率与未脱贫人口数/总人口相差超过0.05个百分点，请核对",
-    "poverty incidence differs from remaining persons / total population by more than 0.05 points",
-)
+
+def _incidence_matches(df: pd.DataFrame) -> pd.Series:
+    """The sheet's incidence is within 0.05 points of remaining / total population x 100
+    (a zero population or a NULL operand passes)."""
+    recomputed = (
+        num(df, "remaining_persons") / num(df, "total_population").replace(0, float("nan")) * 100
+    )
+    diff = (num(df, "poverty_incidence") - recomputed).abs()
+    return ~(diff > 0.05 + 1e-9).fillna(False).astype(bool)
+
 
 FORM = Form(
     code="population",
@@ -24,25 +26,9 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇)名称", "乡镇(街道)", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "行政村名称", "村委会", "村(社区)", "行政村(社区)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village_code", "code", "村代码", ("行政村代码", "村级代码", "区划代码", "村代码(12位)")
-        ),
+        township("乡镇", "乡镇名称", "乡(镇)名称", "乡镇(街道)", "乡(镇、街道)"),
+        village("村", "行政村名称", "村委会", "村(社区)", "行政村(社区)"),
+        village_code("行政村代码", "村级代码", "区划代码", "村代码(12位)"),
         Col(
             "is_poverty_village",
             "bool",
@@ -79,67 +65,13 @@ FORM = Form(
         ),
         Col("poverty_incidence", "percent", "贫困发生率", ("贫困发生率%",), unit="%"),
     ),
-)
-
-
-class PopulationSchema(FormSchema):
-    """Validated population rows; counts in persons/households (Int64, NULL = missing)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    village: Series[str] = pa.Field(nullable=False)
-    village_code: Series[str] = pa.Field(nullable=True, str_matches=r"^\d{12}$")
-    is_poverty_village: Series[pd.BooleanDtype] = pa.Field(nullable=False)
-    total_households: Series[pd.Int64Dtype] = nonneg()
-    total_population: Series[pd.Int64Dtype] = nonneg()
-    registered_households: Series[pd.Int64Dtype] = nonneg()
-    registered_persons: Series[pd.Int64Dtype] = nonneg()
-    exited_households: Series[pd.Int64Dtype] = nonneg()
-    exited_persons: Series[pd.Int64Dtype] = nonneg()
-    remaining_households: Series[pd.Int64Dtype] = nonneg()
-    remaining_persons: Series[pd.Int64Dtype] = nonneg()
-    poverty_incidence: Series[float] = pa.Field(nullable=True, ge=0, le=100)
-
-    @pa.dataframe_check(
-        name=le_rule("registered_households", "total_households", "建档立卡贫困户数", "总户数"),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "registered_households", "total_households")
-
-    @pa.dataframe_check(
-        name=le_rule("registered_persons", "total_population", "建档立卡贫困人口数", "总人口"),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "registered_persons", "total_population")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "registered_households", "registered_persons", "建档立卡贫困户数", "建档立卡贫困人口数"
-        ),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return le(df, "registered_households", "registered_persons")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "exited_households", "registered_households", "已脱贫户数", "建档立卡贫困户数"
-        ),
-        ignore_na=False,
-    )
-    def _r4(cls, df):
-        return le(df, "exited_households", "registered_households")
-
-    @pa.dataframe_check(
-        name=le_rule("exited_persons", "registered_persons", "已脱贫人口数", "建档立卡贫困人口数"),
-        ignore_na=False,
-    )
-    def _r5(cls, df):
-        return le(df, "exited_persons", "registered_persons")
-
-    @pa.dataframe_check(
-        name=diff_rule(
+    rules=(
+        le("registered_households", "total_households", "建档立卡贫困户数", "总户数"),
+        le("registered_persons", "total_population", "建档立卡贫困人口数", "总人口"),
+        le("registered_households", "registered_persons", "建档立卡贫困户数", "建档立卡贫困人口数"),
+        le("exited_households", "registered_households", "已脱贫户数", "建档立卡贫困户数"),
+        le("exited_persons", "registered_persons", "已脱贫人口数", "建档立卡贫困人口数"),
+        difference(
             "remaining_households",
             "registered_households",
             "exited_households",
@@ -147,13 +79,7 @@ class PopulationSchema(FormSchema):
             "建档立卡贫困户数",
             "已脱贫户数",
         ),
-        ignore_na=False,
-    )
-    def _r6(cls, df):
-        return eq_diff(df, "remaining_households", "registered_households", "exited_households")
-
-    @pa.dataframe_check(
-        name=diff_rule(
+        difference(
             "remaining_persons",
             "registered_persons",
             "exited_persons",
@@ -161,17 +87,16 @@ class PopulationSchema(FormSchema):
             "建档立卡贫困人口数",
             "已脱贫人口数",
         ),
-        ignore_na=False,
-    )
-    def _r7(cls, df):
-        return eq_diff(df, "remaining_persons", "registered_persons", "exited_persons")
-
-    @pa.dataframe_check(name=INCIDENCE_RULE, ignore_na=False)
-    def _r8(cls, df):
-        recomputed = (
-            _num(df, "remaining_persons")
-            / _num(df, "total_population").replace(0, float("nan"))
-            * 100
-        )
-        diff = (_num(df, "poverty_incidence") - recomputed).abs()
-        return ~(diff > 0.05 + 1e-9).fillna(False).astype(bool)
+        Rule(
+            "warn_poverty_incidence_recomputed",
+            ("poverty_incidence", "remaining_persons", "total_population"),
+            "贫困发生率与未脱贫人口数/总人口相差超过0.05个百分点，请核对",
+            "poverty incidence differs from remaining persons / total population by more "
+            "than 0.05 points",
+            _incidence_matches,
+            severity="warning",
+        ),
+    ),
+    report_title="建档立卡贫困人口情况统计表",
+    note="注：1.本表按行政村填报；2.贫困发生率=未脱贫人口数÷总人口×100%。",
+)

@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
 
 from schemas.columns import Col, Form
-from schemas.common import FormSchema, le, le_rule, nonneg, register
+from schemas.rules import Rule, le
+
+
+def _area_given_when_centralized(df: pd.DataFrame) -> pd.Series:
+    """A centralized site (集中) states its resettlement area."""
+    missing = (df["resettlement_mode"] == "集中") & df["resettlement_area"].isna()
+    return ~missing.fillna(False).astype(bool)
+
 
 FORM = Form(
     code="relocation",
@@ -59,65 +64,19 @@ FORM = Form(
         Col("moved_in_persons", "count", "已入住人数", ("入住人数",), unit="人"),
         Col("completion_date", "date", "竣工时间", ("竣工日期", "完工时间")),
     ),
-)
-
-AREA_RULE = register(
-    "resettlement_area_required_when_centralized",
-    ("resettlement_area", "resettlement_mode"),
-    "集中安置点须填写安置区域（城镇/乡村）",
-    "a centralized site needs its resettlement area (城镇/乡村)",
-)
-
-
-class RelocationSchema(FormSchema):
-    """Validated relocation rows; counts in households/persons/units (Int64)."""
-
-    site_name: Series[str] = pa.Field(nullable=False)
-    township: Series[str] = pa.Field(nullable=True)
-    resettlement_mode: Series[str] = pa.Field(nullable=False, isin=["集中", "分散"])
-    resettlement_area: Series[str] = pa.Field(nullable=True, isin=["城镇", "乡村"])
-    planned_households: Series[pd.Int64Dtype] = nonneg()
-    planned_persons: Series[pd.Int64Dtype] = nonneg()
-    registered_persons: Series[pd.Int64Dtype] = nonneg()
-    planned_units: Series[pd.Int64Dtype] = nonneg()
-    started_units: Series[pd.Int64Dtype] = nonneg()
-    completed_units: Series[pd.Int64Dtype] = nonneg()
-    moved_in_households: Series[pd.Int64Dtype] = nonneg()
-    moved_in_persons: Series[pd.Int64Dtype] = nonneg()
-    completion_date: Series[pa.DateTime] = pa.Field(nullable=True)
-
-    @pa.dataframe_check(
-        name=le_rule("registered_persons", "planned_persons", "建档立卡贫困人口", "计划搬迁人数"),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "registered_persons", "planned_persons")
-
-    @pa.dataframe_check(
-        name=le_rule("started_units", "planned_units", "已开工套数", "计划建设套数"),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "started_units", "planned_units")
-
-    @pa.dataframe_check(
-        name=le_rule("completed_units", "started_units", "已竣工套数", "已开工套数"),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return le(df, "completed_units", "started_units")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "moved_in_persons", "planned_persons", "已入住人数", "计划搬迁人数", warn=True
+    rules=(
+        le("registered_persons", "planned_persons", "建档立卡贫困人口", "计划搬迁人数"),
+        le("started_units", "planned_units", "已开工套数", "计划建设套数"),
+        le("completed_units", "started_units", "已竣工套数", "已开工套数"),
+        le("moved_in_persons", "planned_persons", "已入住人数", "计划搬迁人数", warn=True),
+        Rule(
+            "resettlement_area_required_when_centralized",
+            ("resettlement_area", "resettlement_mode"),
+            "集中安置点须填写安置区域（城镇/乡村）",
+            "a centralized site needs its resettlement area (城镇/乡村)",
+            _area_given_when_centralized,
         ),
-        ignore_na=False,
-    )
-    def _r4(cls, df):
-        return le(df, "moved_in_persons", "planned_persons")
-
-    @pa.dataframe_check(name=AREA_RULE, ignore_na=False)
-    def _r5(cls, df):
-        return ~((df["resettlement_mode"] == "集中") & df["resettlement_area"].isna()).fillna(
-            False
-        ).astype(bool)
+    ),
+    report_title="易地扶贫搬迁安置点建设进度统计表",
+    note="注：集中安置按安置点填报，分散安置按乡（镇）汇总填报。",
+)

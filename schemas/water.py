@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
-
-from schemas.columns import Col, Form
-from schemas.common import FormSchema, diff_rule, eq_diff, le, le_rule, nonneg
+from schemas.columns import Col, Form, township, village
+from schemas.rules import difference, le
 
 FORM = Form(
     code="water",
@@ -17,22 +13,8 @@ FORM = Form(
     row_unit="village",
     label_columns=("township", "village"),
     columns=(
-        Col(
-            "township",
-            "text",
-            "乡（镇）",
-            ("乡镇", "乡镇名称", "乡(镇、街道)"),
-            required=True,
-            row_required=True,
-        ),
-        Col(
-            "village",
-            "text",
-            "行政村",
-            ("村", "行政村名称", "村委会"),
-            required=True,
-            row_required=True,
-        ),
+        township(),
+        village("村", "行政村名称", "村委会"),
         Col(
             "unsafe_households_start",
             "count",
@@ -75,41 +57,12 @@ FORM = Form(
             unit="人",
         ),
     ),
-)
-
-
-class WaterSchema(FormSchema):
-    """Validated water rows; households and persons (Int64, NULL = missing)."""
-
-    township: Series[str] = pa.Field(nullable=False)
-    village: Series[str] = pa.Field(nullable=False)
-    unsafe_households_start: Series[pd.Int64Dtype] = nonneg()
-    unsafe_persons_start: Series[pd.Int64Dtype] = nonneg()
-    resolved_households: Series[pd.Int64Dtype] = nonneg()
-    resolved_persons: Series[pd.Int64Dtype] = nonneg()
-    unsafe_households_end: Series[pd.Int64Dtype] = nonneg()
-    unsafe_persons_end: Series[pd.Int64Dtype] = nonneg()
-
-    @pa.dataframe_check(
-        name=le_rule(
+    rules=(
+        le(
             "resolved_households", "unsafe_households_start", "本期已解决户数", "期初饮水不安全户数"
         ),
-        ignore_na=False,
-    )
-    def _r1(cls, df):
-        return le(df, "resolved_households", "unsafe_households_start")
-
-    @pa.dataframe_check(
-        name=le_rule(
-            "resolved_persons", "unsafe_persons_start", "本期已解决人数", "期初饮水不安全人数"
-        ),
-        ignore_na=False,
-    )
-    def _r2(cls, df):
-        return le(df, "resolved_persons", "unsafe_persons_start")
-
-    @pa.dataframe_check(
-        name=diff_rule(
+        le("resolved_persons", "unsafe_persons_start", "本期已解决人数", "期初饮水不安全人数"),
+        difference(
             "unsafe_households_end",
             "unsafe_households_start",
             "resolved_households",
@@ -117,15 +70,7 @@ class WaterSchema(FormSchema):
             "期初饮水不安全户数",
             "本期已解决户数",
         ),
-        ignore_na=False,
-    )
-    def _r3(cls, df):
-        return eq_diff(
-            df, "unsafe_households_end", "unsafe_households_start", "resolved_households"
-        )
-
-    @pa.dataframe_check(
-        name=diff_rule(
+        difference(
             "unsafe_persons_end",
             "unsafe_persons_start",
             "resolved_persons",
@@ -133,7 +78,7 @@ class WaterSchema(FormSchema):
             "期初饮水不安全人数",
             "本期已解决人数",
         ),
-        ignore_na=False,
-    )
-    def _r4(cls, df):
-        return eq_diff(df, "unsafe_persons_end", "unsafe_persons_start", "resolved_persons")
+    ),
+    report_title="农村饮水安全情况统计表",
+    note="注：仅填报期初存在饮水不安全农户的行政村。",
+)

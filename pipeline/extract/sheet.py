@@ -31,9 +31,9 @@ from pipeline.personal import header_kind, holds_id, normalise_id, pseudonym
 from pipeline.readers.workbook import SheetData
 from pipeline.readers.xlsx_meta import cell_ref
 from pipeline.refdata import valid_village_prefixes
-from schemas import SCHEMAS, staged_columns
-from schemas.columns import PERSONAL_KINDS, Col
-from schemas.common import RULES
+from schemas import FORMS
+from schemas.columns import PERSONAL_KINDS, VILLAGE_CODE_MESSAGE, Col, Form, is_village_code
+from schemas.validation import pandera_schema
 
 PANDAS_DTYPES = {
     "VARCHAR": "str",
@@ -103,14 +103,14 @@ class _Row:
         self.warnings: list[tuple] = []
 
 
-def empty_frame(form: str) -> pd.DataFrame:
+def empty_frame(form: str | Form) -> pd.DataFrame:
     """A frame of no rows with ``form``'s staged columns, ``sheet`` and ``excel_row``."""
-    return _empty_frame(form).copy()
+    return _empty_frame(FORMS[form] if isinstance(form, str) else form).copy()
 
 
 @cache
-def _empty_frame(form: str) -> pd.DataFrame:
-    cols = {n: pd.Series(dtype=PANDAS_DTYPES[t]) for n, t in staged_columns(form)}
+def _empty_frame(form: Form) -> pd.DataFrame:
+    cols = {n: pd.Series(dtype=PANDAS_DTYPES[t]) for n, t in form.staged_columns()}
     cols["sheet"] = pd.Series(dtype="str")
     cols["excel_row"] = pd.Series(dtype="Int64")
     return pd.DataFrame(cols)
@@ -140,9 +140,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     personal_cols = {
         cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
     } | {c for c, h in header_by_col.items() if header_kind(h)}  # by rule [issue 11]
-    res = SheetResult(
-        form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form.code)
-    )
+    res = SheetResult(form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form))
 
     def finding(row, ref, header, text, rule, severity, zh, en):
         if ref is None and row is not None:  # a whole row: name it
@@ -336,8 +334,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             )
     typed: dict[str, list] = {}
     for name, spec in col_specs.items():
-        key = "head_id_hash" if spec.kind == "id_number" else name
-        typed[key] = _coerce_column(
+        typed[spec.staged_name or name] = _coerce_column(
             spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name), ftext
         )
     _check_codes(data, typed, ctx)
@@ -348,8 +345,8 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     timing.stop("coerce", clock, res.rows_read)
     clock = timing.start()
     # pandera
-    frame = _frame(form.code, typed, len(data))
-    _validate(form.code, frame, data)
+    frame = _frame(form, typed, len(data))
+    _validate(form, frame, data)
     flag_implausible(form.code, col_specs, typed, data, match.header_text, ctx.column_limits)
     for i, cs in id_cells.items():
         rule, _, zh, en = _ID_MISPLACED
@@ -417,7 +414,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     valid = frame if len(ok_idx) == len(frame) else frame.iloc[ok_idx].reset_index(drop=True)
     valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
     valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
-    res.valid = valid[_empty_frame(form.code).columns]
+    res.valid = valid[_empty_frame(form).columns]
 
     layout = _Layout(grid, sheet.merges, cols, col_specs, match, fmts, fwv, label_cols)
     _reconcile(res, data, typed, totals, order, layout, finding)
@@ -564,13 +561,12 @@ def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> 
         code = codes[row.i]
         if code is None:
             continue
-        if len(code) != 12 or not code.isdigit():
+        if not is_village_code(code):
             row.errors.append(
                 (
                     ("village_code",),
                     "bad_code",
-                    "村代码应为12位数字，请核对",
-                    "a village code has 12 digits",
+                    *VILLAGE_CODE_MESSAGE,
                 )
             )
             codes[row.i] = None
@@ -611,9 +607,9 @@ def _duplicate_household_ids(data: list[_Row], typed: dict[str, list]) -> None:
                 )
 
 
-def _frame(form: str, typed: dict[str, list], n: int) -> pd.DataFrame:
+def _frame(form: Form, typed: dict[str, list], n: int) -> pd.DataFrame:
     cols = {}
-    for name, typ in staged_columns(form):
+    for name, typ in form.staged_columns():
         values = typed.get(name, [None] * n)
         if typ == "DATE":
             cols[name] = pd.to_datetime(pd.Series(values, dtype="object"), errors="raise").astype(
@@ -624,12 +620,20 @@ def _frame(form: str, typed: dict[str, list], n: int) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _validate(form: str, frame: pd.DataFrame, data: list[_Row]) -> None:
-    """Run the pandera schema lazily; attach each failure to its row (index = position)."""
+@cache
+def _schema(form: Form):
+    """The pandera schema derived from ``form`` (built once per form)."""
+    return pandera_schema(form)
+
+
+def _validate(form: Form, frame: pd.DataFrame, data: list[_Row]) -> None:
+    """Run the form's pandera schema lazily; attach each failure to its row (index =
+    position): a cross-column rule (``form.rule``) with its own severity and messages,
+    a column check as an error of the cell."""
     if frame.empty:
         return
     try:
-        SCHEMAS[form].validate(frame, lazy=True)
+        _schema(form).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         seen = set()
@@ -637,25 +641,25 @@ def _validate(form: str, frame: pd.DataFrame, data: list[_Row]) -> None:
             idx = rec.index
             if idx is None or (isinstance(idx, float) and pd.isna(idx)):
                 raise RuntimeError(
-                    f"schema-level failure in {form}: {rec.check} {rec.failure_case}"
+                    f"schema-level failure in {form.code}: {rec.check} {rec.failure_case}"
                 ) from exc
             idx = int(idx)
             check = str(rec.check)
             column = (
                 rec.column if isinstance(rec.column, str) and rec.column in frame.columns else None
             )
-            key = (idx, check, column if check not in RULES else None)
+            rule = form.rule(check)
+            key = (idx, check, column if rule is None else None)
             if key in seen:
                 continue
             seen.add(key)
             row = data[idx]
-            if check in RULES:
-                rule = RULES[check]
+            if rule is not None:
                 entry = (rule.columns, rule.name, rule.message_zh, rule.message_en)
                 (row.warnings if rule.severity == "warning" else row.errors).append(entry)
             else:
-                if column == "head_id_hash":
-                    column = "head_id_number"
+                if column in form.staged:  # the spec's name (head_id_hash -> head_id_number)
+                    column = form.staged[column].name
                 if column and any(column in e[0] for e in row.errors):
                     continue  # the cell already failed to parse: one error per cell
                 zh, en = _field_message(check)
@@ -752,7 +756,7 @@ def _village_prefixed(value, row: _Row) -> bool:
     """``value`` begins with the row's 12-digit village code."""
     vc = row.values.get("village_code")
     vc = display_text(vc).strip() if vc is not None else ""
-    return len(vc) == 12 and vc.isdigit() and display_text(value).strip().startswith(vc)
+    return is_village_code(vc) and display_text(value).strip().startswith(vc)
 
 
 def _amount_formatter(spec: Col, header: str | None):

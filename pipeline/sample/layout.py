@@ -4,7 +4,8 @@ Per form, one sheet named after its table number (``表3``): 1–3 title lines, 
 cover line as one text cell in column A (填报单位 / 统计截止时间 / 单位), the header
 (``header_zh`` of ``schemas``; two rows with merged parent cells where columns are
 grouped, as in housing), the data rows, a ``合计`` row (numbers, not formulas; none
-for infrastructure's 是/否 cells and the household ledger) and footer lines. Files are
+for infrastructure's 是/否 cells and the household ledger) and footer lines. Titles,
+units, notes and headers come from each form's spec (``schemas``) [issue 14]. Files are
 byte-identical for identical input: document properties and zip entry times are fixed.
 
 The household ledger can hold 50,000+ rows in one county: openpyxl writes its titles,
@@ -31,41 +32,6 @@ from pipeline.sample.geo import County
 from schemas import FORMS
 from schemas.columns import Col, Form
 
-TITLES = {
-    "population": "建档立卡贫困人口情况统计表",
-    "relocation": "易地扶贫搬迁安置点建设进度统计表",
-    "housing": "农村危房改造进度统计表",
-    "medical": "建档立卡贫困人口医疗保障情况统计表",
-    "water": "农村饮水安全情况统计表",
-    "education": "控辍保学工作进展情况统计表",
-    "employment": "就业扶贫情况统计表",
-    "infrastructure": "贫困村基础设施建设情况统计表",
-    "households": "建档立卡贫困户台账",
-}
-UNITS = {
-    "population": "户、人、%",
-    "relocation": "户、人、套",
-    "housing": "户",
-    "medical": "人、人次、万元",
-    "water": "户、人",
-    "education": "人",
-    "employment": "人、个",
-    "infrastructure": "是/否",
-    "households": "人、元",
-}
-NOTES = {
-    "population": "注：1.本表按行政村填报；2.贫困发生率=未脱贫人口数÷总人口×100%。",
-    "relocation": "注：集中安置按安置点填报，分散安置按乡（镇）汇总填报。",
-    "housing": "注：四类重点对象指建档立卡贫困户、低保户、农村分散供养特困人员和贫困残疾人家庭。",
-    "medical": "注：金额单位为万元，保留两位小数。",
-    "water": "注：仅填报期初存在饮水不安全农户的行政村。",
-    "education": "注：未劝返数=辍学学生数-已劝返复学数。",
-    "employment": "注：扶贫车间数单位为个，其余为人。",
-    "infrastructure": "注：按贫困村逐村填报，具备的填“是”，不具备的填“否”。",
-    "households": "注：本台账按户填报，户主身份证号为18位。",
-}
-# Forms without a 合计 row: nothing to add up (是/否 cells) or microdata (the ledger).
-NO_TOTAL = ("infrastructure", "households")
 SUPER_TITLES = ("云南省脱贫攻坚统计报表", "（县级汇总表）")
 # Telephone area codes of the prefectures (first four digits of the county code).
 AREA_CODES = {
@@ -77,6 +43,21 @@ AREA_CODES = {
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 BOLD = Font(bold=True)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def cover_units(form: Form) -> str:
+    """The cover line's 单位: the columns' units in order (``户、人、%``); ``是/否`` for a
+    sheet of yes/no cells only."""
+    units = form.units
+    if not units and any(c.kind == "bool" for c in form.columns):
+        return "是/否"
+    return "、".join(units)
+
+
+def has_total(form: Form) -> bool:
+    """A 合计 row is written where rows add up: counts or money over villages, sites or
+    townships (not yes/no cells, not the household ledger's microdata)."""
+    return form.row_unit != "household" and any(c.kind in ("count", "money") for c in form.columns)
 
 
 def header_text(col: Col) -> str:
@@ -113,7 +94,8 @@ def total_row(form: Form, rows: list[dict]) -> list:
         if i == 0:
             out.append("合计")
         elif col.kind in ("count", "money"):
-            out.append(cell_value(col, sum(r[col.name] for r in rows)))
+            values = [r.get(col.name) for r in rows]  # a column the plan does not fill: empty
+            out.append(None if None in values else cell_value(col, sum(values)))
         elif col.kind == "percent" and form.code == "population":
             pop = sum(r["total_population"] for r in rows)
             rem = sum(r["remaining_persons"] for r in rows)
@@ -161,7 +143,7 @@ def write_sheet(
     """Lay out one form's sheet with ``n_titles`` (1–3) title lines and the signature
     footer line ``signed``."""
     width = len(form.columns)
-    title = f"{form.table_no} {TITLES[form.code]}"
+    title = f"{form.table_no} {form.report_title}"
     titles = [title, [SUPER_TITLES[0], title], [SUPER_TITLES[0], title, SUPER_TITLES[1]]]
     for i, text in enumerate(titles[n_titles - 1] if n_titles > 1 else [title], start=1):
         ws.cell(i, 1, text).font = Font(bold=True, size=14 if text == title else 11)
@@ -170,7 +152,9 @@ def write_sheet(
     r = n_titles + 1
     date = f"{period_end.year}年{period_end.month}月{period_end.day}日"
     ws.cell(
-        r, 1, f"填报单位：{county.name}（盖章）    统计截止时间：{date}    单位：{UNITS[form.code]}"
+        r,
+        1,
+        f"填报单位：{county.name}（盖章）    统计截止时间：{date}    单位：{cover_units(form)}",
     )
     r = _write_header(ws, form, r + 1)
     for j, col in enumerate(form.columns, start=1):
@@ -181,13 +165,13 @@ def write_sheet(
         return r
     formats = {j: _number_format(c) for j, c in enumerate(form.columns, start=1)}
     for row in rows:
-        _write_row(ws, r, [cell_value(c, row[c.name]) for c in form.columns], formats)
+        _write_row(ws, r, [cell_value(c, row.get(c.name)) for c in form.columns], formats)
         r += 1
-    if form.code not in NO_TOTAL:
+    if has_total(form):
         _write_row(ws, r, total_row(form, rows), formats)
         ws.cell(r, 1).font = BOLD
         r += 1
-    ws.cell(r, 1, NOTES[form.code])
+    ws.cell(r, 1, form.note)
     ws.cell(r + 1, 1, signed)
     return r
 
@@ -215,7 +199,8 @@ def ledger_xml(form: Form, cols: dict[str, list], first: int, footer: list[str])
     booleans, nothing for None. One format call per row (a million rows in seconds)."""
     parts, args = [], []
     for j, col in enumerate(form.columns):
-        letter, values = get_column_letter(j + 1), cols[col.name]
+        values = cols.get(col.name) or [None] * len(cols["household_id"])  # not planned: empty
+        letter = get_column_letter(j + 1)
         if col.kind == "bool":
             values = ["是" if v else "否" for v in values]
         text = col.kind in _TEXT_KINDS or col.kind == "bool"
@@ -227,7 +212,7 @@ def ledger_xml(form: Form, cols: dict[str, list], first: int, footer: list[str])
         if any(v is None for v in values):  # pre-render: an empty cell is left out
             values = [
                 "" if v is None else cell.format(r, *([""] * j), v)
-                for r, v in enumerate(cols[col.name], start=first)
+                for r, v in enumerate(values, start=first)
             ]
             cell = f"{{{j + 1}}}"
         parts.append(cell)
@@ -313,7 +298,7 @@ def write_workbook(
         if code == "households":
             cols = forms[code]
             n = len(cols["household_id"])
-            rows_xml = ledger_xml(form, cols, first, [NOTES[code], signed])
+            rows_xml = ledger_xml(form, cols, first, [form.note, signed])
             entry = f"xl/worksheets/sheet{len(wb.worksheets)}.xml"
             width = len(form.columns)
             inject[entry] = lambda data, x=rows_xml, last=first + n + 1, w=width: _inject(

@@ -43,11 +43,10 @@ import numpy as np
 
 from pipeline.sample.alloc import allocate, county_weights, normalise_share, rng
 from pipeline.sample.geo import County, counties
+from schemas.housing import KEY_GROUPS
 
 Rows = list[dict]
 FormPlan = dict[str, Rows]  # county code -> data rows (counties without the form absent)
-
-KEY_GROUPS = ("registered", "subsistence", "extreme_poor", "disabled")
 
 # Counties whose registered households are set to a documented size, not drawn: 镇雄县
 # had 560,000 registered poor persons, the most of any county in China

@@ -182,7 +182,7 @@ def test_tpa_releases_and_query_release(history, tmp_path):
              f"COPY (SELECT * FROM marts.indicators) TO '{target}'"],
         )  # fmt: skip
         assert res.exit_code == 2 and not target.exists()
-        assert "disabled" in res.output or "Permission" in res.output
+        assert "COPY is not allowed" in res.output  # refused before it runs (pipeline.safesql)
     res = runner.invoke(app, ["query", "--release", "nope", "--warehouse", str(wh), "select 1"])
     assert res.exit_code == 2 and "no release 'nope'" in res.output
 

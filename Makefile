@@ -71,8 +71,10 @@ server: $(STAMP) ## start a local Prefect server and its UI on http://127.0.0.1:
 serve: $(STAMP) ## serve the nightly deployment (02:00 Asia/Shanghai) against that server
 	PREFECT_API_URL="http://127.0.0.1:$$TPA_PREFECT_PORT/api" $(BIN)/python -m flows.deploy
 
-lint: $(STAMP) ## ruff lint and format check
+# duplicate-code (R0801) over the package: a block of 8+ similar lines is a helper to extract (issue 14)
+lint: $(STAMP) ## ruff lint and format check, and pylint's duplicate-code check on the package
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=8 --score=n pipeline schemas flows
 
 fmt: $(STAMP) ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -420,7 +419,3 @@ def build(
     finally:
         con.close()
     return report
-
-
-def now() -> datetime:
-    return datetime.now().replace(microsecond=0)

@@ -242,12 +242,6 @@ def note_resource_limits(warehouse: Path, hit: dict[str, str]) -> dict[str, int]
     return now
 
 
-def load_extracts(
-    found: list[Discovered], folders: list[str]
-) -> list[tuple[Discovered, ExtractResult]]:
-    return [(d, extracts.load(Path(f))) for d, f in zip(found, folders, strict=True)]
-
-
 # ------------------------------------------------------------------ manifest
 
 

@@ -8,7 +8,6 @@ computed sums; a quarantined covered row or a total made of formulas without val
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -177,4 +176,3 @@ def test_data_quality_counts_total_mismatches(tmp_path):
     finally:
         con.close()
     assert got == [(2, 6)] and n == 2
-    assert isinstance(Path(path), Path)

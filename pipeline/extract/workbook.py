@@ -19,7 +19,7 @@ from pipeline.readers.workbook import (
     UnreadableWorkbook,
     open_workbook,
 )
-from pipeline.refdata import counties, resolver
+from pipeline.refdata import resolver
 
 PARSER_VERSION = "3"  # bump when parsing changes: invalidates cached extracts
 
@@ -81,12 +81,6 @@ def _reject(res: ExtractResult, reason: str, zh: str, en: str) -> ExtractResult:
     )
     res.forms = {}
     return res
-
-
-def _county_label(code: str) -> str:
-    df = counties()
-    hit = df.loc[df["county_code"] == code, "county_name_zh"]
-    return f"{code} {hit.iloc[0]}" if len(hit) else code
 
 
 def extract_workbook(

@@ -123,6 +123,81 @@ def _in_merge(merges, r: int, c: int):
     return None
 
 
+@dataclass
+class _Work:
+    """What every step of one sheet's extraction shares: the sheet, its header match,
+    the file, and the result the findings and quarantined rows go into."""
+
+    sheet: SheetData
+    match: HeaderMatch
+    ctx: FileContext
+    res: SheetResult
+    header_by_col: dict[int, str]
+    personal_cols: set[int]
+
+    @property
+    def form(self) -> Form:
+        return self.match.form
+
+    @property
+    def cols(self) -> dict[str, int]:
+        return self.match.columns
+
+    @property
+    def grid(self):
+        return self.sheet.grid
+
+    @property
+    def fwv(self) -> set:
+        meta = self.sheet.meta
+        return meta.formula_without_value if meta else set()
+
+    @property
+    def ftext(self) -> dict:
+        meta = self.sheet.meta
+        return meta.formula_text if meta else {}
+
+    def finding(self, row, ref, header, text, rule, severity, zh, en) -> None:
+        """Append one Finding; a whole row (no cell ref) is named by its row number."""
+        ctx, name = self.ctx, self.sheet.name
+        if ref is None and row is not None:  # a whole row: name it
+            mzh = compose(ctx.file_name, f"{name} 第{row}行", None, header, text, zh, en)[0]
+            men = compose(ctx.file_name, f"{name} row {row}", None, header, text, zh, en)[1]
+        else:
+            mzh, men = compose(ctx.file_name, name, ref, header, text, zh, en)
+        self.res.findings.append(
+            Finding(
+                ctx.sha256,
+                ctx.file_name,
+                self.form.code,
+                name,
+                row,
+                ref,
+                header,
+                text,
+                rule,
+                severity,
+                mzh,
+                men,
+            )  # fmt: skip
+        )
+
+    def quarantine(self, r: int, withheld) -> None:
+        """Keep sheet row ``r`` (0-based) as a quarantine row, IDs withheld."""
+        self.res.quarantine.append(
+            _qrow(
+                self.form.code,
+                self.sheet.name,
+                r,
+                self.grid,
+                self.header_by_col,
+                self.personal_cols,
+                withheld,
+                self.ftext,
+            )  # fmt: skip
+        )
+
+
 def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> SheetResult:
     """Extract one sheet whose header was recognised as ``match.form``.
 
@@ -133,50 +208,66 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     (pandera, findings, totals) when ``TPA_TIMINGS_FILE`` is set.
     """
     clock = timing.start()
-    form = match.form
-    grid, meta = sheet.grid, sheet.meta
-    cols = match.columns
+    form, cols = match.form, match.columns
     header_by_col = {lb.col: lb.text for lb in match.labels}
     personal_cols = {
         cols[c.name] for c in form.columns if c.kind in PERSONAL_KINDS and c.name in cols
     } | {c for c, h in header_by_col.items() if header_kind(h)}  # by rule [issue 11]
     res = SheetResult(form.code, sheet.name, [r + 1 for r in match.header_rows], empty_frame(form))
+    w = _Work(sheet, match, ctx, res, header_by_col, personal_cols)
 
-    def finding(row, ref, header, text, rule, severity, zh, en):
-        if ref is None and row is not None:  # a whole row: name it
-            mzh = compose(ctx.file_name, f"{sheet.name} 第{row}行", None, header, text, zh, en)[0]
-            men = compose(ctx.file_name, f"{sheet.name} row {row}", None, header, text, zh, en)[1]
-        else:
-            mzh, men = compose(ctx.file_name, sheet.name, ref, header, text, zh, en)
-        res.findings.append(
-            Finding(
-                ctx.sha256,
-                ctx.file_name,
-                form.code,
-                sheet.name,
-                row,
-                ref,
-                header,
-                text,
-                rule,
-                severity,
-                mzh,
-                men,
-            )
-        )
+    label_cols = [cols[n] for n in form.label_columns if n in cols] + [0, 1, 2]
+    data, totals, order = _classify_rows(w, label_cols)
+    res.rows_read = len(data)
+    id_cells = _misplaced_ids(w.grid, data, personal_cols, cols)  # [issue 11]
+    _report_unread_columns(w, data)
+    if _reject_sheet(w, data, id_cells):
+        return res
+    _report_missing_and_hidden(w, data)
 
-    # classify rows
+    col_specs = {c.name: c for c in form.columns if c.name in cols}
+    fmts = sheet.meta.formats if sheet.meta else {}
+    if "township" in cols:
+        _fill_down_township(w, data)
+    typed = _coerce_rows(w, data, col_specs, fmts)
+    timing.stop("coerce", clock, res.rows_read)
+
+    clock = timing.start()
+    frame = _frame(form, typed, len(data))
+    _validate(form, frame, data)
+    flag_implausible(form.code, col_specs, typed, data, match.header_text, ctx.column_limits)
+    for i, cs in id_cells.items():
+        rule, _, zh, en = _ID_MISPLACED
+        data[i].errors[:0] = [((c,), rule, zh, en) for c in cs]
+    ok_idx = _report_rows(w, data, col_specs, id_cells)
+    valid = frame if len(ok_idx) == len(frame) else frame.iloc[ok_idx].reset_index(drop=True)
+    valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
+    valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
+    res.valid = valid[_empty_frame(form).columns]
+
+    layout = _Layout(w.grid, sheet.merges, cols, col_specs, match, fmts, w.fwv, label_cols)
+    _reconcile(res, data, typed, totals, order, layout, w.finding)
+    timing.stop("validate", clock, res.rows_read)
+    return res
+
+
+def _classify_rows(w: _Work, label_cols: list[int]):
+    """Sort the rows below the header into data rows and total rows, in sheet order.
+
+    Returns (data rows, [(r, total kind)], [('data'|kind, index or r)]); blank rows,
+    a column-number row and everything from the footer on are skipped (numbers below
+    the footer are a warning).
+    """
+    grid, meta, cols = w.grid, w.sheet.meta, w.cols
     data: list[_Row] = []
     totals: list[tuple[int, str]] = []  # (r, kind)
     order: list[tuple[str, int]] = []  # ('data'|'subtotal'|'total', index/r) in sheet order
-    label_cols = [cols[n] for n in form.label_columns if n in cols] + [0, 1, 2]
-    start = match.header_rows[-1] + 1
+    start = w.match.header_rows[-1] + 1
     end = grid.first_row + grid.height
     if meta and meta.max_row:  # a last row of formulas without values is beyond the grid
         end = max(end, meta.max_row)
     footer_at = None
-    fwv = meta.formula_without_value if meta else set()
-    ftext = meta.formula_text if meta else {}
+    fwv = w.fwv
     names = list(cols)
     mapped_of = _getter(grid, [cols[n] for n in names])
     labels_of = _getter(grid, label_cols)
@@ -199,16 +290,7 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             if footer_at is None:
                 footer_at = r
             elif any(not rowkind.is_blank(v) and not isinstance(v, str) for v in mapped.values()):
-                finding(
-                    r + 1,
-                    None,
-                    None,
-                    None,
-                    "rows_after_footer",
-                    "warning",
-                    "表尾说明之后还有数据，未读取；请把数据放在表尾之前",
-                    "numbers below the footer lines were not read; put data above the footer",
-                )
+                w.finding(r + 1, None, None, None, *_ROWS_AFTER_FOOTER)
             continue
         if mapped_blank and not has_fwv:
             continue
@@ -221,18 +303,31 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             continue
         data.append(_Row(len(data), r, mapped))
         order.append(("data", len(data) - 1))
-    res.rows_read = len(data)
-    id_cells = _misplaced_ids(grid, data, personal_cols, cols)  # [issue 11]
+    return data, totals, order
 
-    # columns that hold data and were not read (issue 12): a warning at the header cell
-    not_read, res.columns_not_data = coverage.unread_columns(grid, match, [d.r for d in data])
+
+_ROWS_AFTER_FOOTER = (
+    "rows_after_footer",
+    "warning",
+    "表尾说明之后还有数据，未读取；请把数据放在表尾之前",
+    "numbers below the footer lines were not read; put data above the footer",
+)
+
+
+def _report_unread_columns(w: _Work, data: list[_Row]) -> None:
+    """Columns that hold data and were not read (issue 12): a warning at the header cell."""
+    not_read, w.res.columns_not_data = coverage.unread_columns(w.grid, w.match, [d.r for d in data])
     for c, label in not_read:
-        row_, ref_ = coverage.header_cell(match, c, label)
-        zh, en = coverage.not_read_message(form, match, label)
-        finding(row_, ref_, label.text if label else None, None, coverage.RULE_NOT_READ,
-                "warning", zh, en)  # fmt: skip
+        row_, ref_ = coverage.header_cell(w.match, c, label)
+        zh, en = coverage.not_read_message(w.form, w.match, label)
+        w.finding(row_, ref_, label.text if label else None, None, coverage.RULE_NOT_READ,
+                  "warning", zh, en)  # fmt: skip
 
-    # sheet-level rejection
+
+def _reject_sheet(w: _Work, data: list[_Row], id_cells: dict) -> bool:
+    """A required column missing or two headers on one column: one sheet-level error,
+    every data row quarantined. True when the sheet was rejected."""
+    form, match, header_by_col = w.form, w.match, w.header_by_col
     problems_zh, problems_en = [], []
     if match.missing_required:
         miss = [form.col(n).header_zh for n in match.missing_required]
@@ -246,48 +341,39 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
         )
         problems_zh.append(f"多列表头都对应“{std}”：{zh_cols}，请只保留一列")
         problems_en.append(f"several columns map to {name}: {en_cols}")
-    if problems_zh:
-        found = "、".join(h for h in match.found if h)
-        finding(
-            None,
-            None,
-            None,
-            None,
-            "sheet_rejected",
-            "error",
-            "；".join(problems_zh) + f"。本表找到的表头：{found}。请按标准表头修改后重新报送",
-            "; ".join(problems_en) + f". Headers found: {found}",
-        )
-        res.rejected = True
-        for row in data:
-            for c in id_cells.get(row.i, ()):
-                finding(row.r + 1, cell_ref(row.r, c), header_by_col.get(c), None, *_ID_MISPLACED)
-            res.quarantine.append(
-                _qrow(
-                    form.code,
-                    sheet.name,
-                    row.r,
-                    grid,
-                    header_by_col,
-                    personal_cols,
-                    id_cells.get(row.i),
-                    ftext,
-                )  # fmt: skip
-            )
-        return res
+    if not problems_zh:
+        return False
+    found = "、".join(h for h in match.found if h)
+    w.finding(
+        None,
+        None,
+        None,
+        None,
+        "sheet_rejected",
+        "error",
+        "；".join(problems_zh) + f"。本表找到的表头：{found}。请按标准表头修改后重新报送",
+        "; ".join(problems_en) + f". Headers found: {found}",
+    )
+    w.res.rejected = True
+    for row in data:
+        for c in id_cells.get(row.i, ()):
+            w.finding(row.r + 1, cell_ref(row.r, c), header_by_col.get(c), None, *_ID_MISPLACED)
+        w.quarantine(row.r, id_cells.get(row.i))
+    return True
 
-    for name in match.missing_optional:  # issue 12: which indicators it costs
+
+def _report_missing_and_hidden(w: _Work, data: list[_Row]) -> None:
+    """Warnings for optional columns not found (issue 12: which indicators it costs)
+    and for hidden columns that were read."""
+    form, match, cols, meta = w.form, w.match, w.cols, w.sheet.meta
+    for name in match.missing_optional:
         zh, en = coverage.missing_message(form, name)
         header = coverage.standard_header(form.col(name))
-        finding(None, None, header, None, coverage.RULE_MISSING, "warning", zh, en)
-
-    col_specs = {c.name: c for c in form.columns if c.name in cols}
-    fmts = meta.formats if meta else {}
-    hidden = meta.hidden_rows if meta else set()
+        w.finding(None, None, header, None, coverage.RULE_MISSING, "warning", zh, en)
     hidden_cols = [n for n, c in cols.items() if meta and c in meta.hidden_cols]
     if hidden_cols and data:
         hr = match.header_rows[-1]
-        finding(
+        w.finding(
             hr + 1,
             ",".join(cell_ref(hr, cols[n]) for n in hidden_cols),
             "、".join(match.header_text.get(n, n) for n in hidden_cols),
@@ -298,30 +384,36 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             "these columns are hidden; they were read as usual",
         )
 
-    # fill down the township (merged or left blank)
-    if "township" in cols:
-        c = cols["township"]
-        prev = None
-        for row in data:
-            v = row.values["township"]
-            if rowkind.is_blank(v):
-                top = _in_merge(sheet.merges, row.r, c)
-                if top and not rowkind.is_blank(grid.value(*top)):
-                    row.values["township"] = grid.value(*top)
-                elif prev is not None:
-                    row.values["township"] = prev
-                    row.warnings.append(
-                        (
-                            (("township"),),
-                            "township_filled_down",
-                            f"乡（镇）为空，已按上一行填为“{prev}”；如不对请补填",
-                            f"blank township filled from the row above ('{prev}')",
-                        )
-                    )
-            if not rowkind.is_blank(row.values["township"]):
-                prev = row.values["township"]
 
-    # coerce, column by column; a value seen before in the column is not parsed again
+def _fill_down_township(w: _Work, data: list[_Row]) -> None:
+    """Fill a blank township from its merged cell, else from the row above (a warning)."""
+    c = w.cols["township"]
+    prev = None
+    for row in data:
+        v = row.values["township"]
+        if rowkind.is_blank(v):
+            top = _in_merge(w.sheet.merges, row.r, c)
+            if top and not rowkind.is_blank(w.grid.value(*top)):
+                row.values["township"] = w.grid.value(*top)
+            elif prev is not None:
+                row.values["township"] = prev
+                row.warnings.append(
+                    (
+                        (("township"),),
+                        "township_filled_down",
+                        f"乡（镇）为空，已按上一行填为“{prev}”；如不对请补填",
+                        f"blank township filled from the row above ('{prev}')",
+                    )
+                )
+        if not rowkind.is_blank(row.values["township"]):
+            prev = row.values["township"]
+
+
+def _coerce_rows(w: _Work, data: list[_Row], col_specs: dict, fmts: dict) -> dict[str, list]:
+    """Type every cell, column by column ({staged name: values}); a value seen before in
+    the column is not parsed again. Hidden rows get a warning; codes and household IDs
+    are checked."""
+    hidden = w.sheet.meta.hidden_rows if w.sheet.meta else set()
     for row in data:
         if row.r in hidden:
             row.warnings.append(
@@ -335,24 +427,18 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
     typed: dict[str, list] = {}
     for name, spec in col_specs.items():
         typed[spec.staged_name or name] = _coerce_column(
-            spec, name, cols[name], data, fmts, fwv, ctx, match.header_text.get(name), ftext
-        )
-    _check_codes(data, typed, ctx)
-
-    if form.code == "households":
+            spec, name, w.cols[name], data, fmts, w.fwv, w.ctx, w.match.header_text.get(name),
+            w.ftext,
+        )  # fmt: skip
+    _check_codes(data, typed, w.ctx)
+    if w.form.code == "households":
         _duplicate_household_ids(data, typed)
+    return typed
 
-    timing.stop("coerce", clock, res.rows_read)
-    clock = timing.start()
-    # pandera
-    frame = _frame(form, typed, len(data))
-    _validate(form, frame, data)
-    flag_implausible(form.code, col_specs, typed, data, match.header_text, ctx.column_limits)
-    for i, cs in id_cells.items():
-        rule, _, zh, en = _ID_MISPLACED
-        data[i].errors[:0] = [((c,), rule, zh, en) for c in cs]
 
-    # findings, quarantine, valid rows
+def _report_rows(w: _Work, data: list[_Row], col_specs: dict, id_cells: dict) -> list[int]:
+    """Each row's errors and warnings become findings; a row with an error is quarantined.
+    Returns the indexes of the rows that load."""
     ok_idx = []
     for i, row in enumerate(data):
         if not row.errors and not row.warnings:
@@ -360,66 +446,53 @@ def extract_sheet(sheet: SheetData, match: HeaderMatch, ctx: FileContext) -> She
             continue
         seen: set = set()
         for cols_, rule, zh, en, sev in [(*e, "error") for e in row.errors] + [
-            (*w, "warning") for w in row.warnings
+            (*x, "warning") for x in row.warnings
         ]:
             if (tuple(cols_), rule) in seen:  # e.g. required_missing from coerce and pandera
                 continue
             seen.add((tuple(cols_), rule))
-            # a column is a canonical name, or a sheet column (int) for a misplaced ID
+            header, text = _cells_shown(w, row, cols_, rule, col_specs, id_cells.get(i, ()))
             refs = (
                 ",".join(
-                    cell_ref(row.r, n if isinstance(n, int) else cols[n])
+                    cell_ref(row.r, n if isinstance(n, int) else w.cols[n])
                     for n in cols_
-                    if isinstance(n, int) or n in cols
+                    if isinstance(n, int) or n in w.cols
                 )
                 or None
-            )
-            first = cols_[0] if cols_ else None
-            header = None
-            text = None
-            withheld = id_cells.get(i, ())
-            if isinstance(first, int):
-                header = header_by_col.get(first)
-            elif first and first in cols:
-                header = match.header_text.get(first)
-                personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
-                if not personal and cols[first] not in withheld:
-                    text = display_text(grid.value(row.r, cols[first])) or None
-                    if rule == "formula_without_value":
-                        text = ftext.get((row.r, cols[first]), text)  # the formula, as text
-            if len(cols_) > 1:
-                header = "、".join(match.header_text.get(n, n) for n in cols_ if n in cols)
-                text = "、".join(
-                    display_text(grid.value(row.r, cols[n])) if cols[n] not in withheld else "…"
-                    for n in cols_
-                    if n in cols
-                    if col_specs[n].kind not in PERSONAL_KINDS
-                )
-            finding(row.r + 1, refs, header, text, rule, sev, zh, en)
+            )  # a column is a canonical name, or a sheet column (int) for a misplaced ID
+            w.finding(row.r + 1, refs, header, text, rule, sev, zh, en)
         if row.errors:
-            res.quarantine.append(
-                _qrow(
-                    form.code,
-                    sheet.name,
-                    row.r,
-                    grid,
-                    header_by_col,
-                    personal_cols,
-                    id_cells.get(i),
-                    ftext,
-                )  # fmt: skip
-            )
+            w.quarantine(row.r, id_cells.get(i))
         else:
             ok_idx.append(i)
-    valid = frame if len(ok_idx) == len(frame) else frame.iloc[ok_idx].reset_index(drop=True)
-    valid["sheet"] = pd.Series([sheet.name] * len(valid), dtype="str")
-    valid["excel_row"] = pd.Series([data[i].r + 1 for i in ok_idx], dtype="Int64")
-    res.valid = valid[_empty_frame(form).columns]
+    return ok_idx
 
-    layout = _Layout(grid, sheet.merges, cols, col_specs, match, fmts, fwv, label_cols)
-    _reconcile(res, data, typed, totals, order, layout, finding)
-    timing.stop("validate", clock, res.rows_read)
-    return res
+
+def _cells_shown(w: _Work, row: _Row, cols_, rule: str, col_specs: dict, withheld):
+    """(header, text) a finding on ``cols_`` of ``row`` shows; personal values and
+    withheld ID cells are never shown."""
+    cols, grid, header_text = w.cols, w.grid, w.match.header_text
+    first = cols_[0] if cols_ else None
+    header = None
+    text = None
+    if isinstance(first, int):
+        header = w.header_by_col.get(first)
+    elif first and first in cols:
+        header = header_text.get(first)
+        personal = col_specs[first].kind in PERSONAL_KINDS if first in col_specs else False
+        if not personal and cols[first] not in withheld:
+            text = display_text(grid.value(row.r, cols[first])) or None
+            if rule == "formula_without_value":
+                text = w.ftext.get((row.r, cols[first]), text)  # the formula, as text
+    if len(cols_) > 1:
+        header = "、".join(header_text.get(n, n) for n in cols_ if n in cols)
+        text = "、".join(
+            display_text(grid.value(row.r, cols[n])) if cols[n] not in withheld else "…"
+            for n in cols_
+            if n in cols
+            if col_specs[n].kind not in PERSONAL_KINDS
+        )
+    return header, text
 
 
 def _coerce(spec: Col, cell: co.Cell, ctx: FileContext, header: str | None):

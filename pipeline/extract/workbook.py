@@ -117,6 +117,14 @@ def extract_workbook(
             gc.enable()
 
 
+class _Rejected(Exception):
+    """A workbook that cannot be identified: (reason, message zh, message en)."""
+
+    def __init__(self, reason: str, zh: str, en: str):
+        super().__init__(reason)
+        self.reason, self.zh, self.en = reason, zh, en
+
+
 def _extract(
     path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
 ) -> ExtractResult:
@@ -127,7 +135,51 @@ def _extract(
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader
+    sheets = _form_sheets(wb, res)
+    try:
+        if not sheets:
+            raise _no_form(wb, res.hidden_sheets)
+        code, period = _county_and_period(path.name, sheets, wb.date1904)
+    except _Rejected as r:
+        return _reject(res, r.reason, r.zh, r.en)
+    res.county_code, res.period = code, period
+    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key, column_limits)
+    for sheet, match in sheets:
+        if match.form.code in res.forms:
+            other = res.forms[match.form.code].sheet
+            res.findings.append(
+                _sheet_finding(
+                    ctx,
+                    match.form.code,
+                    sheet.name,
+                    "duplicate_form_sheet",
+                    "error",
+                    f"与工作表“{other}”是同一张报表，本表未读取；请只保留一张",
+                    f"same form as sheet '{other}'; this sheet was not read",
+                )  # fmt: skip
+            )
+            continue
+        result = extract_sheet(sheet, match, ctx)
+        res.forms[match.form.code] = result
+        res.findings.extend(result.findings)
+    for name in res.hidden_sheets:
+        res.findings.append(
+            _sheet_finding(
+                ctx,
+                None,
+                name,
+                "hidden_sheet",
+                "warning",
+                "隐藏的工作表未读取；如需上报请取消隐藏",
+                "hidden sheet not read",
+            )  # fmt: skip
+        )
+    return res
 
+
+def _form_sheets(wb, res: ExtractResult) -> list:
+    """[(sheet, header match)] of the visible sheets whose header is recognised; hidden
+    sheets are listed in ``res.hidden_sheets``."""
     sheets = []
     for sheet in wb.sheets:
         if sheet.state != "visible":
@@ -136,37 +188,94 @@ def _extract(
         match = find_header(sheet.grid, sheet.merges)
         if match is not None:
             sheets.append((sheet, match))
-    if not sheets:
-        hidden_zh = hidden_en = ""
-        if res.hidden_sheets:
-            names = "、".join(f"“{n}”" for n in res.hidden_sheets)
-            hidden_zh = f"（隐藏的工作表{names}未读取，如需上报请取消隐藏）"
-            hidden_en = f" (hidden sheets not read: {', '.join(res.hidden_sheets)})"
-        if any(s.grid.height for s in wb.sheets):
-            return _reject(
-                res,
-                "no_form_found",
-                f"未找到任何标准报表（表头无法识别）{hidden_zh}，请使用标准模板填报",
-                f"no form found: no visible sheet has a recognisable header{hidden_en}",
-            )
-        return _reject(
-            res,
-            "empty",
-            f"工作簿中没有任何内容{hidden_zh}，请重新报送",
-            f"the workbook is empty{hidden_en}",
-        )
+    return sheets
 
-    # county and period from the covers, then the file name
-    name_code, name_period = from_file_name(path.name)
+
+def _no_form(wb, hidden_sheets: list[str]) -> _Rejected:
+    """Why a workbook without a recognised sheet is rejected: no form, or empty."""
+    hidden_zh = hidden_en = ""
+    if hidden_sheets:
+        names = "、".join(f"“{n}”" for n in hidden_sheets)
+        hidden_zh = f"（隐藏的工作表{names}未读取，如需上报请取消隐藏）"
+        hidden_en = f" (hidden sheets not read: {', '.join(hidden_sheets)})"
+    if any(s.grid.height for s in wb.sheets):
+        return _Rejected(
+            "no_form_found",
+            f"未找到任何标准报表（表头无法识别）{hidden_zh}，请使用标准模板填报",
+            f"no form found: no visible sheet has a recognisable header{hidden_en}",
+        )
+    return _Rejected(
+        "empty",
+        f"工作簿中没有任何内容{hidden_zh}，请重新报送",
+        f"the workbook is empty{hidden_en}",
+    )
+
+
+def _sheet_finding(ctx: FileContext, form, sheet: str, rule, severity, zh, en) -> Finding:
+    """A finding about a whole sheet (no row, no cell)."""
+    mzh, men = compose(ctx.file_name, sheet, None, None, None, zh, en)
+    return Finding(ctx.sha256, ctx.file_name, form, sheet, None, None, None, None, rule,
+                   severity, mzh, men)  # fmt: skip
+
+
+def _county_and_period(file_name: str, sheets, date1904) -> tuple[str, str]:
+    """County code and period from the covers, then the file name.
+
+    Raises ``_Rejected`` when a cover names an unknown county, the covers or the file
+    name disagree, or either is found nowhere.
+    """
+    name_code, name_period = from_file_name(file_name)
+    texts, codes, periods, bad_dates = _read_covers(sheets, date1904)
+    if len(codes) > 1:
+        raise _Rejected(
+            "county_conflict",
+            f"各表填报单位不一致：{'、'.join(sorted(texts))}",
+            f"sheets name different counties: {', '.join(sorted(texts))}",
+        )
+    if len(periods) > 1:
+        raise _Rejected(
+            "period_conflict",
+            f"各表统计截止时间不一致：{'、'.join(sorted(periods))}",
+            f"sheets give different periods: {', '.join(sorted(periods))}",
+        )
+    code = _county(next(iter(codes), None), name_code, texts)
+    period = next(iter(periods), None)
+    if period and name_period and period != name_period:
+        shown = _cover_date_text(sheets, date1904) or next(iter(bad_dates), None) or period
+        raise _Rejected(
+            "period_conflict",
+            f"文件名的报告期 {name_period} 与封面统计截止时间（{shown}，即 {period}）不一致",
+            f"file name period {name_period} differs from the cover date ({shown} = {period})",
+        )
+    if period is None:
+        if bad_dates:
+            raise _Rejected(
+                "bad_period",
+                f"封面统计截止时间“{next(iter(bad_dates))}”无法识别，请写成如 2019年12月31日",
+                f"the cover date '{next(iter(bad_dates))}' cannot be read",
+            )
+        if name_period is None:
+            raise _Rejected(
+                "unknown_period",
+                "封面没有统计截止时间，文件名也没有报告期",
+                "no statistics date on the cover and no period in the file name",
+            )
+        period = name_period
+    return code, period
+
+
+def _read_covers(sheets, date1904):
+    """(county texts, county codes, periods, unreadable dates) the covers give.
+
+    Raises ``_Rejected`` at the first county text that is not a Yunnan county."""
     texts, codes, periods, bad_dates = set(), set(), set(), set()
     for sheet, match in sheets:
-        cover = read_cover(sheet.grid, match.header_rows[0], wb.date1904)
+        cover = read_cover(sheet.grid, match.header_rows[0], date1904)
         if cover.county_text:
             texts.add(cover.county_text)
             code = resolver().resolve(cover.county_text)
             if code is None:
-                return _reject(
-                    res,
+                raise _Rejected(
                     "unknown_county",
                     f"封面“填报单位：{cover.county_text}”无法识别为云南省的县（市、区），请填写规范全称",
                     f"the county '{cover.county_text}' on the cover is not a Yunnan county",
@@ -176,125 +285,27 @@ def _extract(
             periods.add(cover.period)
         elif cover.error:
             bad_dates.add(cover.error)
-    if len(codes) > 1:
-        return _reject(
-            res,
-            "county_conflict",
-            f"各表填报单位不一致：{'、'.join(sorted(texts))}",
-            f"sheets name different counties: {', '.join(sorted(texts))}",
-        )
-    if len(periods) > 1:
-        return _reject(
-            res,
-            "period_conflict",
-            f"各表统计截止时间不一致：{'、'.join(sorted(periods))}",
-            f"sheets give different periods: {', '.join(sorted(periods))}",
-        )
-    code = next(iter(codes), None)
-    period = next(iter(periods), None)
+    return texts, codes, periods, bad_dates
+
+
+def _county(code: str | None, name_code: str | None, texts: set[str]) -> str:
+    """The cover's county, checked against (or else taken from) the file name's code."""
     if name_code:
         name_resolved = resolver().resolve(name_code)
         if code and name_resolved and name_resolved != code:
-            return _reject(
-                res,
+            raise _Rejected(
                 "county_conflict",
                 f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
                 f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})",
             )
         code = code or name_resolved
     if code is None:
-        return _reject(
-            res,
+        raise _Rejected(
             "unknown_county",
             "无法确定填报单位：封面没有“填报单位”，文件名也没有县代码",
             "unknown county: no 填报单位 on the cover and no county code in the file name",
         )
-    if period and name_period and period != name_period:
-        cover_text = next(iter(bad_dates), None) or period
-        return _reject(
-            res,
-            "period_conflict",
-            f"文件名的报告期 {name_period} 与封面统计截止时间（{_cover_date_text(sheets, wb.date1904) or cover_text}，即 {period}）不一致",
-            f"file name period {name_period} differs from the cover date ({_cover_date_text(sheets, wb.date1904) or cover_text} = {period})",
-        )
-    if period is None:
-        if bad_dates:
-            return _reject(
-                res,
-                "bad_period",
-                f"封面统计截止时间“{next(iter(bad_dates))}”无法识别，请写成如 2019年12月31日",
-                f"the cover date '{next(iter(bad_dates))}' cannot be read",
-            )
-        if name_period is None:
-            return _reject(
-                res,
-                "unknown_period",
-                "封面没有统计截止时间，文件名也没有报告期",
-                "no statistics date on the cover and no period in the file name",
-            )
-        period = name_period
-    res.county_code, res.period = code, period
-
-    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key, column_limits)
-    for sheet, match in sheets:
-        if match.form.code in res.forms:
-            other = res.forms[match.form.code].sheet
-            zh, en = compose(
-                path.name,
-                sheet.name,
-                None,
-                None,
-                None,
-                f"与工作表“{other}”是同一张报表，本表未读取；请只保留一张",
-                f"same form as sheet '{other}'; this sheet was not read",
-            )
-            res.findings.append(
-                Finding(
-                    sha256,
-                    path.name,
-                    match.form.code,
-                    sheet.name,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "duplicate_form_sheet",
-                    "error",
-                    zh,
-                    en,
-                )
-            )
-            continue
-        result = extract_sheet(sheet, match, ctx)
-        res.forms[match.form.code] = result
-        res.findings.extend(result.findings)
-    for name in res.hidden_sheets:
-        zh, en = compose(
-            path.name,
-            name,
-            None,
-            None,
-            None,
-            "隐藏的工作表未读取；如需上报请取消隐藏",
-            "hidden sheet not read",
-        )
-        res.findings.append(
-            Finding(
-                sha256,
-                path.name,
-                None,
-                name,
-                None,
-                None,
-                None,
-                None,
-                "hidden_sheet",
-                "warning",
-                zh,
-                en,
-            )
-        )
-    return res
+    return code
 
 
 def _cover_date_text(sheets, date1904) -> str | None:

@@ -19,9 +19,6 @@ MAX_LINES = 80
 KNOWN_LONG: dict[str, int] = {
     "pipeline/build.py:build": 150,
     "pipeline/cli.py:run": 86,
-    "pipeline/extract/sheet.py:extract_sheet": 297,
-    "pipeline/extract/sheet.py:_reconcile": 109,
-    "pipeline/extract/workbook.py:_extract": 178,
     "pipeline/publish.py:publish": 85,
     "pipeline/readers/workbook.py:open_workbook": 111,
     "pipeline/readers/xlsx_meta.py:read_sheet_meta": 117,

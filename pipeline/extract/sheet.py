@@ -930,8 +930,8 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
     saved without a value are named together in one "not checked" finding, and the
     other columns of that row are still compared.
     """
-    grid, cols, col_specs, match = layout.grid, layout.cols, layout.col_specs, layout.match
-    fmts, fwv, label_cols = layout.fmts, layout.fwv, layout.label_cols
+    grid, cols, col_specs = layout.grid, layout.cols, layout.col_specs
+    fwv, label_cols = layout.fwv, layout.label_cols
     numeric = [n for n, s in col_specs.items() if s.kind in ("count", "money")]
     if not totals or not numeric:
         return
@@ -963,71 +963,81 @@ def _reconcile(res, data, typed, totals, order, layout: _Layout, finding) -> Non
         formulas, detail = [], []
         for name in numeric:
             c = cols[name]
-            spec = col_specs[name]
-            raw = grid.value(r, c)
             if (r, c) in fwv:
                 formulas.append(name)
-                continue
-            if fwv and any((row.r, c) in fwv for row in rows_):  # a detail value unknown
+            elif fwv and any((row.r, c) in fwv for row in rows_):  # a detail value unknown
                 detail.append(name)
-                continue
-            cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=fmts.get((r, c)))
-            try:
-                reported = _coerce(
-                    spec, cell, FileContext("", "", None, None), match.header_text.get(name)
-                )
-            except co.CellError as e:
-                finding(
-                    r + 1,
-                    cell_ref(r, c),
-                    match.header_text.get(name),
-                    display_text(raw),
-                    "total_not_checked",
-                    "warning",
-                    f"{label}数无法读取（{e.message_zh}），未核对",
-                    f"{label}: the reported total cannot be read ({e.message_en}); not checked",
-                )
-                continue
-            if reported is None:
-                continue
-            vals = [typed[name][row.i] for row in rows_]
-            computed = sum(v for v in vals if v is not None)
-            if computed != reported:
-                fmt = _amount_formatter(spec, match.header_text.get(name))
-                rep, comp, diff = reported, computed, reported - computed
-                finding(
-                    r + 1,
-                    cell_ref(r, c),
-                    match.header_text.get(name),
-                    display_text(raw),
-                    "total_mismatch",
-                    "warning",
-                    f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
-                    f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
-                )
+            else:
+                _compare_total(r, name, rows_, label, typed, layout, finding)
         if detail:
-            finding(
-                r + 1,
-                ",".join(cell_ref(r, cols[n]) for n in detail),
-                "、".join(match.header_text.get(n, n) for n in detail),
-                None,
-                "total_not_checked",
-                "warning",
+            _columns_not_checked(
+                r, detail, layout, finding,
                 f"{label}所含的行中有公式没有保存计算结果，这些列的{label}未核对；"
                 "请用 Excel 或 WPS 打开该文件，保存后重新报送",
                 f"{label}: rows it covers hold formulas saved without values, these columns "
                 "were not checked; open the file in Excel or WPS, save it and resend",
-            )
+            )  # fmt: skip
         if formulas:
-            finding(
-                r + 1,
-                ",".join(cell_ref(r, cols[n]) for n in formulas),
-                "、".join(match.header_text.get(n, n) for n in formulas),
-                None,
-                "total_not_checked",
-                "warning",
+            _columns_not_checked(
+                r, formulas, layout, finding,
                 f"{label}行是公式，但文件中没有保存计算结果，这些列未核对；"
                 "请用 Excel 或 WPS 打开该文件，保存后重新报送",
                 f"{label}: formulas saved without values, these columns were not checked; "
                 "open the file in Excel or WPS, save it and resend",
-            )
+            )  # fmt: skip
+
+
+def _compare_total(r, name, rows_, label, typed, layout: _Layout, finding) -> None:
+    """Compare column ``name`` of total row ``r`` with the sum over ``rows_``: a
+    mismatch, or an unreadable reported total, is a warning."""
+    c = layout.cols[name]
+    spec = layout.col_specs[name]
+    header = layout.match.header_text.get(name)
+    raw = layout.grid.value(r, c)
+    cell = co.Cell(raw, is_text=isinstance(raw, str), number_format=layout.fmts.get((r, c)))
+    try:
+        reported = _coerce(spec, cell, FileContext("", "", None, None), header)
+    except co.CellError as e:
+        finding(
+            r + 1,
+            cell_ref(r, c),
+            header,
+            display_text(raw),
+            "total_not_checked",
+            "warning",
+            f"{label}数无法读取（{e.message_zh}），未核对",
+            f"{label}: the reported total cannot be read ({e.message_en}); not checked",
+        )
+        return
+    if reported is None:
+        return
+    vals = [typed[name][row.i] for row in rows_]
+    computed = sum(v for v in vals if v is not None)
+    if computed != reported:
+        fmt = _amount_formatter(spec, header)
+        rep, comp, diff = reported, computed, reported - computed
+        finding(
+            r + 1,
+            cell_ref(r, c),
+            header,
+            display_text(raw),
+            "total_mismatch",
+            "warning",
+            f"{label}行报告数 {fmt(rep)} 与明细行合计 {fmt(comp)} 不符（差 {fmt(diff)}），请核对",
+            f"{label}: reported {fmt(rep)} but the rows it covers sum to {fmt(comp)} (difference {fmt(diff)})",
+        )
+
+
+def _columns_not_checked(r, names, layout: _Layout, finding, zh: str, en: str) -> None:
+    """One "not checked" warning naming the cells of ``names`` on total row ``r``."""
+    header_text = layout.match.header_text
+    finding(
+        r + 1,
+        ",".join(cell_ref(r, layout.cols[n]) for n in names),
+        "、".join(header_text.get(n, n) for n in names),
+        None,
+        "total_not_checked",
+        "warning",
+        zh,
+        en,
+    )

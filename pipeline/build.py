@@ -296,100 +296,11 @@ def build(
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
         create_reference(con)
-
         present = [(d, r) for d, r in items if d.sha256 not in (removed or {})]
-        subs = current_submissions(present)
-        _create(
-            con,
-            "raw.submissions",
-            subs,
-            {
-                "received_at": "CAST({c} AS TIMESTAMP)",
-                "is_current": "CAST({c} AS BOOLEAN)",
-                "superseded_by": "CAST({c} AS VARCHAR)",
-            },
-        )
-        _create(
-            con,
-            "raw.files",
-            _files_frame(items, subs, removed),
-            {
-                "size_bytes": "CAST({c} AS BIGINT)",
-                "received_at": "CAST({c} AS TIMESTAMP)",
-                "rows_read": "CAST({c} AS BIGINT)",
-                "rows_loaded": "CAST({c} AS BIGINT)",
-                "rows_quarantined": "CAST({c} AS BIGINT)",
-                "warnings": "CAST({c} AS BIGINT)",
-                **{
-                    c: "CAST({c} AS VARCHAR)"
-                    for c in (
-                        "county_code",
-                        "period",
-                        "reader",
-                        "reason",
-                        "superseded_by",
-                        "message",
-                    )
-                },
-            },
-        )
-        _create_runs(con, runs)
+        _load_raw(con, items, present, runs, removed)
         for form in FORMS:
-            casts = {}
-            for name, typ in staged_columns(form):
-                if typ.startswith("DECIMAL"):
-                    casts[name] = "CAST(CAST({c} AS DECIMAL(20,0)) * 0.01 AS " + typ + ")"
-                else:
-                    casts[name] = "CAST({c} AS " + typ + ")"
-            casts["excel_row"] = "CAST({c} AS INTEGER)"
-            for c in ("county_code", "period", "file_sha256", "sheet"):
-                casts[c] = "CAST({c} AS VARCHAR)"
-            _create_form(con, form, present, casts)
-
-        qfiles = pd.DataFrame(
-            [
-                (d.sha256, d.file_name, r.reason, r.message, r.message_en)
-                for d, r in items
-                if r.status == "rejected"
-            ],
-            columns=["file_sha256", "file_name", "reason", "message", "message_en"],
-        )
-        _create(
-            con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns}
-        )
-        qrows = [
-            {"file_sha256": d.sha256, "file_name": d.file_name, **q}
-            for d, r in items
-            for sr in r.forms.values()
-            for q in sr.quarantine
-        ]
-        qdf = pd.DataFrame(
-            qrows, columns=["file_sha256", "file_name", "form", "sheet", "excel_row", "cells"]
-        )
-        _create(
-            con,
-            "quarantine.rows",
-            qdf,
-            {
-                "excel_row": "CAST({c} AS INTEGER)",
-                "cells": "CAST({c} AS JSON)",
-                **{
-                    c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")
-                },
-            },
-        )
-        fdf = pd.DataFrame(
-            [f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS
-        )
-        _create(
-            con,
-            "quarantine.findings",
-            fdf,
-            {
-                c: ("CAST({c} AS INTEGER)" if c == "excel_row" else "CAST({c} AS VARCHAR)")
-                for c in FINDING_COLUMNS
-            },
-        )
+            _create_form(con, form, present, _staging_casts(form))
+        _load_quarantine(con, items)
 
         testhook.pause("build")  # tests kill the run here: a half-written build
         c1, t1 = time.process_time(), time.perf_counter()
@@ -419,3 +330,90 @@ def build(
     finally:
         con.close()
     return report
+
+
+def _load_raw(con, items, present, runs, removed) -> None:
+    """raw.submissions (from the workbooks present), raw.files (every workbook), raw.runs."""
+    subs = current_submissions(present)
+    _create(
+        con,
+        "raw.submissions",
+        subs,
+        {
+            "received_at": "CAST({c} AS TIMESTAMP)",
+            "is_current": "CAST({c} AS BOOLEAN)",
+            "superseded_by": "CAST({c} AS VARCHAR)",
+        },
+    )
+    text = ("county_code", "period", "reader", "reason", "superseded_by", "message")
+    _create(
+        con,
+        "raw.files",
+        _files_frame(items, subs, removed),
+        {
+            "size_bytes": "CAST({c} AS BIGINT)",
+            "received_at": "CAST({c} AS TIMESTAMP)",
+            "rows_read": "CAST({c} AS BIGINT)",
+            "rows_loaded": "CAST({c} AS BIGINT)",
+            "rows_quarantined": "CAST({c} AS BIGINT)",
+            "warnings": "CAST({c} AS BIGINT)",
+            **{c: "CAST({c} AS VARCHAR)" for c in text},
+        },
+    )
+    _create_runs(con, runs)
+
+
+def _staging_casts(form: str) -> dict[str, str]:
+    """{column: SQL cast template} for ``form``'s staging table (money: fen to yuan)."""
+    casts = {}
+    for name, typ in staged_columns(form):
+        if typ.startswith("DECIMAL"):
+            casts[name] = "CAST(CAST({c} AS DECIMAL(20,0)) * 0.01 AS " + typ + ")"
+        else:
+            casts[name] = "CAST({c} AS " + typ + ")"
+    casts["excel_row"] = "CAST({c} AS INTEGER)"
+    for c in ("county_code", "period", "file_sha256", "sheet"):
+        casts[c] = "CAST({c} AS VARCHAR)"
+    return casts
+
+
+def _load_quarantine(con, items) -> None:
+    """quarantine.files (rejected workbooks), quarantine.rows, quarantine.findings."""
+    qfiles = pd.DataFrame(
+        [
+            (d.sha256, d.file_name, r.reason, r.message, r.message_en)
+            for d, r in items
+            if r.status == "rejected"
+        ],
+        columns=["file_sha256", "file_name", "reason", "message", "message_en"],
+    )
+    _create(con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns})
+    qrows = [
+        {"file_sha256": d.sha256, "file_name": d.file_name, **q}
+        for d, r in items
+        for sr in r.forms.values()
+        for q in sr.quarantine
+    ]
+    qdf = pd.DataFrame(
+        qrows, columns=["file_sha256", "file_name", "form", "sheet", "excel_row", "cells"]
+    )
+    _create(
+        con,
+        "quarantine.rows",
+        qdf,
+        {
+            "excel_row": "CAST({c} AS INTEGER)",
+            "cells": "CAST({c} AS JSON)",
+            **{c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")},
+        },
+    )
+    fdf = pd.DataFrame([f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS)
+    _create(
+        con,
+        "quarantine.findings",
+        fdf,
+        {
+            c: ("CAST({c} AS INTEGER)" if c == "excel_row" else "CAST({c} AS VARCHAR)")
+            for c in FINDING_COLUMNS
+        },
+    )

@@ -453,6 +453,38 @@ REJECTED_SHEETS_SQL = """
 """
 
 
+# quarantined rows of one period (parameter: period) with their messages
+QUARANTINED_ROWS_SQL = """
+    WITH r AS (
+        SELECT q.file_sha256, q.file_name, q.form, q.sheet, q.excel_row, q.cells,
+               f.county_code
+        FROM quarantine.rows q JOIN raw.files f USING (file_sha256)
+        WHERE f.period = ? AND f.status = 'loaded'
+    )
+    SELECT r.*,
+           -- the row's own errors, else the sheet's (a sheet rejected as a whole)
+           coalesce(
+               (SELECT string_agg(x.message, '；' ORDER BY x.cell_ref)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row = r.excel_row AND x.severity = 'error'),
+               (SELECT string_agg(x.message, '；' ORDER BY x.rule, x.message)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row IS NULL AND x.severity = 'error')) AS message_zh,
+           coalesce(
+               (SELECT string_agg(x.message_en, '; ' ORDER BY x.cell_ref)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row = r.excel_row AND x.severity = 'error'),
+               (SELECT string_agg(x.message_en, '; ' ORDER BY x.rule, x.message)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row IS NULL AND x.severity = 'error')) AS message_en
+    FROM r ORDER BY r.county_code, r.file_name, r.sheet, r.excel_row
+"""
+
+
 def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int = 200) -> Data:
     """Read what the report needs; raises ReportError without data or for a period not in it."""
     tables = _tables(con)
@@ -481,53 +513,10 @@ def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int =
         "WHERE f.period = ? OR f.period IS NULL ORDER BY f.path",
         [period],
     ).df()
-    qsql = """
-        WITH r AS (
-            SELECT q.file_sha256, q.file_name, q.form, q.sheet, q.excel_row, q.cells,
-                   f.county_code
-            FROM quarantine.rows q JOIN raw.files f USING (file_sha256)
-            WHERE f.period = ? AND f.status = 'loaded'
-        )
-        SELECT r.*,
-               -- the row's own errors, else the sheet's (a sheet rejected as a whole)
-               coalesce(
-                   (SELECT string_agg(x.message, '；' ORDER BY x.cell_ref)
-                    FROM quarantine.findings x
-                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                      AND x.excel_row = r.excel_row AND x.severity = 'error'),
-                   (SELECT string_agg(x.message, '；' ORDER BY x.rule, x.message)
-                    FROM quarantine.findings x
-                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                      AND x.excel_row IS NULL AND x.severity = 'error')) AS message_zh,
-               coalesce(
-                   (SELECT string_agg(x.message_en, '; ' ORDER BY x.cell_ref)
-                    FROM quarantine.findings x
-                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                      AND x.excel_row = r.excel_row AND x.severity = 'error'),
-                   (SELECT string_agg(x.message_en, '; ' ORDER BY x.rule, x.message)
-                    FROM quarantine.findings x
-                    WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                      AND x.excel_row IS NULL AND x.severity = 'error')) AS message_en
-        FROM r ORDER BY r.county_code, r.file_name, r.sheet, r.excel_row
-    """
-    qtotal = con.execute(f"SELECT count(*) FROM ({qsql})", [period]).fetchone()[0]
-    qrows = con.execute(f"{qsql} LIMIT {int(limit)}", [period]).df()
+    qtotal = con.execute(f"SELECT count(*) FROM ({QUARANTINED_ROWS_SQL})", [period]).fetchone()[0]
+    qrows = con.execute(f"{QUARANTINED_ROWS_SQL} LIMIT {int(limit)}", [period]).df()
     rejected_sheets = con.execute(REJECTED_SHEETS_SQL, [period]).df()
-    recon = None
-    if "marts.reconciliation" in tables:
-        recon = con.execute("SELECT * FROM marts.reconciliation WHERE period = ?", [period]).df()
-    village_exit = None
-    if "marts.village_exit" in tables:
-        village_exit = con.execute(
-            "SELECT county_code, count(*) FILTER (WHERE below_threshold = false) AS above, "
-            "count(*) FILTER (WHERE eligible IS DISTINCT FROM true) AS not_eligible "
-            "FROM marts.village_exit WHERE period = ? GROUP BY 1",
-            [period],
-        ).df()
-    built_at = None
-    if "raw.runs" in tables:
-        row = con.execute("SELECT max(started_at) FROM raw.runs").fetchone()
-        built_at = row[0] if row else None
+    recon, village_exit, built_at = _optional_tables(con, tables, period)
     return Data(
         period=period,
         previous=previous,
@@ -546,6 +535,27 @@ def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int =
         built_at=built_at,
         tables=tables,
     )
+
+
+def _optional_tables(con, tables: set, period: str):
+    """(reconciliation, village exit counts per county, last run start) for ``period``;
+    None for each whose table the warehouse does not have."""
+    recon = None
+    if "marts.reconciliation" in tables:
+        recon = con.execute("SELECT * FROM marts.reconciliation WHERE period = ?", [period]).df()
+    village_exit = None
+    if "marts.village_exit" in tables:
+        village_exit = con.execute(
+            "SELECT county_code, count(*) FILTER (WHERE below_threshold = false) AS above, "
+            "count(*) FILTER (WHERE eligible IS DISTINCT FROM true) AS not_eligible "
+            "FROM marts.village_exit WHERE period = ? GROUP BY 1",
+            [period],
+        ).df()
+    built_at = None
+    if "raw.runs" in tables:
+        row = con.execute("SELECT max(started_at) FROM raw.runs").fetchone()
+        built_at = row[0] if row else None
+    return recon, village_exit, built_at
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -782,51 +792,52 @@ def family_figure(data: Data, lab: Labels, form: str, codes: list[str]) -> go.Fi
             title={"text": _esc(lab.indicator(codes[0])), "x": 0.01, "font": {"size": 15}}
         )
     if len(codes) > 1:
-        buttons = []
-        for c in codes:
-            pp, pc = payloads[c]
-            ann = [dict(base_annotations[0]), dict(base_annotations[1])]
-            ann[1]["text"] = _county_title(lab, pc)
-            ann += _exit_annotations(c, lab)
-            layout = {
-                "shapes": _exit_shapes(c),
-                "annotations": ann,
-                **_axis_format(pp["unit"] or pc["unit"]),
-            }
-            buttons.append(
-                {
-                    "label": _esc(lab.indicator(c)),
-                    "method": "update",
-                    "args": [
-                        {
-                            "x": [pp["x"], pc["x"]],
-                            "y": [pp["y"], pc["y"]],
-                            "text": [pp["text"], pc["text"]],
-                            "customdata": [pp["customdata"], pc["customdata"]],
-                            "marker.color": [pp["colors"], pc["colors"]],
-                        },
-                        layout,
-                    ],
-                }
-            )
-        fig.update_layout(
-            updatemenus=[
-                {
-                    "buttons": buttons,
-                    "direction": "down",
-                    "x": 0.0,
-                    "xanchor": "left",
-                    "y": 1.0,
-                    "yanchor": "bottom",
-                    "pad": {"b": 34},
-                    "showactive": True,
-                    "bgcolor": "#f3f6f9",
-                    "bordercolor": "#2f6f9f",
-                    "font": {"size": 14, "color": "#1f2933"},
-                }
-            ]
-        )
+        fig.update_layout(updatemenus=[_indicator_menu(codes, payloads, base_annotations, lab)])
     return fig
+
+
+def _indicator_menu(codes, payloads, base_annotations, lab: Labels) -> dict:
+    """The drop-down that switches a family figure between its indicators."""
+    buttons = []
+    for c in codes:
+        pp, pc = payloads[c]
+        ann = [dict(base_annotations[0]), dict(base_annotations[1])]
+        ann[1]["text"] = _county_title(lab, pc)
+        ann += _exit_annotations(c, lab)
+        layout = {
+            "shapes": _exit_shapes(c),
+            "annotations": ann,
+            **_axis_format(pp["unit"] or pc["unit"]),
+        }
+        buttons.append(
+            {
+                "label": _esc(lab.indicator(c)),
+                "method": "update",
+                "args": [
+                    {
+                        "x": [pp["x"], pc["x"]],
+                        "y": [pp["y"], pc["y"]],
+                        "text": [pp["text"], pc["text"]],
+                        "customdata": [pp["customdata"], pc["customdata"]],
+                        "marker.color": [pp["colors"], pc["colors"]],
+                    },
+                    layout,
+                ],
+            }
+        )
+    return {
+        "buttons": buttons,
+        "direction": "down",
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 1.0,
+        "yanchor": "bottom",
+        "pad": {"b": 34},
+        "showactive": True,
+        "bgcolor": "#f3f6f9",
+        "bordercolor": "#2f6f9f",
+        "font": {"size": 14, "color": "#1f2933"},
+    }
 
 
 def _county_title(lab: Labels, p: dict) -> str:
@@ -993,12 +1004,60 @@ def exit_section(data: Data, lab: Labels) -> dict:
 
 
 def quality_section(data: Data, lab: Labels) -> dict:
+    """What the data-quality section shows: summary figures, the per-prefecture chart,
+    counties with problems, rejected files and sheets, quarantined rows, reconciliation."""
     dq = data.dq
     files = data.files
-    t = lab.t
-    submitted = dq[dq["files_received"] > 0]
     not_sub = dq[dq["files_received"] == 0]
     recon_cols, recon_rows, recon_more = _recon_table(data.recon, lab)
+    summary = _quality_summary(dq, files, lab.t)
+    fig = _quality_figure(dq, lab)
+
+    issue = (dq["files_received"] > 0) & (
+        (dq["files_rejected"] > 0)
+        | (dq["rows_quarantined"] > 0)
+        | (dq["warnings"] > 0)
+        | (dq["total_mismatches"] > 0)
+    )
+    rejected = files[files["status"] == "rejected"]
+    qrows = _quarantine_rows(data, lab)
+    return {
+        "summary": summary,
+        "figure": fig,
+        "not_submitted": _not_submitted(not_sub, dq, lab),
+        "issues": [_county_row(r, lab) for r in dq[issue].itertuples()],
+        "all": [_county_row(r, lab) for r in dq.itertuples()],
+        "rejected": [
+            {
+                "file": r.file_name,
+                "path": r.path,
+                "reason": r.reject_message if isinstance(r.reject_message, str) else r.reason,
+            }
+            for r in rejected.itertuples()
+        ],
+        "qrows": qrows,
+        "qrows_more": max(0, data.qrows_total - len(qrows)),
+        "rejected_sheets": [
+            {
+                "file": r.file_name,
+                "sheet": r.sheet,
+                "rows": int(r.rows_quarantined),
+                "reason": r.message_zh if lab.lang == "zh" else r.message_en,
+            }
+            for r in data.rejected_sheets.itertuples()
+        ],
+        "mismatch": [_county_row(r, lab) for r in dq[dq["total_mismatches"] > 0].itertuples()],
+        "recon_cols": recon_cols,
+        "recon_rows": recon_rows,
+        "recon_more": recon_more,
+        "has_recon": data.recon is not None,
+        "n_counties": len(dq),
+    }
+
+
+def _quality_summary(dq, files, t) -> list[tuple[str, str]]:
+    """(label, figure) pairs at the top of the data-quality section."""
+    submitted = dq[dq["files_received"] > 0]
     summary = [
         (t["q_counties"], f"{len(dq):,}"),
         (t["q_submitted"], f"{len(submitted):,}"),
@@ -1014,6 +1073,12 @@ def quality_section(data: Data, lab: Labels) -> dict:
     for col, key in DQ_LEDGER:  # ledger checks of marts.data_quality, where present
         if col in dq.columns and dq[col].notna().any():
             summary.append((t[key], f"{int(dq[col].fillna(0).sum()):,}"))
+    return summary
+
+
+def _quality_figure(dq, lab: Labels) -> go.Figure:
+    """Per prefecture: counties that submitted and did not; rows quarantined."""
+    t = lab.t
     # per prefecture: counties that submitted / did not; rows quarantined
     g = dq.groupby(["prefecture_code", "prefecture_name_zh"], sort=True)
     pref = g.agg(
@@ -1081,27 +1146,26 @@ def quality_section(data: Data, lab: Labels) -> dict:
     qmax = int(pref["quarantined"].max()) if len(pref) else 0
     fig.update_xaxes(row=1, col=2, range=[0, max(1, qmax) * 1.15], dtick=_dtick(max(1, qmax)))
 
-    def county_row(r) -> dict:
-        return {
-            "prefecture": lab.geo(r.prefecture_code, r.prefecture_name_zh),
-            "county": lab.geo(r.county_code, r.county_name_zh),
-            "forms": int(r.forms_received),
-            "missing": _forms_text(r.forms_missing, lab.lang),
-            "files": int(r.files_received),
-            "rejected": int(r.files_rejected),
-            "rows": f"{int(r.rows_loaded):,}",
-            "quarantined": int(r.rows_quarantined),
-            "warnings": int(r.warnings),
-            "mismatches": int(r.total_mismatches),
-        }
+    return fig
 
-    issue = (dq["files_received"] > 0) & (
-        (dq["files_rejected"] > 0)
-        | (dq["rows_quarantined"] > 0)
-        | (dq["warnings"] > 0)
-        | (dq["total_mismatches"] > 0)
-    )
-    rejected = files[files["status"] == "rejected"]
+
+def _county_row(r, lab: Labels) -> dict:
+    return {
+        "prefecture": lab.geo(r.prefecture_code, r.prefecture_name_zh),
+        "county": lab.geo(r.county_code, r.county_name_zh),
+        "forms": int(r.forms_received),
+        "missing": _forms_text(r.forms_missing, lab.lang),
+        "files": int(r.files_received),
+        "rejected": int(r.files_rejected),
+        "rows": f"{int(r.rows_loaded):,}",
+        "quarantined": int(r.rows_quarantined),
+        "warnings": int(r.warnings),
+        "mismatches": int(r.total_mismatches),
+    }
+
+
+def _quarantine_rows(data: Data, lab: Labels) -> list[dict]:
+    """The quarantined rows shown (at most the load limit), in the report's language."""
     qrows = []
     for r in data.qrows.itertuples():
         msg = r.message_zh if lab.lang == "zh" else r.message_en
@@ -1114,38 +1178,7 @@ def quality_section(data: Data, lab: Labels) -> dict:
                 "problem": "" if msg is None or pd.isna(msg) else msg,
             }
         )
-    return {
-        "summary": summary,
-        "figure": fig,
-        "not_submitted": _not_submitted(not_sub, dq, lab),
-        "issues": [county_row(r) for r in dq[issue].itertuples()],
-        "all": [county_row(r) for r in dq.itertuples()],
-        "rejected": [
-            {
-                "file": r.file_name,
-                "path": r.path,
-                "reason": r.reject_message if isinstance(r.reject_message, str) else r.reason,
-            }
-            for r in rejected.itertuples()
-        ],
-        "qrows": qrows,
-        "qrows_more": max(0, data.qrows_total - len(qrows)),
-        "rejected_sheets": [
-            {
-                "file": r.file_name,
-                "sheet": r.sheet,
-                "rows": int(r.rows_quarantined),
-                "reason": r.message_zh if lab.lang == "zh" else r.message_en,
-            }
-            for r in data.rejected_sheets.itertuples()
-        ],
-        "mismatch": [county_row(r) for r in dq[dq["total_mismatches"] > 0].itertuples()],
-        "recon_cols": recon_cols,
-        "recon_rows": recon_rows,
-        "recon_more": recon_more,
-        "has_recon": data.recon is not None,
-        "n_counties": len(dq),
-    }
+    return qrows
 
 
 DQ_LEDGER = (

@@ -638,28 +638,11 @@ def publish(
 
     start = time.monotonic()
     deadline = start + max(wait_s, 0.0)
-    stale_dest: Path | None = None
     while True:
-        writer = find_writer(warehouse, timeout=probe_timeout_s)
-        if writer is None or (writer.stale and set_aside_stale_wal):
-            with _swap_guard(warehouse) as guarded:
-                if guarded:
-                    wal = wal_path(warehouse)
-                    if wal.exists():  # a WAL with no lock holder: stale unless someone has it
-                        writer = find_writer(warehouse, timeout=probe_timeout_s)
-                        if writer is not None and writer.stale and set_aside_stale_wal:
-                            stale_dest = _set_aside_wal(warehouse, writer)
-                            log.warning("stale WAL set aside in %s", stale_dest)
-                            writer = None
-                    if writer is None or (writer.stale and set_aside_stale_wal):
-                        os.replace(build, warehouse)
-                        _fsync_dir(warehouse.parent)
-                        _fsync_dir(build.parent)
-                        break
-                else:  # a writer opened it between the check and the guard
-                    writer = find_writer(warehouse, timeout=probe_timeout_s) or WriterInfo(
-                        None, None, "the published file is locked by a writer", path=str(warehouse)
-                    )
+        swapped, writer, stale_dest = _try_swap(build, warehouse, probe_timeout_s,
+                                                set_aside_stale_wal)  # fmt: skip
+        if swapped:
+            break
         now = time.monotonic()
         if now >= deadline:
             return _keep(build, warehouse, writer, now - start)
@@ -670,6 +653,43 @@ def publish(
     result = PublishResult(True, warehouse, waited_s=waited, stale_wal=stale_dest)
     _marker(build).unlink(missing_ok=True)
     _discard_kept_except(warehouse, keep=build)
+    _verify(result, warehouse, probe_timeout_s)
+    return result
+
+
+def _try_swap(build: Path, warehouse: Path, probe_timeout_s: float, set_aside: bool):
+    """One attempt to put ``build`` in place of ``warehouse`` under the swap guard.
+
+    Returns (swapped, the writer still holding the warehouse or None, where a stale
+    WAL was set aside or None).
+    """
+    writer = find_writer(warehouse, timeout=probe_timeout_s)
+    if not (writer is None or (writer.stale and set_aside)):
+        return False, writer, None
+    with _swap_guard(warehouse) as guarded:
+        if not guarded:  # a writer opened it between the check and the guard
+            writer = find_writer(warehouse, timeout=probe_timeout_s) or WriterInfo(
+                None, None, "the published file is locked by a writer", path=str(warehouse)
+            )
+            return False, writer, None
+        stale_dest = None
+        if wal_path(warehouse).exists():  # a WAL with no lock holder: stale unless someone has it
+            writer = find_writer(warehouse, timeout=probe_timeout_s)
+            if writer is not None and writer.stale and set_aside:
+                stale_dest = _set_aside_wal(warehouse, writer)
+                log.warning("stale WAL set aside in %s", stale_dest)
+                writer = None
+        if writer is None or (writer.stale and set_aside):
+            os.replace(build, warehouse)
+            _fsync_dir(warehouse.parent)
+            _fsync_dir(build.parent)
+            return True, None, stale_dest
+        return False, writer, stale_dest
+
+
+def _verify(result: PublishResult, warehouse: Path, probe_timeout_s: float) -> None:
+    """Open the newly published file from a child process: sets ``result.verified``, or
+    ``result.problem`` (and the writer that escaped detection, if one is found)."""
     pr = _probe(warehouse, probe_timeout_s)
     if pr.status == "ok" and pr.tables > 0:
         result.verified = True
@@ -679,4 +699,3 @@ def publish(
         if result.writer:
             result.problem += f" ({result.writer.describe()})"
         log.error("published %s but it does not open: %s", warehouse, result.problem)
-    return result

@@ -18,7 +18,6 @@ MAX_LINES = 80
 # when its function is split; never add one for new code.
 KNOWN_LONG: dict[str, int] = {
     "pipeline/cli.py:run": 86,
-    "pipeline/publish.py:publish": 85,
     "pipeline/readers/workbook.py:open_workbook": 111,
     "pipeline/readers/xlsx_meta.py:read_sheet_meta": 117,
     "pipeline/readers/xlsx_meta.py:_fast_sheet_meta": 87,

@@ -147,6 +147,12 @@ def run(
         allow_shrink=allow_shrink or None,
         outputs=False if no_outputs else None,
     )
+    _run_one_line_failures(settings, trigger, rebuild, debug)
+
+
+def _run_one_line_failures(settings: Settings, trigger: str, rebuild: bool, debug: bool) -> None:
+    """``_run``; an unexpected failure is one line and exit status 1 (issue 11), with
+    its traceback only when ``debug``."""
     from contextlib import nullcontext
 
     from pipeline.errors import quiet_run_failures

@@ -20,8 +20,6 @@ KNOWN_LONG: dict[str, int] = {
     "pipeline/readers/workbook.py:open_workbook": 111,
     "pipeline/readers/xlsx_meta.py:read_sheet_meta": 117,
     "pipeline/readers/xlsx_meta.py:_fast_sheet_meta": 87,
-    "pipeline/sample/ledger.py:ledger_plan": 107,
-    "pipeline/sample/ledger.py:county_households": 94,
 }
 
 

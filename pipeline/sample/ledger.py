@@ -217,7 +217,18 @@ def ledger_plan(seed: int, households: int = DEFAULT_HOUSEHOLDS) -> LedgerPlan:
         ok = (lambda i, e=e: e[i] > 0) if c.code in must_exit else None
         chosen[c.code] = _select(orders[c.code], r, int(t) + carry, max(1, need[c.code]), ok)
         carry = int(t) + carry - int(r[chosen[c.code]].sum())
-    # exact total: add the largest village that fits, or drop the smallest that covers
+    carry = _exact_total(cs, reg, chosen, need, carry)
+    if carry:
+        _swap_for_exact(cs, reg, chosen, need, must_exit, carry)
+    villages = _ledger_villages(cs, pop, chosen)
+    resolved = _apply_discrepancies(seed, {c.code: c for c in cs}, villages)
+    frozen = {k: tuple(v) for k, v in villages.items()}
+    return LedgerPlan(frozen, resolved, _plan_wrong_exits(seed, cs, frozen))
+
+
+def _exact_total(cs, reg, chosen, need, carry: int) -> int:
+    """Add the largest village that fits, or drop the smallest that covers, until the
+    shortfall ``carry`` is 0 or no village helps; returns what is left of it."""
     for _ in range(1000):
         if carry == 0:
             break
@@ -247,28 +258,35 @@ def ledger_plan(seed: int, households: int = DEFAULT_HOUSEHOLDS) -> LedgerPlan:
         else:
             chosen[code].remove(i)
             carry += size
-    if carry:  # swap a chosen village for an unchosen one `carry` households larger
-        free = {}
-        for c in cs:
-            got = set(chosen[c.code])
-            for i, n in enumerate(reg[c.code].tolist()):
-                if i not in got and n > 0:
-                    free.setdefault(n, (c.code, i))
-        for c in cs:
-            if c.code in must_exit:
+    return carry
+
+
+def _swap_for_exact(cs, reg, chosen, need, must_exit, carry: int) -> None:
+    """Swap a chosen village for an unchosen one ``carry`` households larger (in place)."""
+    free = {}
+    for c in cs:
+        got = set(chosen[c.code])
+        for i, n in enumerate(reg[c.code].tolist()):
+            if i not in got and n > 0:
+                free.setdefault(n, (c.code, i))
+    for c in cs:
+        if c.code in must_exit:
+            continue
+        hit = next((i for i in chosen[c.code] if int(reg[c.code][i]) + carry in free), None)
+        if hit is not None:
+            code, i = free[int(reg[c.code][hit]) + carry]
+            if code != c.code and len(chosen[c.code]) <= max(1, need[c.code]):
                 continue
-            hit = next((i for i in chosen[c.code] if int(reg[c.code][i]) + carry in free), None)
-            if hit is not None:
-                code, i = free[int(reg[c.code][hit]) + carry]
-                if code != c.code and len(chosen[c.code]) <= max(1, need[c.code]):
-                    continue
-                chosen[c.code].remove(hit)
-                chosen[code].append(i)
-                carry = 0
-                break
+            chosen[c.code].remove(hit)
+            chosen[code].append(i)
+            return
+
+
+def _ledger_villages(cs, pop, chosen) -> dict[str, list[LedgerVillage]]:
+    """The chosen villages of each county, as LedgerVillage in sheet order."""
     villages: dict[str, list[LedgerVillage]] = {}
     for c in cs:
-        rows18, rows19 = pop["2018-12"][c.code], base[c.code]
+        rows18, rows19 = pop["2018-12"][c.code], pop["2019-12"][c.code]
         villages[c.code] = [
             LedgerVillage(
                 rows19[i]["township"],
@@ -283,9 +301,7 @@ def ledger_plan(seed: int, households: int = DEFAULT_HOUSEHOLDS) -> LedgerPlan:
             )
             for i in sorted(chosen[c.code])
         ]
-    resolved = _apply_discrepancies(seed, {c.code: c for c in cs}, villages)
-    frozen = {k: tuple(v) for k, v in villages.items()}
-    return LedgerPlan(frozen, resolved, _plan_wrong_exits(seed, cs, frozen))
+    return villages
 
 
 def _apply_discrepancies(seed: int, by_code: dict[str, County], villages) -> tuple[dict, ...]:
@@ -459,26 +475,8 @@ def county_households(
     exited = status == 0 if year <= 2018 else status <= 1
     income = np.round(inc19 if year >= 2019 else inc19 / growth).astype(np.int64)
     lack = (~exited)[:, None] & (u < _LACK_P[min(max(year, 2018), 2019)])
-    for i, kind in lp.wrong_exits.get(period, {}).get(code, []):
-        row = int(np.flatnonzero(exited)[i])
-        if kind == "income":
-            income[row] = int(
-                rng(seed, "ledger", "wrong", period, code, str(i)).integers(
-                    2400, POVERTY_LINE_2019 + 1
-                )
-            )
-        else:
-            lack[row, GUARANTEES.index(kind.split(":")[1])] = True
-    names: list = []
-    ids: list = []
-    if personal:
-        names = _names(gen, n)
-        dup_name, dup_key = _duplicate_person(seed)
-        keys, _ = _ids(gen, code, n, {dup_key} if code == DUPLICATE_ID[0] else set())
-        ids = id_numbers(code, keys, gen.random(n) < 0.3)
-        if code in DUPLICATE_ID:
-            names[0] = dup_name
-            ids[0] = id_numbers(DUPLICATE_ID[0], np.array([dup_key]), np.array([False]))[0]
+    _make_wrong_exits(seed, code, period, lp, exited, income, lack)
+    names, ids = _personal(seed, gen, code, n) if personal else ([], [])
     width = max(4, len(str(n)))
     prefix = c.code_in(period)
     town = [v.township for v in vs]
@@ -503,6 +501,34 @@ def county_households(
     for j, g in enumerate(GUARANTEES):
         out[g] = (~lack[:, j]).tolist()
     return out
+
+
+def _make_wrong_exits(seed, code, period, lp: LedgerPlan, exited, income, lack) -> None:
+    """Make the planned wrongly exited households of ``code`` wrong (in place): income
+    below the line, or one guarantee lacking."""
+    for i, kind in lp.wrong_exits.get(period, {}).get(code, []):
+        row = int(np.flatnonzero(exited)[i])
+        if kind == "income":
+            income[row] = int(
+                rng(seed, "ledger", "wrong", period, code, str(i)).integers(
+                    2400, POVERTY_LINE_2019 + 1
+                )
+            )
+        else:
+            lack[row, GUARANTEES.index(kind.split(":")[1])] = True
+
+
+def _personal(seed: int, gen, code: str, n: int) -> tuple[list, list]:
+    """(head names, ID numbers) of ``n`` households, drawn from ``gen`` (last, so the
+    other columns do not depend on them); the planned duplicate ID goes first."""
+    names = _names(gen, n)
+    dup_name, dup_key = _duplicate_person(seed)
+    keys, _ = _ids(gen, code, n, {dup_key} if code == DUPLICATE_ID[0] else set())
+    ids = id_numbers(code, keys, gen.random(n) < 0.3)
+    if code in DUPLICATE_ID:
+        names[0] = dup_name
+        ids[0] = id_numbers(DUPLICATE_ID[0], np.array([dup_key]), np.array([False]))[0]
+    return names, ids
 
 
 # ------------------------------------------------------------------ what tests assert

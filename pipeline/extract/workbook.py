@@ -205,7 +205,7 @@ def _no_form(wb, hidden_sheets: list[str]) -> _Rejected:
             f"no form found: no visible sheet has a recognisable header{hidden_en}",
         )
     return _Rejected(
-        "empty",
+        "no_form_found",  # a workbook without content holds no form (reason class)
         f"工作簿中没有任何内容{hidden_zh}，请重新报送",
         f"the workbook is empty{hidden_en}",
     )

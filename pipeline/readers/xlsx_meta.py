@@ -338,15 +338,7 @@ def read_sheet_meta(
     """
     meta = SheetMeta(name=name, state=state)
     budget = budget or Budget(None)
-    c_tag, row_tag, v_tag, is_tag, f_tag, t_tag = (
-        f"{_NS_MAIN}c",
-        f"{_NS_MAIN}row",
-        f"{_NS_MAIN}v",
-        f"{_NS_MAIN}is",
-        f"{_NS_MAIN}f",
-        f"{_NS_MAIN}t",
-    )
-    data_tag = f"{_NS_MAIN}sheetData"
+    c_tag, row_tag, data_tag = f"{_NS_MAIN}c", f"{_NS_MAIN}row", f"{_NS_MAIN}sheetData"
     sheet_data = None
     r0 = c0 = 1 << 30
     r1 = c1 = -1
@@ -369,50 +361,12 @@ def read_sheet_meta(
                         meta.hidden_rows.add(row_idx)
                 continue
             if tag == c_tag:
-                ref = el.get("r")
-                m = _REF.match(ref) if ref else None
-                if m:
-                    pos = (int(m.group(2)) - 1, col_index(m.group(1)))
-                else:
-                    pos = (row_idx, col_idx + 1)
+                pos = _cell_pos(el, row_idx, col_idx, name)
                 col_idx = pos[1]
-                if pos[0] >= _MAX_ROWS or pos[1] >= _MAX_COLS:
-                    raise SheetTooLarge(name, pos[0] + 1, pos[1] + 1, cell_ref(*pos))
-                has_value = formula = in_range = False
-                ftext = ""
-                for ch in el:
-                    t = ch.tag
-                    if t == v_tag:
-                        in_range = True
-                        text = ch.text
-                        if text:
-                            has_value = True
-                            if chars is not None and el.get("t") == "s":
-                                chars.take(chars.length(text), name)
-                            if len(text) > EXCEL_MAX_TEXT:
-                                raise CellTooLong(name, cell_ref(*pos), len(text))
-                            if long_strings and text in long_strings and el.get("t") == "s":
-                                raise CellTooLong(name, cell_ref(*pos), long_strings[text])
-                    elif t == f_tag:
-                        formula = True
-                        ftext = ch.text or ""
-                    elif t == is_tag:
-                        has_value = in_range = True
-                        n = sum(len(x.text or "") for x in ch.iter(t_tag))
-                        if n > EXCEL_MAX_TEXT:
-                            raise CellTooLong(name, cell_ref(*pos), n)
-                if has_value:
-                    s = el.get("s")
-                    if s and xfs:
-                        i = int(s)
-                        fmt = xfs[i] if i < len(xfs) else "General"
-                        if _is_interesting(fmt):
-                            meta.formats[pos] = fmt
-                            kept += 1
-                elif formula:
-                    meta.formula_without_value.add(pos)
-                    meta.formula_text[pos] = "=" + ftext
-                    kept += 1
+                has_value, formula, in_range, ftext = _cell_content(
+                    el, pos, name, chars, long_strings
+                )
+                kept += _keep_cell(meta, el.get("s"), pos, has_value, formula, ftext, xfs)
                 if in_range:  # the span calamine allocates densely
                     r, c = pos
                     if r < r0 or r > r1 or c < c0 or c > c1:
@@ -432,6 +386,68 @@ def read_sheet_meta(
                 lo, hi = int(el.get("min", "1")), int(el.get("max", "1"))
                 meta.hidden_cols.update(range(lo - 1, min(hi, 16384)))
     return meta
+
+
+def _keep_cell(meta: SheetMeta, s, pos, has_value: bool, formula: bool, ftext: str, xfs) -> int:
+    """Keep a value cell's number format (when not plain) or a formula saved without a
+    value in ``meta``; 1 when something was kept, else 0."""
+    if has_value:
+        if s and xfs:
+            i = int(s)
+            fmt = xfs[i] if i < len(xfs) else "General"
+            if _is_interesting(fmt):
+                meta.formats[pos] = fmt
+                return 1
+    elif formula:
+        meta.formula_without_value.add(pos)
+        meta.formula_text[pos] = "=" + ftext
+        return 1
+    return 0
+
+
+def _cell_pos(el, row_idx: int, col_idx: int, name: str) -> tuple[int, int]:
+    """(row, col) of a ``<c>``: from its ``r``, else the next column of the row.
+    Raises ``SheetTooLarge`` beyond Excel's grid."""
+    ref = el.get("r")
+    m = _REF.match(ref) if ref else None
+    pos = (int(m.group(2)) - 1, col_index(m.group(1))) if m else (row_idx, col_idx + 1)
+    if pos[0] >= _MAX_ROWS or pos[1] >= _MAX_COLS:
+        raise SheetTooLarge(name, pos[0] + 1, pos[1] + 1, cell_ref(*pos))
+    return pos
+
+
+_V_TAG, _IS_TAG, _F_TAG, _T_TAG = (f"{_NS_MAIN}{t}" for t in ("v", "is", "f", "t"))
+
+
+def _cell_content(el, pos, name: str, chars: Chars | None, long_strings) -> tuple:
+    """(has a value, has a formula, in calamine's range, formula text) of a ``<c>``.
+
+    Charges ``chars`` with a shared string it copies; raises ``CellTooLong`` for a text
+    longer than Excel allows."""
+    has_value = formula = in_range = False
+    ftext = ""
+    for ch in el:
+        t = ch.tag
+        if t == _V_TAG:
+            in_range = True
+            text = ch.text
+            if text:
+                has_value = True
+                if chars is not None and el.get("t") == "s":
+                    chars.take(chars.length(text), name)
+                if len(text) > EXCEL_MAX_TEXT:
+                    raise CellTooLong(name, cell_ref(*pos), len(text))
+                if long_strings and text in long_strings and el.get("t") == "s":
+                    raise CellTooLong(name, cell_ref(*pos), long_strings[text])
+        elif t == _F_TAG:
+            formula = True
+            ftext = ch.text or ""
+        elif t == _IS_TAG:
+            has_value = in_range = True
+            n = sum(len(x.text or "") for x in ch.iter(_T_TAG))
+            if n > EXCEL_MAX_TEXT:
+                raise CellTooLong(name, cell_ref(*pos), n)
+    return has_value, formula, in_range, ftext
 
 
 # The fast scan: C-speed regexes over the decompressed sheet XML instead of an element
@@ -592,17 +608,8 @@ def _fast_sheet_meta(
             return None
         meta.max_row = last_value_row
     cells = bool(meta.max_row)
-    if _FORMULA.search(data):
-        n_formulas = len(_FORMULA.findall(data))
-        only = _FORMULA_ONLY_CELL.findall(data)
-        if len(only) + len(_FORMULA_VALUE_CELL.findall(data)) != n_formulas:
-            return None
-        for c, r, text in only:
-            pos = (int(r) - 1, col_index(c.decode()))
-            meta.formula_without_value.add(pos)
-            meta.formula_text[pos] = "=" + _xml_text(text or b"")
-        if only:
-            meta.max_row = max(meta.max_row, max(int(r) for _, r, _ in only))
+    if _FORMULA.search(data) and not _fast_formulas(data, meta):
+        return None
     interesting = [str(i) for i, f in enumerate(xfs) if _is_interesting(f)]
     if interesting and cells:
         styled = re.compile(
@@ -616,17 +623,38 @@ def _fast_sheet_meta(
             meta.formats[(int(r) - 1, col_index(c.decode()))] = xfs[int(st)]
     if max_cells is not None and len(meta.formats) + len(meta.formula_without_value) > max_cells:
         return None
+    return meta if _fast_hidden(data, meta) else None
+
+
+def _fast_formulas(data: bytes, meta: SheetMeta) -> bool:
+    """Formulas saved without a value into ``meta`` (and its ``max_row``); False when a
+    formula cell is of a shape the regexes do not cover."""
+    n_formulas = len(_FORMULA.findall(data))
+    only = _FORMULA_ONLY_CELL.findall(data)
+    if len(only) + len(_FORMULA_VALUE_CELL.findall(data)) != n_formulas:
+        return False
+    for c, r, text in only:
+        pos = (int(r) - 1, col_index(c.decode()))
+        meta.formula_without_value.add(pos)
+        meta.formula_text[pos] = "=" + _xml_text(text or b"")
+    if only:
+        meta.max_row = max(meta.max_row, max(int(r) for _, r, _ in only))
+    return True
+
+
+def _fast_hidden(data: bytes, meta: SheetMeta) -> bool:
+    """Hidden rows and columns into ``meta``; False when a hidden row has no ``r``."""
     for tag in _HIDDEN_ROW.findall(data):
         m = _ROW_R.match(tag)
         if m is None:
-            return None
+            return False
         meta.hidden_rows.add(int(m.group(1)) - 1)
     for attrs in _COL.findall(data):
         a = dict(_ATTR.findall(attrs))
         if a.get(b"hidden") in (b"1", b"true"):
             lo, hi = int(a.get(b"min", b"1")), int(a.get(b"max", b"1"))
             meta.hidden_cols.update(range(lo - 1, min(hi, 16384)))
-    return meta
+    return True
 
 
 def _sheet_meta(

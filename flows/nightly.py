@@ -46,7 +46,7 @@ from flows.api import PrefectStartError  # noqa: E402
 from pipeline import extracts, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.discover import Discovered, discover  # noqa: E402
+from pipeline.discover import Discovered, Limits, discover  # noqa: E402
 from pipeline.publish import PublishError, new_build_path, publish  # noqa: E402
 
 RUNNERS = ("threads", "processes", "serial", "dask", "dask:<address>")
@@ -104,8 +104,9 @@ def any_io_error(task, task_run, state) -> bool:
     retry_delay_seconds=2,
     retry_condition_fn=any_io_error,
 )
-def discover_task(raw_dir: str) -> list[Discovered]:
-    return steps.unique_by_hash(discover(Path(raw_dir)))
+def discover_task(raw_dir: str, settings: Settings | None = None) -> list[Discovered]:
+    limits = Limits.of(settings) if settings is not None else None
+    return steps.unique_by_hash(discover(Path(raw_dir), limits))
 
 
 def _extract_run_name() -> str:
@@ -124,14 +125,14 @@ def _extract_run_name() -> str:
     retry_delay_seconds=2,
     retry_condition_fn=transient_io_error,
 )
-def extract_task(files: list[tuple[str, str, str]], settings: Settings, key: bytes) -> int:
-    """Extract a batch of workbooks, (path, sha256, extract folder) each; return how many
-    were parsed. Every file is tried; then the first transient I/O error is raised (the
+def extract_task(files: list[tuple], settings: Settings, key: bytes) -> int:
+    """Extract a batch of workbooks, (path, sha256, extract folder, zip member or None)
+    each; return how many were parsed. Every file is tried; then the first transient I/O error is raised (the
     retry re-reads only the files whose extract is not complete), else the first error."""
     parsed, errors = 0, []
-    for path, sha256, folder in files:
+    for path, sha256, folder, *member in files:
         try:
-            parsed += steps.extract_one(path, sha256, folder, settings, key)[1]
+            parsed += steps.extract_one(path, sha256, folder, settings, key, *member)[1]
         except Exception as exc:  # reported per file by the flow
             errors.append(exc)
     if errors:
@@ -301,7 +302,7 @@ def nightly(
     steps.save_run(wh, rec)  # in the history from the start: a killed run shows as such
     clock = {"start": time.perf_counter(), "cpu": time.process_time()}
     timing.discard_parts()  # a killed run's worker tallies are not this run's
-    found = discover_task(raw_dir)
+    found = discover_task(raw_dir, settings)
     clock["discover"], clock["cpu_discover"] = time.perf_counter(), time.process_time()
     clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
@@ -311,7 +312,7 @@ def nightly(
         p.found.sha256: (p.folder, None) for p in plan if p.cached
     }
     if todo:
-        files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
+        files = [(str(p.found.path), p.found.sha256, p.folder, p.found.member) for p in todo]
         if len(todo) < inline_below(settings):
             batches = [todo]
             states = [extract_task(files, settings, key, return_state=True)]
@@ -319,7 +320,10 @@ def nightly(
             size = batch_size(settings, len(todo))
             batches = balanced_batches(todo, -(-len(todo) // size))
             futures = extract_task.map(
-                [[(str(p.found.path), p.found.sha256, p.folder) for p in b] for b in batches],
+                [
+                    [(str(p.found.path), p.found.sha256, p.folder, p.found.member) for p in b]
+                    for b in batches
+                ],
                 unmapped(settings),
                 unmapped(key),
             )

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     max_file_mib: int = 200  # a workbook larger than this is rejected
     max_unzipped_mib: int = 1024  # an .xlsx expanding beyond this is rejected (zip bomb)
     max_cells: int = 5_000_000  # per sheet: rows x columns spanned by cells with values
+    # a zip in the drop zone is read in place: at most this many files in it, and at most
+    # max_unzipped_mib expanded in all (issue 12 item 6)
+    max_archive_members: int = 200
     publish_wait_s: float = 60.0  # wait for a read-write session on the warehouse to close
     lock_wait_s: float = 0.0  # wait for another run to finish
     # per attempt (one retry) for Prefect's temporary API server; a first start migrates its

@@ -19,7 +19,7 @@ import os
 import signal
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -75,16 +75,19 @@ def id_key(settings: Settings) -> bytes:
 def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
     """One entry per content: the same bytes under several paths are one submission.
 
-    Keeps the first path (by relative path) and the latest modification time of the
-    copies (a county that sends the same file again has sent it last). Sorted by path.
+    A workbook entry is preferred over a copy that is not read (a ``.bak`` or hidden copy
+    of the same bytes); then the first path (by relative path). The modification time is
+    the latest of the copies read (a county that sends the same file again has sent it
+    last). Sorted by path.
     """
+    rank = {"workbook": 0, "rejected": 1, "expanded": 2, "not_read": 3}
     by_sha: dict[str, Discovered] = {}
-    for d in sorted(found, key=lambda x: (x.rel_path, x.sha256)):
+    for d in sorted(found, key=lambda x: (rank.get(x.kind, 9), x.rel_path, x.sha256)):
         seen = by_sha.get(d.sha256)
         if seen is None:
             by_sha[d.sha256] = d
-        elif d.received_at > seen.received_at:
-            by_sha[d.sha256] = replace(seen, received_at=d.received_at)
+        elif d.kind == seen.kind and d.received_at > seen.received_at:
+            by_sha[d.sha256] = replace(seen, received_at=d.received_at, modified_at=d.modified_at)
     return sorted(by_sha.values(), key=lambda x: (x.rel_path, x.sha256))
 
 
@@ -93,21 +96,69 @@ def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
 
 @dataclass(frozen=True)
 class Planned:
-    """A workbook of this run and the extract folder that holds (or will hold) its rows."""
+    """A drop-zone entry of this run and the extract folder that holds (or will hold) its
+    rows; ``folder`` is None (and ``cached`` True) for an entry that is not read."""
 
     found: Discovered
-    folder: str
+    folder: str | None
     cached: bool
+
+
+FIRST_SEEN = "first_seen.json"
+CLOCK_AHEAD_S = 600  # a modification time further ahead of the run gets a warning
+
+
+def first_seen(warehouse: Path, shas: list[str], now: datetime) -> dict[str, datetime]:
+    """When tpa first saw each SHA-256 (UTC, naive): recorded once, at first sight, in the
+    state folder (``first_seen.json``, kept by ``make rebuild`` and ``make clean-cache``)."""
+    path = state_dir(Path(warehouse)) / FIRST_SEEN
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    new = {sha: now.isoformat() for sha in shas if sha not in known}
+    if new:
+        known.update(new)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(known, sort_keys=True, indent=0), encoding="utf-8")
+        os.replace(tmp, path)
+    return {sha: datetime.fromisoformat(known[sha]) for sha in shas}
+
+
+def received(found: list[Discovered], warehouse: Path, now: datetime | None = None):
+    """``found`` with ``received_at`` = the earlier of the modification time and the first
+    time tpa saw the SHA-256, and ``mtime_ahead_s`` set where the modification time lies
+    more than ``CLOCK_AHEAD_S`` ahead of ``now`` (UTC, naive) (issue 12 item 7: a file
+    dated in the future must not stay current over a correction sent today)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    seen = first_seen(warehouse, [d.sha256 for d in found], now)
+    out = []
+    for d in found:
+        mtime = d.modified_at or d.received_at
+        ahead = (mtime - now).total_seconds()
+        out.append(
+            replace(
+                d,
+                received_at=min(mtime, seen[d.sha256]),
+                mtime_ahead_s=ahead if ahead > CLOCK_AHEAD_S else 0.0,
+            )
+        )
+    return out
 
 
 def plan_extracts(
     found: list[Discovered], warehouse: Path, key: bytes, rebuild: bool = False
 ) -> list[Planned]:
     """Which workbooks need parsing: those without a complete extract for this code and
-    key. ``rebuild``: every one (their old extracts are dropped first)."""
+    key. ``rebuild``: every one (their old extracts are dropped first). Entries that are
+    not workbooks (not read, expanded archives, rejected by discovery) need no parsing.
+    Received times are settled here (``received``)."""
     root = extracts_dir(Path(warehouse))
     out = []
-    for d in found:
+    for d in received(found, warehouse):
+        if d.kind != "workbook":
+            out.append(Planned(d, None, True))
+            continue
         folder = root / extracts.cache_key(d.sha256, key)
         if rebuild and folder.exists():
             extracts.remove(folder)
@@ -120,10 +171,16 @@ class FileChanged(OSError):
 
 
 def extract_one(
-    path: str, sha256: str, folder: str, settings: Settings, key: bytes | None = None
+    path: str,
+    sha256: str,
+    folder: str,
+    settings: Settings,
+    key: bytes | None = None,
+    member: str | None = None,
 ) -> tuple[str, bool]:
     """Extract one workbook into ``folder`` unless it holds a complete extract already;
-    return (folder, was_parsed).
+    return (folder, was_parsed). ``member``: the workbook is that member of the zip at
+    ``path`` (``Discovered.member``), read in place.
 
     The file is hashed again after parsing: if its bytes are no longer ``sha256`` the
     result is not cached and ``FileChanged`` (an OSError, retried by the flow) is raised.
@@ -135,6 +192,7 @@ def extract_one(
     if extracts.is_cached(out):
         return str(out), False
     key = key if key is not None else id_key(settings)
+    data, name = _member_bytes(path, member, settings) if member else (None, None)
     result = extract_workbook(
         Path(path),
         sha256,
@@ -142,8 +200,10 @@ def extract_one(
         max_unzipped=settings.max_unzipped_bytes,
         id_key=key,
         max_cells=settings.max_cells,
+        data=data,
+        name=name,
     )
-    now = sha256_of(Path(path))
+    now = hashlib.sha256(data).hexdigest() if member else sha256_of(Path(path))
     if now != sha256:
         raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -153,9 +213,43 @@ def extract_one(
     return str(saved), True
 
 
-def unread(d: Discovered, error: str) -> ExtractResult:
+def _member_bytes(path: str, member: str, settings: Settings) -> tuple[bytes, str]:
+    """The bytes and display name of a zip member; a changed archive is ``FileChanged``."""
+    import zipfile
+
+    from pipeline.discover import read_member
+    from pipeline.names import member_name
+
+    try:
+        data = read_member(Path(path), member, settings.max_file_bytes)
+        with zipfile.ZipFile(path) as zf:
+            name = member_name(zf.getinfo(member))
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise FileChanged(f"{path} changed while it was read ({exc})") from exc
+    return data, name.rsplit("/", 1)[-1]
+
+
+def not_read(d: Discovered) -> ExtractResult:
+    """The record of a drop-zone entry that is not a workbook to read: not read (lock,
+    hidden, backup, not a workbook), an archive read in place (``expanded``) or one
+    rejected by discovery (with a file-level finding, like any rejected file)."""
+    from pipeline.extract.workbook import _reject
+    from pipeline.findings import compose
+
+    res = ExtractResult(d.sha256, d.file_name, status=d.kind, reason=d.reason)
+    if d.kind != "rejected":
+        zh, en = d.message or "", d.message_en or ""
+        res.message, res.message_en = compose(d.file_name, None, None, None, None, zh, en)
+        return res
+
+    return _reject(res, d.reason or "rejected", d.message or "", d.message_en or "")
+
+
+def unread(d: Discovered, error: str | None) -> ExtractResult:
     """The record of a workbook that could not be read this run (not cached: the next run
-    tries again)."""
+    tries again); for an entry that is not a workbook, ``not_read``."""
+    if d.kind != "workbook":
+        return not_read(d)
     zh = f"本次运行无法读取该文件（{error}），下次运行将重新读取"
     en = f"could not be read in this run ({error}); the next run reads it again"
     return ExtractResult(
@@ -209,6 +303,10 @@ def update_manifest(
             "file_name": d.file_name,
             "size_bytes": d.size_bytes,
             "received_at": d.received_at.isoformat(),
+            "kind": d.kind,
+            "archive_path": d.archive_path,
+            "archive_sha256": d.archive_sha256,
+            "member_name": d.member_name,
             "county_code": r.county_code,
             "period": r.period,
             "reader": r.reader,
@@ -244,6 +342,10 @@ def removed_items(
             size_bytes=int(e["size_bytes"]),
             received_at=datetime.fromisoformat(e["received_at"]),
             sha256=sha,
+            kind=e.get("kind") or "workbook",
+            archive_path=e.get("archive_path"),
+            archive_sha256=e.get("archive_sha256"),
+            member_name=e.get("member_name"),
         )
         folder = root / e["extract"] if e.get("extract") else None
         if folder is not None and extracts.is_cached(folder):
@@ -443,6 +545,8 @@ def build_inputs(
                 d.sha256,
                 Path(folder).name if folder else None,
                 error,
+                d.kind,
+                d.mtime_ahead_s > 0,
             ]  # fmt: skip
             for d, folder, error in present
         ],

@@ -10,10 +10,16 @@ from pathlib import Path
 
 from pipeline import timing
 from pipeline.extract.header import find_header
-from pipeline.extract.identify import from_file_name, read_cover
+from pipeline.extract.identify import from_file_name, read_cover, village_conflict
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.findings import Finding, compose
-from pipeline.readers.workbook import DEFAULT_MAX_CELLS, UnreadableWorkbook, open_workbook
+from pipeline.names import display_name
+from pipeline.readers.workbook import (
+    DEFAULT_MAX_CELLS,
+    Source,
+    UnreadableWorkbook,
+    open_workbook,
+)
 from pipeline.refdata import counties, resolver
 
 PARSER_VERSION = "2"  # bump when parsing changes: invalidates cached extracts
@@ -40,6 +46,8 @@ class ExtractResult:
     forms: dict[str, SheetResult] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
+    # where county_code came from: cover | file_name (issue 12 item 8; raw.files)
+    identified_from: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -92,9 +100,14 @@ def extract_workbook(
     max_unzipped: int,
     id_key: bytes | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
+    data: bytes | None = None,
+    name: str | None = None,
 ) -> ExtractResult:
     """Read, identify and extract ``path``; see ``ExtractResult``.
 
+    ``data``: the workbook's bytes when they are not a file of their own (a member of a
+    zip read in place); ``name``: the name shown in messages and matched for county and
+    period (default: ``path``'s name, decoded as UTF-8 then GB18030, ``pipeline.names``).
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
     of decompressed XML, ``max_cells`` per sheet. Never raises on bad input.
     """
@@ -103,7 +116,8 @@ def extract_workbook(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        res = _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells)
+        source = Source(path if data is None else data, name or display_name(path.name))
+        res = _extract(source, sha256, max_bytes, max_unzipped, id_key, max_cells)
         timing.add_rows("read", res.rows_read)
         return res
     finally:
@@ -111,11 +125,14 @@ def extract_workbook(
             gc.enable()
 
 
-def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> ExtractResult:
-    res = ExtractResult(sha256, path.name)
+def _extract(source, sha256, max_bytes, max_unzipped, id_key, max_cells) -> ExtractResult:
+    file_name = source.name
+    res = ExtractResult(sha256, file_name)
     try:
         with timing.stage("read"):
-            wb = open_workbook(path, max_bytes, max_unzipped, max_cells)
+            wb = open_workbook(
+                source.path or source.data, max_bytes, max_unzipped, max_cells, name=file_name
+            )
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader
@@ -149,7 +166,7 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
         )
 
     # county and period from the covers, then the file name
-    name_code, name_period = from_file_name(path.name)
+    name_code, name_period = from_file_name(file_name)
     texts, codes, periods, bad_dates = set(), set(), set(), set()
     for sheet, match in sheets:
         cover = read_cover(sheet.grid, match.header_rows[0], wb.date1904)
@@ -183,6 +200,7 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
             f"sheets give different periods: {', '.join(sorted(periods))}",
         )
     code = next(iter(codes), None)
+    source = "cover" if code else None
     period = next(iter(periods), None)
     if name_code:
         name_resolved = resolver().resolve(name_code)
@@ -193,7 +211,8 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
                 f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
                 f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})",
             )
-        code = code or name_resolved
+        if code is None and name_resolved:
+            code, source = name_resolved, "file_name"
     if code is None:
         return _reject(
             res,
@@ -225,14 +244,14 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
                 "no statistics date on the cover and no period in the file name",
             )
         period = name_period
-    res.county_code, res.period = code, period
+    res.county_code, res.period, res.identified_from = code, period, source
 
-    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key)
+    ctx = FileContext(sha256, file_name, code, period, wb.date1904, id_key)
     for sheet, match in sheets:
         if match.form.code in res.forms:
             other = res.forms[match.form.code].sheet
             zh, en = compose(
-                path.name,
+                file_name,
                 sheet.name,
                 None,
                 None,
@@ -243,7 +262,7 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
             res.findings.append(
                 Finding(
                     sha256,
-                    path.name,
+                    file_name,
                     match.form.code,
                     sheet.name,
                     None,
@@ -260,9 +279,11 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
         result = extract_sheet(sheet, match, ctx)
         res.forms[match.form.code] = result
         res.findings.extend(result.findings)
+    if (conflict := village_conflict(ctx.village_codes, code, period)) is not None:
+        return _reject_conflict(res, conflict)
     for name in res.hidden_sheets:
         zh, en = compose(
-            path.name,
+            file_name,
             name,
             None,
             None,
@@ -273,7 +294,7 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
         res.findings.append(
             Finding(
                 sha256,
-                path.name,
+                file_name,
                 None,
                 name,
                 None,
@@ -287,6 +308,23 @@ def _extract(path, sha256, max_bytes, max_unzipped, id_key, max_cells) -> Extrac
             )
         )
     return res
+
+
+def _reject_conflict(res: ExtractResult, conflict: tuple[str, int, int]) -> ExtractResult:
+    """Most village codes belong to another county (issue 12 item 7): the whole file is
+    rejected, naming both counties; it stays attributed to the county it claims."""
+    other, n, total = conflict
+    own = _county_label(res.county_code)
+    theirs = _county_label(other)
+    res.findings = []  # its rows are not read: no row-level findings either
+    return _reject(
+        res,
+        "county_conflict",
+        f"封面填报单位为{own}，但 {total} 个村代码中有 {n} 个属于{theirs}："
+        "这可能是其他县的报表，整个文件未读取；请核对后重新报送本县的报表",
+        f"the cover names {own} but {n} of its {total} village codes belong to {theirs}: "
+        "probably another county's workbook; the whole file was not read",
+    )
 
 
 def _cover_date_text(sheets, date1904) -> str | None:

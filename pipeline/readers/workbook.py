@@ -42,7 +42,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 DEFAULT_MAX_CELLS = 5_000_000  # per sheet: rows x columns spanned by cells with values
 _VALUE_CELL_TYPES = ("SheetTypeEnum.WorkSheet",)
-_SUFFIXES = {"zip": (".xlsx", ".xlsm"), "ole": (".xls",)}  # what calamine's from_path expects
+_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}  # what calamine's from_path expects
 
 # What a renamed non-spreadsheet really is (first bytes, lower-cased) -> (zh, en).
 _OTHER_KINDS = [
@@ -120,21 +120,79 @@ class WorkbookData:
     sheets: list[SheetData]
 
 
-def sniff(path: Path) -> str:
-    """``'zip'`` (xlsx/xlsm), ``'ole'`` (xls, or an encrypted xlsx) or ``'other'``."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+class Source:
+    """A workbook's bytes: a file (``Path``) or bytes in memory (a member of a zip read in
+    place, issue 12 item 6). ``name`` is the name shown in messages."""
+
+    def __init__(self, source: Path | bytes, name: str | None = None):
+        self.path = source if isinstance(source, Path) else None
+        self.data = None if isinstance(source, Path) else bytes(source)
+        self.name = name or (self.path.name if self.path else "")
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path else len(self.data)
+
+    @property
+    def suffix(self) -> str:
+        """The name's extension, lower-cased, trailing spaces and dots ignored."""
+        stem = self.name.rstrip(" .")
+        return ("." + stem.rsplit(".", 1)[1].lower()) if "." in stem else ""
+
+    def head(self, n: int) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with open(self.path, "rb") as fh:
+            return fh.read(n)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+    def opener(self):
+        """What ``zipfile.ZipFile`` opens: the path, or a fresh in-memory file."""
+        return self.path if self.path else io.BytesIO(self.data)
+
+
+def sniff_head(head: bytes) -> str:
+    """``'zip'`` (xlsx, xlsm, xlsb, ods, or any zip), ``'ole'`` (xls and WPS .et, or an
+    encrypted xlsx) or ``'other'``, from a file's first 8 bytes."""
     if head.startswith(ZIP_MAGIC):
         return "zip"
-    if head == OLE_MAGIC:
+    if head[:8] == OLE_MAGIC:
         return "ole"
     return "other"
 
 
-def describe_other(path: Path) -> tuple[str, str]:
-    """What a file that is neither zip nor OLE seems to be: ``(zh, en)`` for the message."""
+def sniff(path: Path) -> str:
+    """``sniff_head`` of the file at ``path``."""
     with open(path, "rb") as fh:
-        head = fh.read(512)
+        return sniff_head(fh.read(8))
+
+
+ODS_MIMETYPES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
+
+
+def zip_kind(names: set[str], mimetype: bytes | None = None) -> str:
+    """What a zip holds, from its member names (and its ``mimetype`` member, ODF):
+    ``'xlsx'`` (also xlsm), ``'xlsb'``, ``'ods'``, ``'office'`` (an OOXML or ODF package
+    that is not a workbook: Word, PowerPoint, Writer…) or ``'archive'`` (anything else)."""
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if mimetype is not None and mimetype.strip() in ODS_MIMETYPES:
+        return "ods"
+    if "[Content_Types].xml" in names or "mimetype" in names:
+        return "office"
+    return "archive"
+
+
+def describe_head(head: bytes) -> tuple[str, str]:
+    """What a file that is neither zip nor OLE seems to be, from its first 512 bytes:
+    ``(zh, en)`` for the message."""
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     for magics, what in _OTHER_KINDS:
         if low.startswith(magics):
@@ -146,6 +204,12 @@ def describe_other(path: Path) -> tuple[str, str]:
             continue
         return ("文本文件（如CSV）", "a text file (e.g. CSV)")
     return ("无法识别的文件", "an unrecognised file")
+
+
+def describe_other(path: Path) -> tuple[str, str]:
+    """``describe_head`` of the file at ``path``."""
+    with open(path, "rb") as fh:
+        return describe_head(fh.read(512))
 
 
 def _too_large(what_zh: str, what_en: str) -> UnreadableWorkbook:
@@ -172,16 +236,19 @@ def _corrupt(exc: BaseException) -> UnreadableWorkbook:
     )
 
 
-def _check_zip(path: Path, max_uncompressed: int) -> None:
-    """The package's own claims: a workbook part, declared sizes within the limit."""
+def _check_zip(src: Source, max_uncompressed: int) -> str:
+    """The package's own claims: a workbook (xlsx, xlsb or ods), declared sizes within
+    the limit. Returns ``zip_kind``."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(src.opener()) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            names = {i.filename for i in infos}
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, zlib.error) as exc:
         raise _corrupt(exc) from exc
-    names = {i.filename for i in infos}
     total = sum(i.file_size for i in infos)
-    if "xl/workbook.xml" not in names:
+    kind = zip_kind(names, mimetype)
+    if kind not in ("xlsx", "xlsb", "ods"):
         raise UnreadableWorkbook(
             "not_a_spreadsheet",
             "不是Excel工作簿（压缩包中没有工作簿内容，可能是Word、WPS文字或其他压缩文件），请报送.xlsx文件",
@@ -192,6 +259,7 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
             f"文件解压后达 {total / 2**20:,.0f} MiB（上限 {max_uncompressed / 2**20:,.0f} MiB）",
             f"the workbook expands to {total / 2**20:,.0f} MiB (limit {max_uncompressed / 2**20:,.0f} MiB)",
         )
+    return kind
 
 
 def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
@@ -214,11 +282,11 @@ def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
     )
 
 
-def _read_ole(path: Path, max_cells: int) -> WorkbookMeta | None:
+def _read_ole(src: Source, max_cells: int) -> WorkbookMeta | None:
     """Refuse encrypted packages and non-workbook OLE files; return the BIFF8 metadata
     (None for BIFF5 and older: values only)."""
     try:
-        ole = OleFile(path.read_bytes())
+        ole = OleFile(src.read())
     except OleError as exc:
         raise _corrupt(exc) from exc
     names = {n.lower() for n in ole.stream_names}
@@ -250,20 +318,8 @@ def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
     )
 
 
-def open_workbook(
-    path: Path, max_bytes: int, max_uncompressed: int, max_cells: int = DEFAULT_MAX_CELLS
-) -> WorkbookData:
-    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
-
-    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
-    an .xlsx may expand to: checked on the zip's claims, then on what is really
-    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
-    values; checked before calamine allocates the sheet). Raises ``UnreadableWorkbook``
-    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
-    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
-    32,767 characters silently.
-    """
-    size = path.stat().st_size
+def _check_size(src: Source, max_bytes: int) -> None:
+    size = src.size
     if size == 0:
         raise UnreadableWorkbook(
             "empty", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
@@ -273,64 +329,110 @@ def open_workbook(
             f"文件大小 {size / 2**20:,.1f} MiB（上限 {max_bytes / 2**20:,.0f} MiB）",
             f"the file is {size / 2**20:,.1f} MiB (limit {max_bytes / 2**20:,.0f} MiB)",
         )
-    kind = sniff(path)
+
+
+def _side_pass(
+    src: Source, max_uncompressed: int, max_cells: int
+) -> tuple[str, WorkbookMeta | None]:
+    """The real type (``xlsx``, ``xlsb``, ``ods`` or ``xls``) and the side metadata (xlsx
+    and BIFF8 xls only), within the limits; raises ``UnreadableWorkbook``."""
+    kind = sniff_head(src.head(8))
     if kind == "other":
-        zh, en = describe_other(path)
+        zh, en = describe_head(src.head(512))
         raise UnreadableWorkbook(
             "not_a_spreadsheet",
-            f"不是Excel文件（文件内容是{zh}，只是扩展名为{path.suffix}），请报送Excel格式（.xlsx）的报表",
-            f"not a spreadsheet: the content is {en}, only the name ends in {path.suffix}",
+            f"不是Excel文件（文件内容是{zh}，只是扩展名为{src.suffix}），请报送Excel格式（.xlsx）的报表",
+            f"not a spreadsheet: the content is {en}, only the name ends in {src.suffix}",
         )
-    meta: WorkbookMeta | None
-    if kind == "zip":
-        _check_zip(path, max_uncompressed)
+    if kind == "ole":
         try:
-            meta = read_xlsx_meta(path, max_unzipped=max_uncompressed, max_cells=max_cells)
-        except (LimitExceeded, SheetTooLarge) as exc:
-            raise _meta_limits(exc, max_uncompressed) from exc
-        except CellTooLong as exc:
-            raise _too_long(exc) from exc
-        except (zipfile.BadZipFile, KeyError, zlib.error, ParseError, EOFError, ValueError) as exc:
-            raise _corrupt(exc) from exc
-    else:
-        try:
-            meta = _read_ole(path, max_cells)
+            return "xls", _read_ole(src, max_cells)
         except SheetTooLarge as exc:
             raise _meta_limits(exc, max_uncompressed) from exc
+    real = _check_zip(src, max_uncompressed)
+    if real != "xlsx":  # xlsb, ods: values only (calamine); the zip's claims were checked
+        return real, None
     try:
-        if path.suffix.lower() in _SUFFIXES[kind]:
-            wb = pc.CalamineWorkbook.from_path(str(path))
-        else:  # the extension lies: let calamine detect the format from the content
-            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        sheets = []
-        for sm in wb.sheets_metadata:
-            if str(sm.typ) not in _VALUE_CELL_TYPES:
-                continue
-            sheet = wb.get_sheet_by_name(sm.name)
-            if sheet.height * sheet.width > max_cells:
-                raise _meta_limits(
-                    SheetTooLarge(
-                        sm.name,
-                        sheet.height,
-                        sheet.width,
-                        cell_ref(sheet.height - 1, sheet.width - 1),
-                    ),
-                    max_uncompressed,
-                )
-            rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
-            vis = str(sm.visible).rsplit(".", 1)[-1]
-            state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
-                vis, "visible"
+        return real, read_xlsx_meta(
+            src.opener(), max_unzipped=max_uncompressed, max_cells=max_cells
+        )
+    except (LimitExceeded, SheetTooLarge) as exc:
+        raise _meta_limits(exc, max_uncompressed) from exc
+    except CellTooLong as exc:
+        raise _too_long(exc) from exc
+    except (zipfile.BadZipFile, KeyError, zlib.error, ParseError, EOFError, ValueError) as exc:
+        raise _corrupt(exc) from exc
+
+
+def _sheets(
+    wb, meta: WorkbookMeta | None, max_uncompressed: int, max_cells: int
+) -> list[SheetData]:
+    sheets = []
+    for sm in wb.sheets_metadata:
+        if str(sm.typ) not in _VALUE_CELL_TYPES:
+            continue
+        sheet = wb.get_sheet_by_name(sm.name)
+        if sheet.height * sheet.width > max_cells:
+            raise _meta_limits(
+                SheetTooLarge(
+                    sm.name, sheet.height, sheet.width, cell_ref(sheet.height - 1, sheet.width - 1)
+                ),
+                max_uncompressed,
             )
-            sheets.append(
-                SheetData(
-                    name=sm.name,
-                    state=state,
-                    grid=Grid(rows),  # skip_empty_area=False: rows start at A1
-                    merges=list(sheet.merged_cell_ranges or []),
-                    meta=meta.sheets.get(sm.name) if meta else None,
-                )
+        rows = sheet.to_python(skip_empty_area=False) if sheet.height else []
+        vis = str(sm.visible).rsplit(".", 1)[-1]
+        state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
+            vis, "visible"
+        )
+        sheets.append(
+            SheetData(
+                name=sm.name,
+                state=state,
+                grid=Grid(rows),  # skip_empty_area=False: rows start at A1
+                merges=list(sheet.merged_cell_ranges or []),
+                meta=meta.sheets.get(sm.name) if meta else None,
             )
+        )
+    return sheets
+
+
+_READERS = {
+    "xlsx": "calamine+xml",
+    "xlsb": "calamine (xlsb: no format metadata)",
+    "ods": "calamine (ods: no format metadata)",
+}
+
+
+def open_workbook(
+    path: Path | bytes,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    name: str | None = None,
+) -> WorkbookData:
+    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
+
+    ``path``: the file, or its bytes (a zip member read in place) with ``name`` for
+    messages. The type comes from the bytes, never the name: OOXML (xlsx/xlsm), XLSB,
+    ODS and OLE2/BIFF (xls, WPS .et) are read whatever the extension (issue 12 item 6).
+
+    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
+    an .xlsx may expand to: checked on the zip's claims, then on what is really
+    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
+    values; checked before calamine allocates the sheet). Raises ``UnreadableWorkbook``
+    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
+    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
+    32,767 characters silently.
+    """
+    src = Source(path, name)
+    _check_size(src, max_bytes)
+    kind, meta = _side_pass(src, max_uncompressed, max_cells)
+    try:
+        if src.path is not None and src.path.suffix.lower() in _SUFFIXES.get(kind, ()):
+            wb = pc.CalamineWorkbook.from_path(str(src.path))
+        else:  # bytes, or the extension lies: calamine detects the format from the content
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(src.read()))
+        sheets = _sheets(wb, meta, max_uncompressed, max_cells)
         wb.close()
     except UnreadableWorkbook:
         raise
@@ -338,12 +440,12 @@ def open_workbook(
         raise _encrypted() from exc
     except Exception as exc:  # calamine errors on damaged files
         raise _corrupt(exc) from exc
-    if kind == "zip":
-        reader = "calamine+xml"
-    else:
+    if kind == "xls":
         reader = "calamine+biff" if meta is not None else "calamine (xls: no format metadata)"
+    else:
+        reader = _READERS[kind]
     return WorkbookData(
-        kind="xlsx" if kind == "zip" else "xls",
+        kind="xls" if kind == "xls" else "xlsx" if kind == "xlsx" else kind,
         reader=reader,
         date1904=bool(meta.date1904) if meta else False,
         sheets=sheets,

@@ -1,6 +1,8 @@
 -- one row per county of ref.counties and period of raw.submissions (counties that sent
 -- nothing included): which of the nine forms arrived (current submissions) and which
--- did not, files received / loaded / superseded / rejected, data rows loaded (the
+-- did not, files received / loaded / superseded / rejected / not read, whether the county
+-- sent nothing, sent a file that was rejected (submission_state 'rejected', with
+-- rejected_reasons) or has loaded forms, data rows loaded (the
 -- current rows in staging) and quarantined, error and warning findings, and reported
 -- totals that differ from the sum of their detail rows (rule total_mismatch).
 -- Quarantined rows and findings count for the files still loaded (raw.files status
@@ -63,6 +65,8 @@ form_lists as (
     group by g.county_code, g.period
 ),
 
+-- [issue 12] a rejected or not-read file counts for the county its name or folder names
+-- (raw.files.identified_from); an archive read in place counts through its members
 files as (
     select
         county_code,
@@ -70,9 +74,12 @@ files as (
         count(*) as files_received,
         count(*) filter (where status = 'loaded') as files_loaded,
         count(*) filter (where status = 'superseded') as files_superseded,
-        count(*) filter (where status = 'rejected') as files_rejected
+        count(*) filter (where status = 'rejected') as files_rejected,
+        count(*) filter (where status = 'not_read') as files_not_read,
+        string_agg(message, '；' order by path)
+            filter (where status in ('rejected', 'not_read')) as rejected_reasons
     from raw.files
-    where county_code is not null and period is not null
+    where county_code is not null and period is not null and status <> 'expanded'
     group by county_code, period
 ),
 
@@ -178,6 +185,13 @@ select
     coalesce(fi.files_loaded, 0) as files_loaded,
     coalesce(fi.files_superseded, 0) as files_superseded,
     coalesce(fi.files_rejected, 0) as files_rejected,
+    coalesce(fi.files_not_read, 0) as files_not_read,
+    case
+        when fl.forms_received > 0 then 'loaded'
+        when coalesce(fi.files_received, 0) > 0 then 'rejected'
+        else 'nothing'
+    end as submission_state,
+    fi.rejected_reasons,
     coalesce(rl.rows_loaded, 0) as rows_loaded,
     coalesce(q.rows_quarantined, 0) as rows_quarantined,
     coalesce(fd.errors, 0) as errors,

@@ -44,8 +44,8 @@ clean-cache: ## drop cached extracts (removed workbooks then lose their quaranti
 
 county: $(STAMP) ## show one county's data and source files: make county COUNTY=530128 PERIOD=2019-12
 	$(TPA) query "SELECT indicator_code, value, numerator, denominator, unit FROM marts.indicators WHERE geo_code = '$(COUNTY)' AND period = '$(PERIOD)' ORDER BY 1" --warehouse $(WAREHOUSE)
-	@echo "files received for $(COUNTY) $(PERIOD) (reason: why superseded, removed or rejected):"
-	@$(TPA) query "SELECT path, received_at, status, forms, rows_loaded, rows_quarantined, reason FROM raw.files WHERE county_code = '$(COUNTY)' AND period = '$(PERIOD)' ORDER BY received_at, file_sha256" --warehouse $(WAREHOUSE) --format csv
+	@echo "files received for $(COUNTY) $(PERIOD) (status rejected or not_read: the county sent a file that was rejected; message: why; identified_from: cover, file_name or folder):"
+	@$(TPA) query "SELECT path, received_at, status, identified_from, forms, rows_loaded, rows_quarantined, reason, message FROM raw.files WHERE county_code = '$(COUNTY)' AND period = '$(PERIOD)' AND status <> 'expanded' ORDER BY received_at, file_sha256" --warehouse $(WAREHOUSE) --format csv
 
 bench: $(STAMP) ## benchmark 100k/300k/1M households; writes benchmarks/results.{md,json}
 	$(BIN)/python -m benchmarks.bench

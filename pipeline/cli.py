@@ -180,15 +180,17 @@ def _print_rejections(warehouse: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rejected = con.execute(
-            "SELECT path, message FROM raw.files WHERE status = 'rejected' ORDER BY path"
+            "SELECT path, message, status FROM raw.files WHERE status IN ('rejected', 'not_read') "
+            "ORDER BY path"
         ).fetchall()
         q = con.execute(
             "SELECT file_name, count(*) FROM quarantine.rows GROUP BY file_name ORDER BY file_name"
         ).fetchall()
     finally:
         con.close()
-    for path, msg in rejected:
-        console.print(f"[red]rejected[/red] {path}: {msg}")
+    for path, msg, status in rejected:
+        label = "[red]rejected[/red]" if status == "rejected" else "[yellow]not read[/yellow]"
+        console.print(f"{label} {escape(repr(path)[1:-1])}: {escape(msg or '')}", soft_wrap=True)
     for name, n in q:
         console.print(
             f"[yellow]{n} row(s) quarantined[/yellow] in {name} (see quarantine.findings)"
@@ -239,13 +241,14 @@ def check(
     Exit status 1 when any file has errors."""
     from pipeline.discover import sha256_of
     from pipeline.extract.workbook import extract_workbook
+    from pipeline.names import display_name
     from pipeline.steps import id_key
 
     settings = Settings()
     errors = 0
     for f in files:
         if not f.is_file():
-            err.print(f"[red]not a file:[/red] {f}")
+            err.print(f"[red]not a file:[/red] {escape(display_name(str(f)))}")
             raise typer.Exit(2)
         res = extract_workbook(
             f,
@@ -256,7 +259,7 @@ def check(
             max_cells=settings.max_cells,
         )
         head = escape(
-            f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
+            f"{res.file_name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
         )
         if res.status == "rejected":
             console.print(

@@ -92,7 +92,9 @@ def write_ods(path: Path, sheets) -> Path:
                 else:
                     cells.append(_ods_cell(row[c] if c < len(row) else None, spans.get((r, c))))
             rows.append("<table:table-row>" + "".join(cells) + "</table:table-row>")
-        tables.append(f"<table:table table:name={quoteattr(spec.name)}>{''.join(rows)}</table:table>")
+        tables.append(
+            f"<table:table table:name={quoteattr(spec.name)}>{''.join(rows)}</table:table>"
+        )
     content = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} '
         'office:version="1.2"><office:body><office:spreadsheet>'
@@ -178,7 +180,9 @@ def write_xlsb(path: Path, sheets) -> Path:
     rels = []
     for i, spec in enumerate(sheets, start=1):
         state = {"visible": 0, "hidden": 1, "veryHidden": 2}[spec.state]
-        book.append(_rec(0x009C, struct.pack("<II", state, i) + _wide(f"rId{i}") + _wide(spec.name)))
+        book.append(
+            _rec(0x009C, struct.pack("<II", state, i) + _wide(f"rId{i}") + _wide(spec.name))
+        )
         rels.append(
             f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.bin"/>'
         )

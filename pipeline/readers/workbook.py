@@ -198,11 +198,13 @@ def describe_head(head: bytes) -> tuple[str, str]:
         if low.startswith(magics):
             return what
     for enc in ("utf-8", "gb18030"):
-        try:
-            head[:-4].decode(enc)
-        except UnicodeDecodeError:
-            continue
-        return ("文本文件（如CSV）", "a text file (e.g. CSV)")
+        for cut in range(4):  # the first bytes may end inside a character
+            try:
+                head[: len(head) - cut].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if b"\x00" not in head:
+                return ("文本文件（如CSV）", "a text file (e.g. CSV)")
     return ("无法识别的文件", "an unrecognised file")
 
 
@@ -318,6 +320,15 @@ def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
     )
 
 
+def _utf8(path: Path) -> bool:
+    """True when the path is valid UTF-8 (calamine's ``from_path`` takes nothing else)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_size(src: Source, max_bytes: int) -> None:
     size = src.size
     if size == 0:
@@ -428,9 +439,14 @@ def open_workbook(
     _check_size(src, max_bytes)
     kind, meta = _side_pass(src, max_uncompressed, max_cells)
     try:
-        if src.path is not None and src.path.suffix.lower() in _SUFFIXES.get(kind, ()):
+        if (
+            src.path is not None
+            and src.path.suffix.lower() in _SUFFIXES.get(kind, ())
+            and _utf8(src.path)
+        ):
             wb = pc.CalamineWorkbook.from_path(str(src.path))
-        else:  # bytes, or the extension lies: calamine detects the format from the content
+        else:  # bytes, the extension lies, or a name calamine cannot open (GBK bytes):
+            # calamine detects the format from the content
             wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(src.read()))
         sheets = _sheets(wb, meta, max_uncompressed, max_cells)
         wb.close()

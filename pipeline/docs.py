@@ -305,8 +305,9 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "forms_received": "forms of the nine with a current submission",
         "forms_received_list": "those forms, comma-separated",
         "forms_missing": "forms without a submission, comma-separated",
-        "files_received": "files received for the county and period (any status; a zip counts "
-        "through its members; a rejected or not-read file by its name or folder)",
+        "files_received": "workbooks received for the county and period (any status), and files "
+        "not read; a zip counts through its files; a rejected or not-read file counts for the "
+        "county its name or folder gives",
         "files_loaded": "workbooks loaded",
         "files_superseded": "workbooks replaced by a later one",
         "files_rejected": "workbooks rejected whole",

@@ -483,3 +483,46 @@ def test_a_path_longer_than_the_system_allows_is_rejected_on_its_own(tmp_path):
     }
     res = steps.unread(next(d for d in discover(raw) if d.file_name == "deep.xlsx"), None)
     assert (res.status, res.reason) == ("rejected", "path_too_long") and "路径过长" in res.message
+
+
+# ------------------------------------------------------------------ one whole run
+
+
+@pytest.mark.slow
+def test_whole_run_of_an_odd_drop_zone(tmp_path):
+    """``tpa run``'s flow over a zip with GBK member names, a workbook whose file name is
+    GBK bytes, a name with a quote and a newline, and a CSV: it publishes, and every file
+    has its row (today: UnicodeEncodeError, or files leaving no trace)."""
+    from flows.nightly import run_flow
+
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    pop = _layout(seed=11)
+    book = write_xlsx(tmp_path / "src" / "p.xlsx", [pop.sheet]).read_bytes()
+    write_zip(raw / PERIOD / "禄劝县.zip", {"禄劝县/表1.xlsx": book}, gbk=True)
+    cover = "填报单位：五华区（盖章）    统计截止时间：2019年12月31日"
+    med = _layout("medical", seed=12, cover=cover)
+    gbk_name = os.path.join(os.fsencode(raw / PERIOD), "五华区_医疗.xlsx".encode("gbk"))
+    with open(gbk_name, "wb") as fh:
+        fh.write(write_xlsx(tmp_path / "src" / "m.xlsx", [med.sheet]).read_bytes())
+    (raw / PERIOD / 'a"b\nc.xlsx').write_bytes(b"not a workbook")
+    (raw / PERIOD / "530622_巧家县_2019-12.csv").write_text("a,b\n", encoding="utf-8")
+    cfg = Settings(raw_dir=raw, warehouse=wh, task_runner="serial", id_key="k",
+                   publish_wait_s=5)  # fmt: skip
+    outcome = run_flow(raw, wh, cfg)
+    assert (outcome.exit_code, outcome.record.status) == (0, "published"), outcome.record.message
+    got = {k: v[:6] for k, v in files(wh).items()}
+    p = PERIOD + "/"
+    assert got == {
+        p + "禄劝县.zip": ("expanded", None, COUNTY, PERIOD, "file_name", None),
+        p + "禄劝县.zip/禄劝县/表1.xlsx": ("loaded", None, COUNTY, PERIOD, "cover", "禄劝县/表1.xlsx"),
+        p + "五华区_医疗.xlsx": ("loaded", None, "530102", PERIOD, "cover", None),
+        p + 'a"b\nc.xlsx': ("rejected", "not_a_spreadsheet", None, PERIOD, "folder", None),
+        p + "530622_巧家县_2019-12.csv": ("not_read", "not_a_workbook", "530622", PERIOD,
+                                          "file_name", None),
+    }  # fmt: skip
+    staged = q(wh, "SELECT county_code, count(*) FROM staging.population GROUP BY 1")
+    assert staged == [(COUNTY, 3)]
+    assert q(wh, "SELECT county_code, count(*) FROM staging.medical GROUP BY 1") == [("530102", 3)]
+    dq = q(wh, "SELECT county_code, submission_state FROM marts.data_quality "
+               "WHERE county_code IN ('530102', '530128', '530622') ORDER BY 1")  # fmt: skip
+    assert dq == [("530102", "loaded"), ("530128", "loaded"), ("530622", "rejected")]

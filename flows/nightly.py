@@ -140,6 +140,17 @@ def extract_task(files: list[tuple], settings: Settings, key: bytes) -> int:
     return parsed
 
 
+def _job(p: steps.Planned) -> tuple:
+    """An extract task's item: (path, sha256, folder), plus the member for a workbook read
+    in place from a zip (issue 12)."""
+    return (
+        str(p.found.path),
+        p.found.sha256,
+        p.folder,
+        *([p.found.member] if p.found.member else []),
+    )
+
+
 def _workers(settings: Settings) -> int:
     return settings.workers or (os.cpu_count() or 1)
 
@@ -312,7 +323,7 @@ def nightly(
         p.found.sha256: (p.folder, None) for p in plan if p.cached
     }
     if todo:
-        files = [(str(p.found.path), p.found.sha256, p.folder, p.found.member) for p in todo]
+        files = [_job(p) for p in todo]
         if len(todo) < inline_below(settings):
             batches = [todo]
             states = [extract_task(files, settings, key, return_state=True)]
@@ -320,10 +331,7 @@ def nightly(
             size = batch_size(settings, len(todo))
             batches = balanced_batches(todo, -(-len(todo) // size))
             futures = extract_task.map(
-                [
-                    [(str(p.found.path), p.found.sha256, p.folder, p.found.member) for p in b]
-                    for b in batches
-                ],
+                [[_job(p) for p in b] for b in batches],
                 unmapped(settings),
                 unmapped(key),
             )

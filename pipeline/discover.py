@@ -9,7 +9,8 @@ Every regular file below the raw folder becomes one or more ``Discovered`` entri
   trailing space, a wrong suffix, none); a file named like a workbook (``.xlsx``,
   ``.et``…) is read whatever its bytes, so that the reader rejects it saying what it
   really is (a PDF, a Word document, a zip of other files).
-* ``not_read``: editor lock files (``~$…``), hidden files (``.name``), backups
+* ``not_read``: editor lock files (``~$…``), hidden files (``.name``, or any file in a
+  hidden folder), backups
   (``*.bak``, ``*.xlsx.bak``, ``…~``), and anything that is not a workbook (``.csv``,
   ``.txt``, ``.docx``, ``.pdf``…: "send the workbook"), each with its reason.
 * ``expanded``: a zip archive read in place (never extracted beside the raw folder);
@@ -245,7 +246,9 @@ def _one(dirpath: Path, rel_dir: str, name: str, dirfd: int, limits: Limits) -> 
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             h.update(chunk)
         names, mimetype = (None, None)
-        if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        hidden_dir = any(p.startswith(".") for p in rel.split("/")[:-1])
+        listed = by_name(name) is None and not hidden_dir and _suffix(name) not in WORKBOOK_SUFFIXES
+        if listed and head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             fh.seek(0)
             names, mimetype = _zip_names(fh)
         base = Discovered(
@@ -259,6 +262,8 @@ def _one(dirpath: Path, rel_dir: str, name: str, dirfd: int, limits: Limits) -> 
         )
         if not _path_fits(path):
             return [_rejected(base, "path_too_long", *_TOO_LONG)]
+        if hidden_dir:  # a file in a hidden folder (.Trash, .git…) is hidden too
+            return [_with(base, "not_read", "hidden_file", *_NAME_RULES[1][2:])]
         what, rule = classify(name, head, names, mimetype)
         if what == "not_read":
             return [_with(base, "not_read", *rule)]

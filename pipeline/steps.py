@@ -456,7 +456,11 @@ def recover(warehouse: Path) -> list[str]:
         f"removed half-written extract {p.name}"
         for p in extracts.clean_temp(extracts_dir(warehouse))
     ]
-    for p in [*runs_dir(warehouse).glob("*.tmp"), *state_dir(warehouse).glob(MANIFEST + ".tmp-*")]:
+    temp = [
+        *state_dir(warehouse).glob(MANIFEST + ".tmp-*"),
+        *state_dir(warehouse).glob(FIRST_SEEN + ".tmp-*"),
+    ]
+    for p in [*runs_dir(warehouse).glob("*.tmp"), *temp]:
         p.unlink(missing_ok=True)
         done.append(f"removed temporary file {p.name}")
     for p in sorted(runs_dir(warehouse).glob("*.json")):

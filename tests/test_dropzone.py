@@ -134,6 +134,7 @@ def test_every_file_gets_a_row(tmp_path):
     (d / "说明.txt").write_text("see attachment", encoding="utf-8")
     _docx(d / "530622_巧家县_说明.docx")
     (d / "530623_盐津县_2019-12.pdf").write_bytes(b"%PDF-1.7\n")
+    write_xlsx(d / ".Trash-0" / "旧.xlsx", [_layout(seed=9).sheet])  # a hidden folder
     got = files(run_steps(raw, tmp_path / "w.duckdb"))
     p = PERIOD + "/"
     assert {k: v[:5] for k, v in got.items()} == {
@@ -141,6 +142,7 @@ def test_every_file_gets_a_row(tmp_path):
         p + "old.xlsx.bak": ("not_read", "backup_file", None, PERIOD, "folder"),
         p + "~$530128_禄劝_2019-12.xlsx": ("not_read", "lock_file", COUNTY, PERIOD, "file_name"),
         p + ".530128.xlsx": ("not_read", "hidden_file", COUNTY, PERIOD, "file_name"),
+        p + ".Trash-0/旧.xlsx": ("not_read", "hidden_file", None, PERIOD, "folder"),
         p + "530622_巧家县_2019-12.csv": ("not_read", "not_a_workbook", "530622", PERIOD,
                                           "file_name"),
         p + "说明.txt": ("not_read", "not_a_workbook", None, PERIOD, "folder"),

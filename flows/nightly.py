@@ -126,9 +126,10 @@ def _extract_run_name() -> str:
     retry_condition_fn=transient_io_error,
 )
 def extract_task(files: list[tuple], settings: Settings, key: bytes) -> int:
-    """Extract a batch of workbooks, (path, sha256, extract folder, zip member or None)
-    each; return how many were parsed. Every file is tried; then the first transient I/O error is raised (the
-    retry re-reads only the files whose extract is not complete), else the first error."""
+    """Extract a batch of workbooks, (path, sha256, extract folder[, zip member]) each;
+    return how many were parsed. Every file is tried; then the first transient I/O error
+    is raised (the retry re-reads only the files whose extract is not complete), else the
+    first error."""
     parsed, errors = 0, []
     for path, sha256, folder, *member in files:
         try:

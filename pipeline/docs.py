@@ -257,7 +257,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "started_at": "when the run started (local time)",
         "finished_at": "when the run finished (NULL while running)",
         "trigger": "what started the run: manual, schedule, watch …",
-        "files_seen": "workbooks in the raw folder",
+        "files_seen": "files in the raw folder, and in the zips read in place (one per content)",
         "files_new": "workbooks parsed in this run (not cached from an earlier run)",
         "files_rejected": "workbooks rejected whole",
         "files_not_read": "files not read: lock, hidden or backup files, files that are not "

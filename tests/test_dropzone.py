@@ -13,6 +13,7 @@ import os
 import shutil
 import zipfile
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -268,6 +269,34 @@ def test_another_countys_workbook_is_rejected_whole(tmp_path):
         "这可能是其他县的报表，整个文件未读取；请核对后重新报送本县的报表"
     )
     assert res.forms == {} and [f.rule for f in res.findings] == ["county_conflict"]
+
+
+def test_a_changed_cover_does_not_replace_the_countys_figures(tmp_path):
+    """The example of issue 12: 五华区's workbook (population and medical) with its cover
+    changed to 鲁甸县, received after 鲁甸县's own: rejected whole, so 鲁甸县's township
+    figures stay those it sent, and the file still counts as sent by 鲁甸县."""
+    raw = tmp_path / "raw"
+    ludian = "填报单位：鲁甸县（盖章）    统计截止时间：2019年12月31日"
+    own_pop = _claims("鲁甸县", [f"530621{i:06d}" for i in range(101, 104)], seed=20)
+    own_med = _layout("medical", seed=21, cover=ludian)
+    own = write_xlsx(raw / "a" / "鲁甸县.xlsx", [own_pop.sheet, own_med.sheet])
+    fake_pop = _claims("鲁甸县", [f"530102{i:06d}" for i in range(101, 105)], seed=22)
+    fake_med = _layout("medical", seed=23, cover=ludian)
+    fake = write_xlsx(raw / "b" / "鲁甸县.xlsx", [fake_pop.sheet, fake_med.sheet])
+    os.utime(own, (1_577_000_000, 1_577_000_000))
+    os.utime(fake, (1_578_000_000, 1_578_000_000))  # later: it would have won
+    db = run_steps(raw, tmp_path / "w.duckdb")
+    got = {k: v[:5] for k, v in files(db).items()}
+    assert got == {
+        "a/鲁甸县.xlsx": ("loaded", None, "530621", PERIOD, "cover"),
+        "b/鲁甸县.xlsx": ("rejected", "county_conflict", "530621", PERIOD, "cover"),
+    }
+    med = q(db, "SELECT excel_row, inpatient_expense FROM staging.medical ORDER BY excel_row")
+    want = expected(own_med)
+    assert med == [(r, Decimal(v["inpatient_expense"]) / 100) for r, v in sorted(want.items())]
+    (dq,) = q(db, "SELECT files_received, files_loaded, files_rejected, submission_state "
+                  "FROM marts.data_quality WHERE county_code = '530621'")  # fmt: skip
+    assert dq == (2, 1, 1, "loaded")
 
 
 def test_an_isolated_wrong_village_code_stays_a_row_quarantine(tmp_path):

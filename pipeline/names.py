@@ -66,6 +66,6 @@ def member_name(info: zipfile.ZipInfo) -> str:
     them as cp437, a bijection, so they are recovered exactly) as UTF-8, then GB18030.
     """
     if info.flag_bits & _UTF8_FLAG:
-        return info.filename
+        return info.filename.replace("\\", "/")  # Windows tools may use either separator
     raw = info.orig_filename.encode("cp437")
     return _unicode_path_extra(info, raw) or decode_bytes(raw).replace("\\", "/")

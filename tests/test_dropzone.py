@@ -394,6 +394,9 @@ def test_report_and_export_say_the_county_sent_a_rejected_file(tmp_path):
     html = write_report(db, tmp_path / "report").read_text(encoding="utf-8")
     section = html.split("报送了文件但均被退回或未读取的县（市、区）", 1)[1].split("</table>")[0]
     assert "巧家县" in section and "请报送Excel工作簿" in section
+    html = write_report(db, tmp_path / "report", lang="en").read_text(encoding="utf-8")
+    section = html.split("Counties that sent files, all rejected or not read", 1)[1]
+    assert "Qiaojia" in section.split("</table>")[0]
     con = duckdb.connect(str(db), read_only=True)
     try:
         out = export_xlsx(con, tmp_path, PERIOD)

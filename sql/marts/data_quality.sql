@@ -185,13 +185,6 @@ select
     coalesce(fi.files_loaded, 0) as files_loaded,
     coalesce(fi.files_superseded, 0) as files_superseded,
     coalesce(fi.files_rejected, 0) as files_rejected,
-    coalesce(fi.files_not_read, 0) as files_not_read,
-    case
-        when fl.forms_received > 0 then 'loaded'
-        when coalesce(fi.files_received, 0) > 0 then 'rejected'
-        else 'nothing'
-    end as submission_state,
-    fi.rejected_reasons,
     coalesce(rl.rows_loaded, 0) as rows_loaded,
     coalesce(q.rows_quarantined, 0) as rows_quarantined,
     coalesce(fd.errors, 0) as errors,
@@ -215,7 +208,15 @@ select
     end as village_codes_not_matching_county,
     case
         when rh.form is not null then coalesce(lc.duplicate_id_households, 0)
-    end as duplicate_id_households
+    end as duplicate_id_households,
+    -- [issue 12] a county that sent only rejected or not-read files did send something
+    coalesce(fi.files_not_read, 0) as files_not_read,
+    case
+        when fl.forms_received > 0 then 'loaded'
+        when coalesce(fi.files_received, 0) > 0 then 'rejected'
+        else 'nothing'
+    end as submission_state,
+    fi.rejected_reasons
 from grid as g
 inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
 left join files as fi on fi.county_code = g.county_code and fi.period = g.period

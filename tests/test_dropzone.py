@@ -202,6 +202,21 @@ def test_zip_with_gbk_names_is_read_in_place(tmp_path):
     assert not any("╟" in str(v) or "Â" in str(v) for r in got.values() for v in r)  # no mojibake
 
 
+def test_a_zip_that_leaves_keeps_its_rows_as_removed(tmp_path):
+    raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
+    book = write_xlsx(tmp_path / "src" / "a.xlsx", [_layout(seed=13).sheet]).read_bytes()
+    arc = write_zip(raw / "禄劝.zip", {"表/禄劝.xlsx": book}, gbk=True)
+    arc_sha = sha(arc.read_bytes())
+    run_steps(raw, wh)
+    arc.unlink()
+    write_xlsx(raw / "530622_巧家县_2019-12.xlsx", [_layout(seed=14).sheet])
+    got = files(run_steps(raw, wh))
+    assert got["禄劝.zip"][0] == "removed" and "no longer in the raw folder" in got["禄劝.zip"][1]
+    assert got["禄劝.zip/表/禄劝.xlsx"][0] == "removed"
+    member = got["禄劝.zip/表/禄劝.xlsx"]
+    assert member[2:8] == (COUNTY, PERIOD, "cover", "表/禄劝.xlsx", "禄劝.zip", arc_sha)
+
+
 def test_member_names_utf8_flag_and_unicode_path_field(tmp_path):
     path = write_zip(tmp_path / "u.zip", {"报表/表1.xlsx": b"x"})  # zipfile sets the flag
     with zipfile.ZipFile(path) as zf:
@@ -357,6 +372,13 @@ def test_first_sight_is_kept_by_rebuild_and_clean_cache(tmp_path):
 
 
 # ------------------------------------------------------------------ 12.8 attribution
+
+
+def test_a_cover_without_its_county_takes_the_file_name(tmp_path):
+    lay = _layout(cover="统计截止时间：2019年12月31日")
+    res = extract(write_xlsx(tmp_path / "530128_禄劝彝族苗族自治县_2019-12.xlsx", [lay.sheet]))
+    assert (res.status, res.county_code, res.identified_from) == ("loaded", COUNTY, "file_name")
+    assert loaded(res, "population") == expected(lay)
 
 
 def test_a_rejected_file_belongs_to_the_county_it_names(tmp_path):

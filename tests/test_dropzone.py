@@ -27,6 +27,7 @@ from pipeline import steps
 from pipeline.config import Settings
 from pipeline.discover import Limits, discover
 from pipeline.names import decode_bytes, display_name, member_name
+from schemas import FORMS
 from tests.dropzone_fixtures import encrypt_flag, write_ods, write_xlsb, write_zip
 from tests.mess import (
     COUNTY,
@@ -111,6 +112,22 @@ def test_a_workbook_is_read_by_its_bytes(tmp_path, case):
                                                                      PERIOD)  # fmt: skip
     assert not errors(res)
     assert loaded(res, "population") == expected(lay)
+
+
+@pytest.mark.parametrize("fmt", ["ods", "xlsb"])
+@pytest.mark.parametrize("form", list(FORMS))
+def test_ods_and_xlsb_with_merged_headers_read_like_xlsx(tmp_path, form, fmt):
+    """The template's merged parent headers and merged township cells: calamine gives no
+    merges for ODS and XLSB; they come from the files (``readers.spans``)."""
+    lay = Layout(form, two_rows=True)
+    recs = records(form, 4, seed=15)
+    rows = [lay.add(r) for r in recs]
+    lay.merge_townships(rows[0], rows[1])
+    writer = write_ods if fmt == "ods" else write_xlsb
+    res = extract(writer(tmp_path / f"530128_禄劝_2019-12.{fmt}", [lay.sheet]))
+    assert res.status == "loaded" and not errors(res), [f.message_en for f in errors(res)]
+    assert res.forms[form].header_rows == lay.header_rows
+    assert loaded(res, form) == expected(lay)
 
 
 # ------------------------------------------------------------------ 12.6 not read, with a row

@@ -1,4 +1,8 @@
-"""Open any county workbook (.xlsx, .xlsm, .xls — whatever the extension claims).
+"""Open any county workbook (.xlsx, .xlsm, .xlsb, .ods, .xls, WPS .et — whatever the
+extension claims), from a file or from bytes (a member of a zip read in place).
+
+XLSB and ODS (issue 12) are read by calamine for values, with their merged cells from
+the files themselves (``spans``) and no format metadata.
 
 Values come from python-calamine (the fast reader); a side pass adds number formats,
 hidden rows and columns and formulas saved without values — ``xlsx_meta`` over the
@@ -27,6 +31,7 @@ from xml.etree.ElementTree import ParseError
 import python_calamine as pc
 
 from pipeline.readers.ole import OleError, OleFile
+from pipeline.readers.spans import ods_merges, xlsb_merges
 from pipeline.readers.xls_meta import XlsEncrypted, XlsMetaError, read_xls_meta
 from pipeline.readers.xlsx_meta import (
     CellTooLong,
@@ -375,8 +380,21 @@ def _side_pass(
         raise _corrupt(exc) from exc
 
 
+def _side_merges(src: Source, kind: str) -> dict[str, list]:
+    """Merged ranges calamine does not give (ODS, XLSB; ``spans``): {sheet: ranges}. A part
+    that cannot be parsed gives none (calamine then says whether the file is damaged)."""
+    if kind not in ("ods", "xlsb"):
+        return {}
+    try:
+        with zipfile.ZipFile(src.opener()) as zf:
+            return ods_merges(zf) if kind == "ods" else xlsb_merges(zf)
+    except (zipfile.BadZipFile, KeyError, ParseError, struct.error, IndexError, ValueError,
+            zlib.error, EOFError, OSError):  # fmt: skip
+        return {}
+
+
 def _sheets(
-    wb, meta: WorkbookMeta | None, max_uncompressed: int, max_cells: int
+    wb, meta: WorkbookMeta | None, max_uncompressed: int, max_cells: int, side: dict | None = None
 ) -> list[SheetData]:
     sheets = []
     for sm in wb.sheets_metadata:
@@ -400,7 +418,7 @@ def _sheets(
                 name=sm.name,
                 state=state,
                 grid=Grid(rows),  # skip_empty_area=False: rows start at A1
-                merges=list(sheet.merged_cell_ranges or []),
+                merges=list(sheet.merged_cell_ranges or []) or (side or {}).get(sm.name, []),
                 meta=meta.sheets.get(sm.name) if meta else None,
             )
         )
@@ -448,7 +466,7 @@ def open_workbook(
         else:  # bytes, the extension lies, or a name calamine cannot open (GBK bytes):
             # calamine detects the format from the content
             wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(src.read()))
-        sheets = _sheets(wb, meta, max_uncompressed, max_cells)
+        sheets = _sheets(wb, meta, max_uncompressed, max_cells, _side_merges(src, kind))
         wb.close()
     except UnreadableWorkbook:
         raise

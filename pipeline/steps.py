@@ -80,7 +80,7 @@ def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
     the latest of the copies read (a county that sends the same file again has sent it
     last). Sorted by path.
     """
-    rank = {"workbook": 0, "rejected": 1, "expanded": 2, "not_read": 3}
+    rank = {"workbook": 0, "expanded": 1, "rejected": 2, "not_read": 3}
     by_sha: dict[str, Discovered] = {}
     for d in sorted(found, key=lambda x: (rank.get(x.kind, 9), x.rel_path, x.sha256)):
         seen = by_sha.get(d.sha256)

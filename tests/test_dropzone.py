@@ -177,6 +177,21 @@ def test_every_file_gets_a_row(tmp_path):
     assert got[p + "530128_禄劝_2019-12.xlsx"][8] == 3
 
 
+def test_a_hidden_or_backup_copy_never_hides_the_workbook(tmp_path):
+    """The same bytes as a hidden copy (sorted first) and a workbook: one entry, the
+    workbook; a .bak copy does not count as sending the file again."""
+    raw = tmp_path / "raw"
+    good = write_xlsx(raw / "b" / "530128_禄劝_2019-12.xlsx", [_layout().sheet])
+    (raw / "a").mkdir()
+    shutil.copy(good, raw / "a" / ".~530128.xlsx")
+    shutil.copy(good, raw / "c.xlsx.bak")
+    os.utime(good, (1_577_000_000, 1_577_000_000))
+    os.utime(raw / "c.xlsx.bak", (1_600_000_000, 1_600_000_000))
+    (d,) = steps.unique_by_hash(discover(raw))
+    assert (d.kind, d.rel_path) == ("workbook", "b/530128_禄劝_2019-12.xlsx")
+    assert d.modified_at == datetime(2019, 12, 22, 7, 33, 20)
+
+
 # ------------------------------------------------------------------ 12.6 zips read in place
 
 

@@ -39,6 +39,20 @@ def display_name(name: str | bytes) -> str:
     return decode_bytes(raw)
 
 
+def safe_text(text: str) -> str:
+    """``text`` (e.g. an error message quoting a path) with any undecodable file-name
+    bytes (surrogate escapes) decoded as ``display_name`` does: writable as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return decode_bytes(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _unicode_path_extra(info: zipfile.ZipInfo, raw_name: bytes) -> str | None:
     """The UTF-8 name of Info-ZIP's Unicode Path extra field, when it matches the header
     name (its CRC-32 is of the name it replaces)."""

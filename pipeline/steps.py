@@ -31,6 +31,7 @@ from pipeline.build import BuildReport, build, refresh_runs
 from pipeline.config import Settings
 from pipeline.discover import Discovered, sha256_of
 from pipeline.extract.workbook import ExtractResult, extract_workbook
+from pipeline.names import display_name, safe_text
 from pipeline.personal import load_key
 from pipeline.state import extracts_dir, runs_dir, state_dir
 
@@ -205,7 +206,9 @@ def extract_one(
     )
     now = hashlib.sha256(data).hexdigest() if member else sha256_of(Path(path))
     if now != sha256:
-        raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
+        raise FileChanged(
+            f"{display_name(path)} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with timing.stage("cache", rows=result.rows_read):
         saved = extracts.save(result, out.parent, out.name)
@@ -250,6 +253,7 @@ def unread(d: Discovered, error: str | None) -> ExtractResult:
     tries again); for an entry that is not a workbook, ``not_read``."""
     if d.kind != "workbook":
         return not_read(d)
+    error = safe_text(str(error))  # it may quote a path holding undecodable bytes
     zh = f"本次运行无法读取该文件（{error}），下次运行将重新读取"
     en = f"could not be read in this run ({error}); the next run reads it again"
     return ExtractResult(
@@ -557,7 +561,7 @@ def build_inputs(
         "removed": [[sha, reason, manifest.get(sha)] for sha, reason in sorted(removed.items())],
     }
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _identity(path: Path) -> list[int] | None:

@@ -549,6 +549,20 @@ def test_any_file_name_is_processed_on_its_own(tmp_path_factory, named):
     assert dict(con.execute("SELECT file_name, file_sha256 FROM raw.files").fetchall()) == want
 
 
+def test_a_read_error_quoting_an_undecodable_name_is_recorded(tmp_path):
+    """An I/O error's text quotes the path as the OS gave it (GBK bytes as surrogate
+    escapes): the raw.files message and the run's fingerprint still take it."""
+    path = os.fsdecode(os.path.join(os.fsencode(tmp_path), "巧家县.xlsx".encode("gbk")))
+    d = steps.Discovered(
+        path=Path(path), rel_path="巧家县.xlsx", file_name="巧家县.xlsx", size_bytes=1,
+        received_at=datetime(2020, 1, 1), sha256="0" * 64,
+    )  # fmt: skip
+    error = str(FileNotFoundError(2, "No such file or directory", path)) + " " + path
+    res = steps.unread(d, error)
+    assert res.message.encode("utf-8") and str(tmp_path / "巧家县.xlsx") in res.message
+    assert steps.build_inputs([(d, None, error)], {}, {})
+
+
 def test_a_path_longer_than_the_system_allows_is_rejected_on_its_own(tmp_path):
     raw = tmp_path / "raw"
     write_xlsx(raw / "530128_禄劝_2019-12.xlsx", [_layout().sheet])

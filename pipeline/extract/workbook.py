@@ -10,12 +10,14 @@ from pathlib import Path
 
 from pipeline import timing
 from pipeline.extract.header import find_header
-from pipeline.extract.identify import from_file_name, read_cover
+from pipeline.extract.identify import from_file_name, read_cover, village_conflict
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.findings import Finding, compose
+from pipeline.names import display_name
 from pipeline.readers.workbook import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_CHARS,
+    Source,
     UnreadableWorkbook,
     open_workbook,
 )
@@ -45,6 +47,8 @@ class ExtractResult:
     forms: dict[str, SheetResult] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
+    # where county_code came from: cover | file_name (issue 12 item 8; raw.files)
+    identified_from: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -99,9 +103,14 @@ def extract_workbook(
     max_cells: int = DEFAULT_MAX_CELLS,
     column_limits: dict | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    data: bytes | None = None,
+    name: str | None = None,
 ) -> ExtractResult:
     """Read, identify and extract ``path``; see ``ExtractResult``.
 
+    ``data``: the workbook's bytes when they are not a file of their own (a member of a
+    zip read in place); ``name``: the name shown in messages and matched for county and
+    period (default: ``path``'s name, decoded as UTF-8 then GB18030, ``pipeline.names``).
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
     of decompressed XML, ``max_cells`` per sheet, ``max_chars`` characters of text
     cells. ``column_limits``: plausible ranges overriding the form specs
@@ -113,8 +122,9 @@ def extract_workbook(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        source = Source(path if data is None else data, name or display_name(path.name))
         res = _extract(
-            path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits
+            source, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits
         )
         timing.add_rows("read", res.rows_read)
         return res
@@ -124,12 +134,20 @@ def extract_workbook(
 
 
 def _extract(
-    path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
+    source, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
 ) -> ExtractResult:
-    res = ExtractResult(sha256, path.name)
+    file_name = source.name
+    res = ExtractResult(sha256, file_name)
     try:
         with timing.stage("read"):
-            wb = open_workbook(path, max_bytes, max_unzipped, max_cells, max_chars)
+            wb = open_workbook(
+                source.path or source.data,
+                max_bytes,
+                max_unzipped,
+                max_cells,
+                max_chars,
+                name=file_name,
+            )
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader
@@ -163,7 +181,7 @@ def _extract(
         )
 
     # county and period from the covers, then the file name
-    name_code, name_period = from_file_name(path.name)
+    name_code, name_period = from_file_name(file_name)
     texts, codes, periods, bad_dates = set(), set(), set(), set()
     for sheet, match in sheets:
         cover = read_cover(sheet.grid, match.header_rows[0], wb.date1904)
@@ -197,6 +215,7 @@ def _extract(
             f"sheets give different periods: {', '.join(sorted(periods))}",
         )
     code = next(iter(codes), None)
+    source = "cover" if code else None
     period = next(iter(periods), None)
     if name_code:
         name_resolved = resolver().resolve(name_code)
@@ -207,7 +226,8 @@ def _extract(
                 f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
                 f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})",
             )
-        code = code or name_resolved
+        if code is None and name_resolved:
+            code, source = name_resolved, "file_name"
     if code is None:
         return _reject(
             res,
@@ -239,14 +259,14 @@ def _extract(
                 "no statistics date on the cover and no period in the file name",
             )
         period = name_period
-    res.county_code, res.period = code, period
+    res.county_code, res.period, res.identified_from = code, period, source
 
-    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key, column_limits)
+    ctx = FileContext(sha256, file_name, code, period, wb.date1904, id_key, column_limits)
     for sheet, match in sheets:
         if match.form.code in res.forms:
             other = res.forms[match.form.code].sheet
             zh, en = compose(
-                path.name,
+                file_name,
                 sheet.name,
                 None,
                 None,
@@ -257,7 +277,7 @@ def _extract(
             res.findings.append(
                 Finding(
                     sha256,
-                    path.name,
+                    file_name,
                     match.form.code,
                     sheet.name,
                     None,
@@ -274,9 +294,11 @@ def _extract(
         result = extract_sheet(sheet, match, ctx)
         res.forms[match.form.code] = result
         res.findings.extend(result.findings)
+    if (conflict := village_conflict(ctx.village_codes, code, period)) is not None:
+        return _reject_conflict(res, conflict)
     for name in res.hidden_sheets:
         zh, en = compose(
-            path.name,
+            file_name,
             name,
             None,
             None,
@@ -287,7 +309,7 @@ def _extract(
         res.findings.append(
             Finding(
                 sha256,
-                path.name,
+                file_name,
                 None,
                 name,
                 None,
@@ -301,6 +323,23 @@ def _extract(
             )
         )
     return res
+
+
+def _reject_conflict(res: ExtractResult, conflict: tuple[str, int, int]) -> ExtractResult:
+    """Most village codes belong to another county (issue 12 item 7): the whole file is
+    rejected, naming both counties; it stays attributed to the county it claims."""
+    other, n, total = conflict
+    own = _county_label(res.county_code)
+    theirs = _county_label(other)
+    res.findings = []  # its rows are not read: no row-level findings either
+    return _reject(
+        res,
+        "county_conflict",
+        f"封面填报单位为{own}，但 {total} 个村代码中有 {n} 个属于{theirs}："
+        "这可能是其他县的报表，整个文件未读取；请核对后重新报送本县的报表",
+        f"the cover names {own} but {n} of its {total} village codes belong to {theirs}: "
+        "probably another county's workbook; the whole file was not read",
+    )
 
 
 def _cover_date_text(sheets, date1904) -> str | None:

@@ -54,7 +54,7 @@ from flows.api import PrefectStartError  # noqa: E402
 from pipeline import contain, dropzone, errors, extracts, progress, steps, testhook, timing  # noqa: E402
 from pipeline.build import BuildFailed  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.discover import Discovered, discover  # noqa: E402
+from pipeline.discover import Discovered, Limits, discover  # noqa: E402
 from pipeline.publish import PublishError, new_build_path, publish  # noqa: E402
 
 RUNNERS = ("threads", "processes", "serial", "dask", "dask:<address>")
@@ -116,8 +116,9 @@ def any_io_error(task, task_run, state) -> bool:
     retry_delay_seconds=2,
     retry_condition_fn=any_io_error,
 )
-def discover_task(raw_dir: str) -> list[Discovered]:
-    return steps.unique_by_hash(discover(Path(raw_dir)))
+def discover_task(raw_dir: str, settings: Settings | None = None) -> list[Discovered]:
+    limits = Limits.of(settings) if settings is not None else None
+    return steps.unique_by_hash(discover(Path(raw_dir), limits))
 
 
 def _extract_run_name() -> str:
@@ -136,13 +137,22 @@ def _extract_run_name() -> str:
     retry_delay_seconds=2,
     retry_condition_fn=transient_io_error,
 )
-def extract_task(
-    files: list[tuple[str, str, str]], settings: Settings, key: bytes
-) -> dict[str, contain.Outcome]:
-    """Extract a batch of workbooks, (path, sha256, extract folder) each, each in a
+def extract_task(files: list[tuple], settings: Settings, key: bytes) -> dict[str, contain.Outcome]:
+    """Extract a batch of workbooks, (path, sha256, extract folder[, zip member]) each, each in a
     contained child (``pipeline.contain.extract_files``); return the outcome of every
     file by SHA-256. Never fails for what a file does."""
     return contain.extract_files(files, settings, key)
+
+
+def _job(p: steps.Planned) -> tuple:
+    """An extract task's item: (path, sha256, folder), plus the member for a workbook read
+    in place from a zip (issue 12)."""
+    return (
+        str(p.found.path),
+        p.found.sha256,
+        p.folder,
+        *([p.found.member] if p.found.member else []),
+    )
 
 
 def _workers(settings: Settings) -> int:
@@ -393,7 +403,7 @@ def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock)
     """Discover the drop zone and extract the workbooks without a cached extract; return
     ([(Discovered, extract folder or None, read error or None) per workbook present],
     {SHA-256: (reason, limit, runs in a row)} of the workbooks not read)."""
-    found = discover_task(raw_dir)
+    found = discover_task(raw_dir, settings)
     clock["discover"], clock["cpu_discover"] = time.perf_counter(), time.process_time()
     clock["rss_discover"] = timing.peak_rss_mib()
     rec.files_seen = len(found)
@@ -418,7 +428,7 @@ def _discover_and_extract(raw_dir, wh: Path, settings, key, rec, rebuild, clock)
 def _extract_todo(todo: list, settings, key) -> dict:
     """Run the extract tasks over ``todo`` (planned workbooks); planned -> its
     ``contain.Outcome`` (an extract folder, or why the workbook was not read)."""
-    files = [(str(p.found.path), p.found.sha256, p.folder) for p in todo]
+    files = [_job(p) for p in todo]
     if len(todo) < inline_below(settings):
         batches = [todo]
         states = [extract_task(files, settings, key, return_state=True)]
@@ -427,7 +437,7 @@ def _extract_todo(todo: list, settings, key) -> dict:
         size = batch_size(settings, len(todo))
         batches = balanced_batches(todo, -(-len(todo) // size))
         futures = extract_task.map(
-            [[(str(p.found.path), p.found.sha256, p.folder) for p in b] for b in batches],
+            [[_job(p) for p in b] for b in batches],
             unmapped(settings),
             unmapped(key),
         )

@@ -19,15 +19,17 @@ import pandas as pd
 
 from pipeline import docs, models, refdata, testhook
 from pipeline.discover import Discovered
+from pipeline.extract.identify import attribute
 from pipeline.extract.sheet import empty_frame
 from pipeline.extract.workbook import ExtractResult
-from pipeline.findings import FINDING_COLUMNS
+from pipeline.findings import FINDING_COLUMNS, Finding, compose
 from schemas import FORMS, staged_columns
 
 FILES_COLUMNS = [
     "file_sha256", "file_name", "path", "size_bytes", "received_at", "county_code", "period",
-    "reader", "status", "reason", "superseded_by", "forms", "rows_read", "rows_loaded",
-    "rows_quarantined", "warnings", "message",
+    "identified_from", "reader", "status", "reason", "superseded_by", "forms", "rows_read",
+    "rows_loaded", "rows_quarantined", "warnings", "message", "archive_path", "archive_sha256",
+    "member_name",
 ]  # fmt: skip
 RUNS_COLUMNS = [
     "run_id", "started_at", "finished_at", "trigger", "files_seen", "files_new",
@@ -82,10 +84,36 @@ def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.Dat
     return df.drop(columns="path").reset_index(drop=True)
 
 
+def attribution(d: Discovered, r: ExtractResult) -> tuple[str | None, str | None, str | None]:
+    """``(county_code, period, identified_from)`` of a ``raw.files`` row: as identified
+    from the workbook; for a file rejected before identification or not read, from its
+    name or folder (issue 12 item 8; for attributing it only, nothing is loaded)."""
+    if r.county_code is not None or r.status == "loaded":
+        return r.county_code, r.period, r.identified_from
+    county, period, source = attribute(d.parts)
+    return county, r.period or period, source
+
+
+def clock_warning(d: Discovered) -> Finding:
+    """The warning of a file whose modification time lies ahead of the run (issue 12
+    item 7): its received time is when tpa first saw it instead."""
+    hours = d.mtime_ahead_s / 3600
+    zh, en = compose(
+        d.file_name, None, None, None, None,
+        f"文件的修改时间 {d.modified_at} （UTC）比本次运行晚 {hours:,.1f} 小时，系统时钟可能有误；"
+        f"接收时间按首次收到的时间 {d.received_at}（UTC）计",
+        f"its modification time {d.modified_at} (UTC) lies {hours:,.1f} h ahead of the run (a "
+        f"wrong clock?); it counts as received when tpa first saw it, {d.received_at} (UTC)",
+    )  # fmt: skip
+    return Finding(d.sha256, d.file_name, None, None, None, None, None, None, "clock_ahead",
+                   "warning", zh, en)  # fmt: skip
+
+
 def _files_frame(items, subs: pd.DataFrame, removed: dict[str, str] | None = None) -> pd.DataFrame:
     rows = []
     paths = {d.sha256: d.rel_path for d, _ in items}
     for d, r in items:
+        county, period, source = attribution(d, r)
         status, superseded_by, reason = r.status, None, r.reason
         if d.sha256 in (removed or {}):  # left the raw folder: its staging rows are gone
             status, reason = "removed", removed[d.sha256]
@@ -102,8 +130,9 @@ def _files_frame(items, subs: pd.DataFrame, removed: dict[str, str] | None = Non
                 "path": d.rel_path,
                 "size_bytes": d.size_bytes,
                 "received_at": d.received_at,
-                "county_code": r.county_code,
-                "period": r.period,
+                "county_code": county,
+                "period": period,
+                "identified_from": source,
                 "reader": r.reader,
                 "status": status,
                 "reason": reason,
@@ -114,6 +143,9 @@ def _files_frame(items, subs: pd.DataFrame, removed: dict[str, str] | None = Non
                 "rows_quarantined": r.rows_quarantined,
                 "warnings": sum(1 for f in r.findings if f.severity == "warning"),
                 "message": r.message,
+                "archive_path": d.archive_path,
+                "archive_sha256": d.archive_sha256,
+                "member_name": d.member_name,
             }
         )
     return pd.DataFrame(rows, columns=FILES_COLUMNS)
@@ -296,6 +328,9 @@ def build(
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
         create_reference(con)
+        for d, r in items:  # a clock ahead: said once per run, never cached in the extract
+            if d.mtime_ahead_s > 0 and not any(f.rule == "clock_ahead" for f in r.findings):
+                r.findings.append(clock_warning(d))
         present = [(d, r) for d, r in items if d.sha256 not in (removed or {})]
         _load_raw(con, items, present, runs, removed)
         for form in FORMS:
@@ -345,7 +380,8 @@ def _load_raw(con, items, present, runs, removed) -> None:
             "superseded_by": "CAST({c} AS VARCHAR)",
         },
     )
-    text = ("county_code", "period", "reader", "reason", "superseded_by", "message")
+    text = ("county_code", "period", "identified_from", "reader", "reason", "superseded_by",
+            "message", "archive_path", "archive_sha256", "member_name")  # fmt: skip
     _create(
         con,
         "raw.files",

@@ -296,15 +296,17 @@ def _print_rejections(warehouse: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rejected = con.execute(
-            "SELECT path, message FROM raw.files WHERE status = 'rejected' ORDER BY path"
+            "SELECT path, message, status FROM raw.files WHERE status IN ('rejected', 'not_read') "
+            "ORDER BY path"
         ).fetchall()
         q = con.execute(
             "SELECT file_name, count(*) FROM quarantine.rows GROUP BY file_name ORDER BY file_name"
         ).fetchall()
     finally:
         con.close()
-    for path, msg in rejected:
-        console.print(f"[red]rejected[/red] {path}: {msg}")
+    for path, msg, status in rejected:
+        label = "[red]rejected[/red]" if status == "rejected" else "[yellow]not read[/yellow]"
+        console.print(f"{label} {escape(repr(path)[1:-1])}: {escape(msg or '')}", soft_wrap=True)
     for name, n in q:
         console.print(
             f"[yellow]{n} row(s) quarantined[/yellow] in {name} (see quarantine.findings)"
@@ -403,6 +405,7 @@ def check(
     Exit status 1 when any file has errors, 2 on bad usage."""
     from pipeline.contain import check_contained
     from pipeline.discover import sha256_of
+    from pipeline.names import display_name
     from pipeline.steps import id_key
 
     settings = _settings()
@@ -418,12 +421,12 @@ def check(
     errors = 0
     for f in files:
         if not f.is_file():
-            err.print(f"[red]not a file:[/red] {f}")
+            err.print(f"[red]not a file:[/red] {escape(display_name(str(f)))}")
             raise typer.Exit(2)
         # the same contained path as tpa run (issue 11): limits, a crash is one file's
         res = check_contained(f, sha256_of(f), settings, key)
         head = escape(
-            f"{f.name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
+            f"{res.file_name}: " + (f"{res.county_code} {res.period} " if res.county_code else "")
         )
         if res.status == "rejected":
             console.print(
@@ -624,8 +627,9 @@ COUNTY_SQL = (
     "WHERE geo_code = ? AND period = ? ORDER BY 1"
 )
 COUNTY_FILES_SQL = (
-    "SELECT path, received_at, status, forms, rows_loaded, rows_quarantined, reason "
-    "FROM raw.files WHERE county_code = ? AND period = ? ORDER BY received_at, file_sha256"
+    "SELECT path, received_at, status, identified_from, forms, rows_loaded, rows_quarantined, "
+    "reason, message FROM raw.files WHERE county_code = ? AND period = ? "
+    "AND status <> 'expanded' ORDER BY received_at, file_sha256"
 )
 
 
@@ -654,7 +658,8 @@ def county(
     wh = _published(_settings(warehouse=warehouse))
     _print_frame(_safe_query(wh, COUNTY_SQL, [code, period]), "table")
     console.print(
-        f"files received for {code} {period} (reason: why superseded, removed or rejected):",
+        f"files received for {code} {period} (status rejected or not_read: the county sent a "
+        "file that was not loaded; message: why; identified_from: cover, file_name or folder):",
         highlight=False,
     )
     _print_frame(_safe_query(wh, COUNTY_FILES_SQL, [code, period]), "csv")

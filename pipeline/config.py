@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # a file hitting one is rejected for this run (resource_limit) and tried again next run
     extract_memory_mib: int = 3072  # address space of the child
     extract_timeout_s: float = 600.0  # wall time per workbook
+    # a zip in the drop zone is read in place: at most this many files in it, and at most
+    # max_unzipped_mib expanded in all (issue 12 item 6)
+    max_archive_members: int = 200
     publish_wait_s: float = 60.0  # wait for a read-write session on the warehouse to close
     lock_wait_s: float = 0.0  # wait for another run to finish
     # per attempt (one retry) for Prefect's temporary API server; a first start migrates its

@@ -103,18 +103,19 @@ def _sync_env(env: dict[str, str]) -> None:
 
 
 def _run_job(job: tuple) -> tuple:
-    """One job in the child: ``("extract", path, sha256, folder, settings, key, env)``
-    or ``("check", path, sha256, None, settings, key, env)``; ``env``: ``_tpa_env``."""
+    """One job in the child: ``("extract", path, sha256, folder, settings, key, env,
+    member)`` or ``("check", path, sha256, None, settings, key, env, None)``; ``env``:
+    ``_tpa_env``; ``member``: a zip member of ``path`` read in place, or None."""
     from pipeline import steps, testhook
 
-    kind, path, sha256, folder, settings, key, env = job
+    kind, path, sha256, folder, settings, key, env, member = job
     _sync_env(env)
     hook = env.get(testhook.CRASH_ENV)
     try:
         testhook.crash(path, hook)
         if kind == "check":
-            return ("result", steps.extract_result(path, sha256, settings, key))
-        out, parsed = steps.extract_one(path, sha256, folder, settings, key)
+            return ("result", steps.extract_result(path, sha256, settings, key)[0])
+        out, parsed = steps.extract_one(path, sha256, folder, settings, key, member)
         return ("ok", out, parsed)
     except MemoryError:
         return ("memory", "MemoryError")
@@ -340,25 +341,31 @@ def _ask(job: tuple, settings: Settings) -> tuple:
 
 
 def extract_contained(
-    path: str, sha256: str, folder: str, settings: Settings, key: bytes
+    path: str,
+    sha256: str,
+    folder: str,
+    settings: Settings,
+    key: bytes,
+    member: str | None = None,
 ) -> Outcome:
-    """Extract one workbook into ``folder`` (``pipeline.steps.extract_one``) in a
-    contained child; never raises for anything the file does. One attempt."""
+    """Extract one workbook into ``folder`` (``pipeline.steps.extract_one``; ``member``: a
+    zip member of ``path``) in a contained child; never raises for anything the file
+    does. One attempt."""
     if extracts.is_cached(Path(folder)):
         return Outcome(folder)
-    job = ("extract", path, sha256, folder, settings, key, _tpa_env())
-    return _outcome(_ask(job, settings), Path(path).name, settings)
+    job = ("extract", path, sha256, folder, settings, key, _tpa_env(), member)
+    name = member.rsplit("/", 1)[-1] if member else Path(path).name
+    return _outcome(_ask(job, settings), name, settings)
 
 
-def extract_files(
-    files: list[tuple[str, str, str]], settings: Settings, key: bytes
-) -> dict[str, Outcome]:
-    """``extract_contained`` for each (path, sha256, folder); a transient I/O error is
-    tried again ``TRANSIENT_RETRIES`` times, ``RETRY_DELAY_S`` apart. SHA-256 -> Outcome."""
+def extract_files(files: list[tuple], settings: Settings, key: bytes) -> dict[str, Outcome]:
+    """``extract_contained`` for each (path, sha256, folder[, zip member]); a transient I/O
+    error is tried again ``TRANSIENT_RETRIES`` times, ``RETRY_DELAY_S`` apart. SHA-256 ->
+    Outcome."""
     out = {}
-    for path, sha256, folder in files:
+    for path, sha256, folder, *member in files:
         for attempt in range(TRANSIENT_RETRIES + 1):
-            o = extract_contained(path, sha256, folder, settings, key)
+            o = extract_contained(path, sha256, folder, settings, key, *member)
             if not o.transient or attempt == TRANSIENT_RETRIES:
                 break
             time.sleep(RETRY_DELAY_S)
@@ -371,7 +378,7 @@ def check_contained(path: Path, sha256: str, settings: Settings, key: bytes):
     file that hits a limit or crashes the reader comes back rejected with that reason."""
     from pipeline import steps
 
-    job = ("check", str(path), sha256, None, settings, key, _tpa_env())
+    job = ("check", str(path), sha256, None, settings, key, _tpa_env(), None)
     reply = _ask(job, settings)
     if reply[0] == "result":
         return reply[1]

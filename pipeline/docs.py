@@ -65,9 +65,9 @@ TABLES = {
     "unit, numerator, denominator, source form and definition (indicators.md).",
     "ref.af_parameters": "one row: the Alkire–Foster poverty cut-off k and the weight of each "
     "of the five ledger dimensions (pipeline/reference/af_parameters.csv).",
-    "raw.files": "one row per workbook ever seen in the raw folder (identity: SHA-256 of its "
-    "bytes): where it lies, what it was identified as, its status and row accounting "
-    "(rows_read = rows_loaded + rows_quarantined).",
+    "raw.files": "one row per file ever seen in the raw folder, and per file inside a zip read "
+    "in place (identity: SHA-256 of its bytes): where it lies, what it was identified as, its "
+    "status and row accounting (rows_read = rows_loaded + rows_quarantined).",
     "raw.runs": "one row per pipeline run: when, how triggered, files and rows processed, "
     "SQL data tests, whether it published.",
     "raw.indicator_revisions": "[issue 13] one row per value published for an indicator, "
@@ -154,7 +154,8 @@ COLUMNS = {
     "errors": "findings of severity error (the row was quarantined)",
     "is_current": "true for the current submission of (county_code, period, form)",
     "superseded_by": "SHA-256 of the later workbook that replaced this one",
-    "received_at": "when the workbook arrived (file modification time, UTC)",
+    "received_at": "when the file arrived (UTC): the earlier of its modification time (a zip's "
+    "for its files) and when tpa first saw its SHA-256 [issue 12]",
     "source": "where the figure or definition comes from",
 }
 
@@ -220,23 +221,37 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "raw.files": {
         "path": "path relative to the raw folder (e.g. 2019-12/530128_禄劝….xlsx)",
         "size_bytes": "file size in bytes",
-        "county_code": "county as identified (NULL when rejected before identification)",
-        "period": "period as identified, YYYY-MM (NULL when rejected before identification)",
+        "county_code": "county as identified; for a file rejected before identification or not "
+        "read, from its name or folder (identified_from), for attribution only",
+        "period": "period as identified, YYYY-MM; for a file rejected before identification or "
+        "not read, from its name or folder",
+        "identified_from": "where county_code came from: cover, file_name or folder (the last "
+        "two only for rejected or not-read files, or a cover without 填报单位) [issue 12]",
         "reader": "which reader parsed the workbook",
-        "status": "loaded, rejected, superseded (a later file replaced every form of it) or "
-        "removed (no longer in the raw folder)",
-        "reason": "why rejected (reason code) or by which file superseded",
+        "status": "loaded, rejected, superseded (a later file replaced every form of it), "
+        "removed (no longer in the raw folder), not_read (lock, hidden or backup file, or not a "
+        "workbook) or expanded (a zip read in place: its files have rows of their own)",
+        "reason": "why rejected or not read (reason code) or by which file superseded",
+        "archive_path": "for a file inside a zip: the zip's path relative to the raw folder",
+        "archive_sha256": "for a file inside a zip: the SHA-256 of the zip",
+        "member_name": "for a file inside a zip: its name in the zip (decoded as UTF-8, else "
+        "GB18030)",
         "forms": "forms found in the workbook, comma-separated",
-        "message": "message in Chinese for a rejected workbook",
+        "message": "message in Chinese for a rejected, not-read or expanded file",
     },
     "raw.runs": {
         "run_id": "run identifier (start time and a random suffix)",
         "started_at": "when the run started (local time)",
         "finished_at": "when the run finished (NULL while running)",
         "trigger": "what started the run: manual, schedule, watch …",
-        "files_seen": "workbooks in the raw folder",
+        "files_seen": "files in the raw folder, and in the zips read in place (one per content)",
         "files_new": "workbooks parsed in this run (not cached from an earlier run)",
         "files_rejected": "workbooks rejected whole",
+        "files_not_read": "files not read: lock, hidden or backup files, files that are not "
+        "workbooks (send the workbook) [issue 12]",
+        "submission_state": "loaded (some form current), rejected (the county sent files, all "
+        "rejected or not read: it did send something) or nothing [issue 12]",
+        "rejected_reasons": "messages of the county's rejected and not-read files [issue 12]",
         "rows_loaded": "data rows loaded",
         "rows_quarantined": "data rows quarantined",
         "tests_passed": "SQL data tests passed",
@@ -284,10 +299,17 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "forms_received": "forms of the nine with a current submission",
         "forms_received_list": "those forms, comma-separated",
         "forms_missing": "forms without a submission, comma-separated",
-        "files_received": "workbooks received for the county and period (any status)",
+        "files_received": "workbooks received for the county and period (any status), and files "
+        "not read; a zip counts through its files; a rejected or not-read file counts for the "
+        "county its name or folder gives",
         "files_loaded": "workbooks loaded",
         "files_superseded": "workbooks replaced by a later one",
         "files_rejected": "workbooks rejected whole",
+        "files_not_read": "files not read: lock, hidden or backup files, files that are not "
+        "workbooks (send the workbook) [issue 12]",
+        "submission_state": "loaded (some form current), rejected (the county sent files, all "
+        "rejected or not read: it did send something) or nothing [issue 12]",
+        "rejected_reasons": "messages of the county's rejected and not-read files [issue 12]",
         "rows_loaded": "data rows loaded (current rows in staging)",
         "rows_quarantined": "data rows quarantined (files still loaded)",
         "errors": "findings of severity error",

@@ -70,11 +70,19 @@ DQ_COLUMNS = {
     "files_loaded": "入库文件（个）",
     "files_superseded": "被替换文件（个）",
     "files_rejected": "退回文件（个）",
+    "files_not_read": "未读取文件（个）",
+    "submission_state": "报送情况",
+    "rejected_reasons": "退回或未读取原因",
     "rows_loaded": "入库数据行（行）",
     "rows_quarantined": "隔离数据行（行）",
     "errors": "错误（条）",
     "warnings": "提示（条）",
     "total_mismatches": "合计数与明细不符（处）",
+}
+SUBMISSION_STATES = {
+    "loaded": "已入库",
+    "rejected": "报送了文件，但均被退回或未读取",
+    "nothing": "未报送",
 }
 FINDING_COLUMNS = {
     "county_code": "区划代码",
@@ -319,7 +327,8 @@ def _frame_sheet(ws, df: pd.DataFrame, columns: dict[str, str], title: str) -> N
                 c.value = int(v) if float(v).is_integer() else float(v)
                 c.number_format = INTEGER
     for j, c in enumerate(cols, start=1):
-        wide = c in ("message", "forms_received_list", "forms_missing", "file_name", "cell_text")
+        wide = c in ("message", "forms_received_list", "forms_missing", "file_name", "cell_text",
+                     "rejected_reasons")  # fmt: skip
         ws.column_dimensions[get_column_letter(j)].width = 40 if wide else 14
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     if len(df):
@@ -399,6 +408,8 @@ def write_xlsx(con, out_dir: Path, period: str) -> Path:
         "SELECT * FROM marts.data_quality WHERE period = ? ORDER BY prefecture_code, county_code",
         [period],
     ).df()
+    if "submission_state" in dq:  # [issue 12] "sent a file that was rejected", in words
+        dq["submission_state"] = dq["submission_state"].map(SUBMISSION_STATES)
     _frame_sheet(wb.create_sheet("数据质量"), dq, DQ_COLUMNS, f"各县报送与入库情况（{period}）")
     _frame_sheet(
         wb.create_sheet("问题清单"),

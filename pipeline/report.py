@@ -236,7 +236,11 @@ T = {
         "q_not_submitted": "未报送的县（市、区）",
         "q_not_submitted_n": "未报送 / 应报",
         "q_all_submitted": "全部 {n} 个县（市、区）均已报送。",
-        "q_rejected_files": "被整体退回的文件",
+        "q_rejected_files": "被整体退回或未读取的文件",
+        "q_rejected_only": "报送了文件但均被退回或未读取的县（市、区）",
+        "st_rejected": "退回",
+        "st_not_read": "未读取",
+        "status": "状态",
         "q_rejected_sheets": "被整表退回的工作表（所在文件其余部分已读取）",
         "q_rows_lost": "未读取的行",
         "q_quarantined_rows": "被隔离的数据行（未计入指标）",
@@ -336,7 +340,11 @@ T = {
         "q_not_submitted": "Counties that have not submitted",
         "q_not_submitted_n": "missing / expected",
         "q_all_submitted": "All {n} counties have submitted.",
-        "q_rejected_files": "Files rejected whole",
+        "q_rejected_files": "Files rejected whole or not read",
+        "q_rejected_only": "Counties that sent files, all rejected or not read",
+        "st_rejected": "rejected",
+        "st_not_read": "not read",
+        "status": "Status",
         "q_rejected_sheets": "Sheets rejected whole (the rest of the file was read)",
         "q_rows_lost": "Rows not read",
         "q_quarantined_rows": "Quarantined rows (not counted in any indicator)",
@@ -508,7 +516,8 @@ def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int =
         "SELECT * FROM marts.data_quality WHERE period = ? ORDER BY county_code", [period]
     ).df()
     files = con.execute(
-        "SELECT f.*, coalesce(q.message, f.message) AS reject_message FROM raw.files f "
+        "SELECT f.*, coalesce(q.message, f.message) AS reject_message, q.message_en "
+        "FROM raw.files f "
         "LEFT JOIN quarantine.files q USING (file_sha256) "
         "WHERE f.period = ? OR f.period IS NULL ORDER BY f.path",
         [period],
@@ -1013,13 +1022,14 @@ def quality_section(data: Data, lab: Labels) -> dict:
     summary = _quality_summary(dq, files, lab.t)
     fig = _quality_figure(dq, lab)
 
+    not_read = dq["files_not_read"] if "files_not_read" in dq else 0
     issue = (dq["files_received"] > 0) & (
         (dq["files_rejected"] > 0)
+        | (not_read > 0)
         | (dq["rows_quarantined"] > 0)
         | (dq["warnings"] > 0)
         | (dq["total_mismatches"] > 0)
     )
-    rejected = files[files["status"] == "rejected"]
     qrows = _quarantine_rows(data, lab)
     return {
         "summary": summary,
@@ -1027,14 +1037,8 @@ def quality_section(data: Data, lab: Labels) -> dict:
         "not_submitted": _not_submitted(not_sub, dq, lab),
         "issues": [_county_row(r, lab) for r in dq[issue].itertuples()],
         "all": [_county_row(r, lab) for r in dq.itertuples()],
-        "rejected": [
-            {
-                "file": r.file_name,
-                "path": r.path,
-                "reason": r.reject_message if isinstance(r.reject_message, str) else r.reason,
-            }
-            for r in rejected.itertuples()
-        ],
+        "rejected": _rejected_files(data, lab),
+        "rejected_only": _rejected_only(dq, files, lab),
         "qrows": qrows,
         "qrows_more": max(0, data.qrows_total - len(qrows)),
         "rejected_sheets": [
@@ -1053,6 +1057,25 @@ def quality_section(data: Data, lab: Labels) -> dict:
         "has_recon": data.recon is not None,
         "n_counties": len(dq),
     }
+
+
+def _rejected_files(data: Data, lab: Labels) -> list[dict]:
+    """Files of the period rejected whole or not read, with county, status and reason."""
+    files = data.files
+    rejected = files[files["status"].isin(["rejected", "not_read"])]
+    names = dict(zip(data.counties["county_code"], data.counties["county_name_zh"], strict=True))
+    return [
+        {
+            "file": r.file_name,
+            "path": r.path,
+            "county": lab.geo(r.county_code, names.get(r.county_code))
+            if isinstance(r.county_code, str)
+            else "",
+            "status": lab.t["st_" + r.status],
+            "reason": _reason(r, lab.lang),
+        }
+        for r in rejected.itertuples()
+    ]
 
 
 def _quality_summary(dq, files, t) -> list[tuple[str, str]]:
@@ -1257,6 +1280,34 @@ def _dtick(top: int) -> int:
                 return step * m
         step *= 10
     return step
+
+
+def _reason(r, lang: str) -> str:
+    """The message of a rejected or not-read file in the report's language (issue 12)."""
+    zh = r.reject_message if isinstance(r.reject_message, str) else None
+    en = getattr(r, "message_en", None)
+    if lang == "en" and isinstance(en, str):
+        return en
+    return zh or (r.reason if isinstance(r.reason, str) else "")
+
+
+def _rejected_only(dq: pd.DataFrame, files: pd.DataFrame, lab: Labels) -> list[dict]:
+    """Counties that sent files of the period, every one rejected or not read: they did
+    send something (issue 12 item 8), with the reasons."""
+    if "submission_state" not in dq:
+        return []
+    out = []
+    for r in dq[dq["submission_state"] == "rejected"].itertuples():
+        mine = files[(files["county_code"] == r.county_code)
+                     & files["status"].isin(["rejected", "not_read"])]  # fmt: skip
+        reasons = [_reason(f, lab.lang) for f in mine.itertuples()]
+        out.append(
+            {
+                "county": lab.geo(r.county_code, r.county_name_zh),
+                "reasons": "；".join(reasons) if lab.lang == "zh" else "; ".join(reasons),
+            }
+        )
+    return out
 
 
 def _not_submitted(not_sub: pd.DataFrame, dq: pd.DataFrame, lab: Labels) -> list[dict]:
@@ -1596,11 +1647,19 @@ TEMPLATE = r"""<!DOCTYPE html>
 </table>
 {% else %}<p>{{ t.q_all_submitted.format(n=q.n_counties) }}</p>{% endif %}
 
+{% if q.rejected_only %}
+<h3>{{ t.q_rejected_only }}</h3>
+<table>
+  <thead><tr><th>{{ t.county }}</th><th>{{ t.reason }}</th></tr></thead>
+  <tbody>{% for r in q.rejected_only %}<tr><td style="white-space:nowrap">{{ r.county }}</td><td class="clerk">{{ r.reasons }}</td></tr>{% endfor %}</tbody>
+</table>
+{% endif %}
+
 {% if q.rejected %}
 <h3>{{ t.q_rejected_files }}</h3>
 <table>
-  <thead><tr><th>{{ t.file }}</th><th>{{ t.reason }}</th></tr></thead>
-  <tbody>{% for r in q.rejected %}<tr><td class="clerk">{{ r.path }}</td><td class="clerk">{{ r.reason }}</td></tr>{% endfor %}</tbody>
+  <thead><tr><th>{{ t.file }}</th><th>{{ t.county }}</th><th>{{ t.status }}</th><th>{{ t.reason }}</th></tr></thead>
+  <tbody>{% for r in q.rejected %}<tr><td class="clerk">{{ r.path }}</td><td>{{ r.county }}</td><td>{{ r.status }}</td><td class="clerk">{{ r.reason }}</td></tr>{% endfor %}</tbody>
 </table>
 {% endif %}
 

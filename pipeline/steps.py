@@ -19,7 +19,7 @@ import os
 import signal
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from pipeline.build import BuildReport, build, refresh_runs
 from pipeline.config import Settings
 from pipeline.discover import Discovered, sha256_of
 from pipeline.extract.workbook import ExtractResult, extract_workbook
+from pipeline.names import display_name, safe_text
 from pipeline.personal import load_key
 from pipeline.state import damaged_dir, extracts_dir, runs_dir, state_dir
 
@@ -79,16 +80,19 @@ def id_key(settings: Settings) -> bytes:
 def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
     """One entry per content: the same bytes under several paths are one submission.
 
-    Keeps the first path (by relative path) and the latest modification time of the
-    copies (a county that sends the same file again has sent it last). Sorted by path.
+    A workbook entry is preferred over a copy that is not read (a ``.bak`` or hidden copy
+    of the same bytes); then the first path (by relative path). The modification time is
+    the latest of the copies read (a county that sends the same file again has sent it
+    last). Sorted by path.
     """
+    rank = {"workbook": 0, "expanded": 1, "rejected": 2, "not_read": 3}
     by_sha: dict[str, Discovered] = {}
-    for d in sorted(found, key=lambda x: (x.rel_path, x.sha256)):
+    for d in sorted(found, key=lambda x: (rank.get(x.kind, 9), x.rel_path, x.sha256)):
         seen = by_sha.get(d.sha256)
         if seen is None:
             by_sha[d.sha256] = d
-        elif d.received_at > seen.received_at:
-            by_sha[d.sha256] = replace(seen, received_at=d.received_at)
+        elif d.kind == seen.kind and d.received_at > seen.received_at:
+            by_sha[d.sha256] = replace(seen, received_at=d.received_at, modified_at=d.modified_at)
     return sorted(by_sha.values(), key=lambda x: (x.rel_path, x.sha256))
 
 
@@ -97,10 +101,11 @@ def unique_by_hash(found: list[Discovered]) -> list[Discovered]:
 
 @dataclass(frozen=True)
 class Planned:
-    """A workbook of this run and the extract folder that holds (or will hold) its rows."""
+    """A drop-zone entry of this run and the extract folder that holds (or will hold) its
+    rows; ``folder`` is None (and ``cached`` True) for an entry that is not read."""
 
     found: Discovered
-    folder: str
+    folder: str | None
     cached: bool
     damaged: str | None = None  # one line: the cached extract failed its check, parsed again
 
@@ -118,16 +123,62 @@ def _set_aside(warehouse: Path, folder: Path, problem: str) -> str:
     return f"cached extract {folder.name[-12:]} damaged ({problem}); moved to {where}"
 
 
+FIRST_SEEN = "first_seen.json"
+CLOCK_AHEAD_S = 600  # a modification time further ahead of the run gets a warning
+
+
+def first_seen(warehouse: Path, shas: list[str], now: datetime) -> dict[str, datetime]:
+    """When tpa first saw each SHA-256 (UTC, naive): recorded once, at first sight, in the
+    state folder (``first_seen.json``, kept by ``make rebuild`` and ``make clean-cache``)."""
+    path = state_dir(Path(warehouse)) / FIRST_SEEN
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    new = {sha: now.isoformat() for sha in shas if sha not in known}
+    if new:
+        known.update(new)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(known, sort_keys=True, indent=0), encoding="utf-8")
+        os.replace(tmp, path)
+    return {sha: datetime.fromisoformat(known[sha]) for sha in shas}
+
+
+def received(found: list[Discovered], warehouse: Path, now: datetime | None = None):
+    """``found`` with ``received_at`` = the earlier of the modification time and the first
+    time tpa saw the SHA-256, and ``mtime_ahead_s`` set where the modification time lies
+    more than ``CLOCK_AHEAD_S`` ahead of ``now`` (UTC, naive) (issue 12 item 7: a file
+    dated in the future must not stay current over a correction sent today)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    seen = first_seen(warehouse, [d.sha256 for d in found], now)
+    out = []
+    for d in found:
+        mtime = d.modified_at or d.received_at
+        ahead = (mtime - now).total_seconds()
+        out.append(
+            replace(
+                d,
+                received_at=min(mtime, seen[d.sha256]),
+                mtime_ahead_s=ahead if ahead > CLOCK_AHEAD_S else 0.0,
+            )
+        )
+    return out
+
+
 def plan_extracts(
     found: list[Discovered], warehouse: Path, key: bytes, rebuild: bool = False
 ) -> list[Planned]:
     """Which workbooks need parsing: those without a sound complete extract for this code
     and key (``extracts.verify``: a damaged one is moved aside and the workbook parsed
     again, ``Planned.damaged`` saying so). ``rebuild``: every one (their old extracts are
-    dropped first)."""
+    dropped first). Entries that are not workbooks (not read, expanded archives, rejected
+    by discovery) need no parsing. Received times are settled here (``received``)."""
     root = extracts_dir(Path(warehouse))
     out = []
-    for d in found:
+    for d in received(found, warehouse):
+        if d.kind != "workbook":
+            out.append(Planned(d, None, True))
+            continue
         folder = root / extracts.cache_key(d.sha256, key)
         if rebuild and folder.exists():
             extracts.remove(folder)
@@ -145,11 +196,17 @@ class FileChanged(OSError):
 
 
 def extract_result(
-    path: str, sha256: str, settings: Settings, key: bytes | None = None
-) -> ExtractResult:
-    """``extract_workbook`` of ``path`` with the limits of ``settings`` (not contained:
-    call it through ``pipeline.contain``)."""
-    return extract_workbook(
+    path: str,
+    sha256: str,
+    settings: Settings,
+    key: bytes | None = None,
+    member: str | None = None,
+) -> tuple[ExtractResult, str]:
+    """``extract_workbook`` of ``path`` (or of the zip member ``member`` of it, read in
+    place) with the limits of ``settings`` (not contained: call it through
+    ``pipeline.contain``); return it with the SHA-256 of the bytes it read now."""
+    data, name = _member_bytes(path, member, settings) if member else (None, None)
+    result = extract_workbook(
         Path(path),
         sha256,
         max_bytes=settings.max_file_bytes,
@@ -158,14 +215,23 @@ def extract_result(
         max_cells=settings.max_cells,
         max_chars=settings.max_expanded_chars,
         column_limits=settings.column_limits,
+        data=data,
+        name=name,
     )
+    return result, hashlib.sha256(data).hexdigest() if member else sha256_of(Path(path))
 
 
 def extract_one(
-    path: str, sha256: str, folder: str, settings: Settings, key: bytes | None = None
+    path: str,
+    sha256: str,
+    folder: str,
+    settings: Settings,
+    key: bytes | None = None,
+    member: str | None = None,
 ) -> tuple[str, bool]:
     """Extract one workbook into ``folder`` unless it holds a complete extract already;
-    return (folder, was_parsed).
+    return (folder, was_parsed). ``member``: the workbook is that member of the zip at
+    ``path`` (``Discovered.member``), read in place.
 
     The file is hashed again after parsing: if its bytes are no longer ``sha256`` the
     result is not cached and ``FileChanged`` (an OSError, retried by the flow) is raised.
@@ -176,15 +242,57 @@ def extract_one(
     out = Path(folder)
     if extracts.is_cached(out):
         return str(out), False
-    result = extract_result(path, sha256, settings, key)
-    now = sha256_of(Path(path))
+    result, now = extract_result(path, sha256, settings, key, member)
     if now != sha256:
-        raise FileChanged(f"{path} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})")
+        raise FileChanged(
+            f"{display_name(path)} changed while it was read (sha256 {sha256[:12]} -> {now[:12]})"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     with timing.stage("cache", rows=result.rows_read):
         saved = extracts.save(result, out.parent, out.name)
     timing.flush_part()
     return str(saved), True
+
+
+def _member_bytes(path: str, member: str, settings: Settings) -> tuple[bytes, str]:
+    """The bytes and display name of a zip member; a changed archive is ``FileChanged``."""
+    import zipfile
+
+    from pipeline.discover import read_member
+    from pipeline.names import member_name
+
+    try:
+        data = read_member(Path(path), member, settings.max_file_bytes)
+        with zipfile.ZipFile(path) as zf:
+            name = member_name(zf.getinfo(member))
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise FileChanged(f"{path} changed while it was read ({exc})") from exc
+    return data, name.rsplit("/", 1)[-1]
+
+
+def not_read(d: Discovered) -> ExtractResult:
+    """The record of a drop-zone entry that is not a workbook to read: not read (lock,
+    hidden, backup, not a workbook), an archive read in place (``expanded``) or one
+    rejected by discovery (with a file-level finding, like any rejected file)."""
+    from pipeline.extract.workbook import _reject
+    from pipeline.findings import compose
+
+    res = ExtractResult(d.sha256, d.file_name, status=d.kind, reason=d.reason)
+    if d.kind != "rejected":
+        zh, en = d.message or "", d.message_en or ""
+        res.message, res.message_en = compose(d.file_name, None, None, None, None, zh, en)
+        return res
+
+    return _reject(res, d.reason or "rejected", d.message or "", d.message_en or "")
+
+
+def unread(d: Discovered, error: str | None, reason: str | None = None, limit=None, runs=1):
+    """The record of a workbook that could not be read this run (``unread_result``: not
+    cached, the next run tries again); for an entry that is not a workbook, ``not_read``."""
+    if d.kind != "workbook":
+        return not_read(d)
+    # the error may quote a path holding undecodable bytes
+    return unread_result(d.sha256, d.file_name, safe_text(str(error)), reason, limit, runs)
 
 
 def unread_result(
@@ -215,11 +323,6 @@ def unread_result(
     return ExtractResult(
         sha256, file_name, status="rejected", reason=reason, message=zh, message_en=en
     )
-
-
-def unread(d: Discovered, error: str, reason: str | None = None, limit=None, runs=1):
-    """``unread_result`` of a discovered workbook."""
-    return unread_result(d.sha256, d.file_name, error, reason, limit, runs)
 
 
 RESOURCE_LIMITS = "resource_limits.json"
@@ -282,6 +385,10 @@ def update_manifest(
             "file_name": d.file_name,
             "size_bytes": d.size_bytes,
             "received_at": d.received_at.isoformat(),
+            "kind": d.kind,
+            "archive_path": d.archive_path,
+            "archive_sha256": d.archive_sha256,
+            "member_name": d.member_name,
             "county_code": r.county_code,
             "period": r.period,
             "reader": r.reader,
@@ -325,6 +432,10 @@ def removed_items(
             size_bytes=int(e["size_bytes"]),
             received_at=datetime.fromisoformat(e["received_at"]),
             sha256=sha,
+            kind=e.get("kind") or "workbook",
+            archive_path=e.get("archive_path"),
+            archive_sha256=e.get("archive_sha256"),
+            member_name=e.get("member_name"),
         )
         folder = root / e["extract"] if e.get("extract") else None
         if folder is not None and extracts.is_cached(folder):
@@ -472,7 +583,11 @@ def recover(warehouse: Path) -> list[str]:
         f"removed half-written extract {p.name}"
         for p in extracts.clean_temp(extracts_dir(warehouse))
     ]
-    for p in [*runs_dir(warehouse).glob("*.tmp"), *state_dir(warehouse).glob(MANIFEST + ".tmp-*")]:
+    temp = [
+        *state_dir(warehouse).glob(MANIFEST + ".tmp-*"),
+        *state_dir(warehouse).glob(FIRST_SEEN + ".tmp-*"),
+    ]
+    for p in [*runs_dir(warehouse).glob("*.tmp"), *temp]:
         p.unlink(missing_ok=True)
         done.append(f"removed temporary file {p.name}")
     for p in sorted(runs_dir(warehouse).glob("*.json")):
@@ -570,13 +685,15 @@ def build_inputs(
                 d.sha256,
                 Path(folder).name if folder else None,
                 error,
+                d.kind,
+                d.mtime_ahead_s > 0,
             ]  # fmt: skip
             for d, folder, error in present
         ],
         "removed": [[sha, reason, manifest.get(sha)] for sha, reason in sorted(removed.items())],
     }
     text = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _identity(path: Path) -> list[int] | None:

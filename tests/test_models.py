@@ -64,7 +64,7 @@ def source_tables(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE raw.files (file_sha256 VARCHAR, file_name VARCHAR, path VARCHAR, "
         "size_bytes BIGINT, received_at TIMESTAMP, county_code VARCHAR, period VARCHAR, "
         "reader VARCHAR, status VARCHAR, reason VARCHAR, rows_read BIGINT, "
-        "rows_loaded BIGINT, rows_quarantined BIGINT)"
+        "rows_loaded BIGINT, rows_quarantined BIGINT, message VARCHAR)"
     )
     con.execute(
         "CREATE TABLE quarantine.files (file_sha256 VARCHAR, file_name VARCHAR, "

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 from pipeline.extract.coerce import Cell, CellError, parse_period
+from pipeline.refdata import counties, resolver, valid_village_prefixes
 
 _UNIT_LABEL = re.compile(r"填报单位[:：]?")
 _DATE_LABEL = re.compile(
@@ -89,3 +91,77 @@ def from_file_name(name: str) -> tuple[str | None, str | None]:
     periods = {f"{a}-{b}" for a, b in _NAME_PERIOD.findall(rest)}
     period = periods.pop() if len(periods) == 1 else None
     return code, period
+
+
+@cache
+def prefix_owners(period: str) -> dict[str, str]:
+    """Village-code prefix (6 digits) -> the county it belongs to in ``period``: each
+    county's code and its old codes still valid then (``ref.county_code_changes``)."""
+    out: dict[str, str] = {}
+    for code in counties()["county_code"]:
+        for p in valid_village_prefixes(code, period):
+            out.setdefault(p, code)
+    return out
+
+
+def village_conflict(codes: set[str], county: str, period: str) -> tuple[str, int, int] | None:
+    """``(other county, its village codes, village codes present)`` when more than half of
+    the distinct village codes ``codes`` (at least 3) belong to one county other than
+    ``county`` in ``period`` (issue 12 item 7); else None (isolated mismatches stay
+    row-level quarantines)."""
+    if len(codes) < 3:
+        return None
+    owners = prefix_owners(period)
+    own = valid_village_prefixes(county, period)
+    tally: dict[str, int] = {}
+    for c in codes:
+        p = c[:6]
+        if p not in own and (other := owners.get(p)) is not None and other != county:
+            tally[other] = tally.get(other, 0) + 1
+    if not tally:
+        return None
+    other, n = max(tally.items(), key=lambda kv: (kv[1], kv[0]))
+    return (other, n, len(codes)) if n >= 3 and 2 * n > len(codes) else None
+
+
+_SEGMENTS = re.compile(r"[\s_\-.、，,（）()\[\]【】]+")
+
+
+def _county_of(text: str) -> str | None:
+    """Today's county code named by ``text`` (a file stem or a folder name): a leading
+    6-digit code, else a segment that is a county's code or name (``巧家县``)."""
+    text = unicodedata.normalize("NFKC", text)
+    m = _NAME_CODE.match(text)
+    if m and (code := resolver().resolve(m.group(1))):
+        return code
+    for seg in _SEGMENTS.split(text):
+        if len(seg) >= 2 and (code := resolver().resolve(seg)):
+            return code
+    return None
+
+
+def _period_of(text: str) -> str | None:
+    periods = {f"{a}-{b}" for a, b in _NAME_PERIOD.findall(unicodedata.normalize("NFKC", text))}
+    return periods.pop() if len(periods) == 1 else None
+
+
+def attribute(parts: list[str]) -> tuple[str | None, str | None, str | None]:
+    """``(county_code, period, identified_from)`` of a rejected or not-read file from its
+    path's ``parts`` (folders of the raw folder, an archive's name and its member's folders,
+    then the file's own name), for attributing it only: nothing is ever loaded on this
+    basis (issue 12 item 8). The file's name is looked at first (``file_name``), then the
+    folders from the nearest out (``folder``); identified_from names where the county
+    came from (where the period came from when no county was found; None for neither)."""
+    if not parts:
+        return None, None, None
+    *folders, name = parts
+    stem = name.rsplit(".", 1)[0] if "." in name.strip(" .") else name
+    county, period = _county_of(stem), _period_of(stem)
+    county_src = "file_name" if county else None
+    period_src = "file_name" if period else None
+    for folder in reversed(folders):
+        if county is None and (county := _county_of(folder)):
+            county_src = "folder"
+        if period is None and (period := _period_of(folder)):
+            period_src = "folder"
+    return county, period, county_src or period_src

@@ -58,6 +58,9 @@ class FileContext:
     date1904: bool = False
     id_key: bytes | None = None
     column_limits: dict | None = None  # TPA_COLUMN_LIMITS overrides (limits.check_overrides)
+    # every well-formed village code of the file's sheets (issue 12 item 7: a workbook
+    # whose villages mostly belong to another county is rejected whole)
+    village_codes: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -643,7 +646,9 @@ def _check_codes(data: list[_Row], typed: dict[str, list], ctx: FileContext) -> 
                 )
             )
             codes[row.i] = None
-        elif prefixes is not None and code[:6] not in prefixes:
+            continue
+        ctx.village_codes.add(code)
+        if prefixes is not None and code[:6] not in prefixes:
             row.errors.append(
                 (
                     ("village_code",),

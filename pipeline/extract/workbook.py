@@ -10,16 +10,18 @@ from pathlib import Path
 
 from pipeline import timing
 from pipeline.extract.header import find_header
-from pipeline.extract.identify import from_file_name, read_cover
+from pipeline.extract.identify import from_file_name, read_cover, village_conflict
 from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.findings import Finding, compose
+from pipeline.names import display_name
 from pipeline.readers.workbook import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_CHARS,
+    Source,
     UnreadableWorkbook,
     open_workbook,
 )
-from pipeline.refdata import resolver
+from pipeline.refdata import counties, resolver
 
 PARSER_VERSION = "3"  # bump when parsing changes: invalidates cached extracts
 
@@ -45,6 +47,8 @@ class ExtractResult:
     forms: dict[str, SheetResult] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     hidden_sheets: list[str] = field(default_factory=list)
+    # where county_code came from: cover | file_name (issue 12 item 8; raw.files)
+    identified_from: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -83,6 +87,12 @@ def _reject(res: ExtractResult, reason: str, zh: str, en: str) -> ExtractResult:
     return res
 
 
+def _county_label(code: str) -> str:
+    df = counties()
+    hit = df.loc[df["county_code"] == code, "county_name_zh"]
+    return f"{code} {hit.iloc[0]}" if len(hit) else code
+
+
 def extract_workbook(
     path: Path,
     sha256: str,
@@ -93,9 +103,14 @@ def extract_workbook(
     max_cells: int = DEFAULT_MAX_CELLS,
     column_limits: dict | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    data: bytes | None = None,
+    name: str | None = None,
 ) -> ExtractResult:
     """Read, identify and extract ``path``; see ``ExtractResult``.
 
+    ``data``: the workbook's bytes when they are not a file of their own (a member of a
+    zip read in place); ``name``: the name shown in messages and matched for county and
+    period (default: ``path``'s name, decoded as UTF-8 then GB18030, ``pipeline.names``).
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
     of decompressed XML, ``max_cells`` per sheet, ``max_chars`` characters of text
     cells. ``column_limits``: plausible ranges overriding the form specs
@@ -107,8 +122,9 @@ def extract_workbook(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        source = Source(path if data is None else data, name or display_name(path.name))
         res = _extract(
-            path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits
+            source, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits
         )
         timing.add_rows("read", res.rows_read)
         return res
@@ -126,12 +142,20 @@ class _Rejected(Exception):
 
 
 def _extract(
-    path, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
+    source, sha256, max_bytes, max_unzipped, id_key, max_cells, max_chars, column_limits=None
 ) -> ExtractResult:
-    res = ExtractResult(sha256, path.name)
+    file_name = source.name
+    res = ExtractResult(sha256, file_name)
     try:
         with timing.stage("read"):
-            wb = open_workbook(path, max_bytes, max_unzipped, max_cells, max_chars)
+            wb = open_workbook(
+                source.path or source.data,
+                max_bytes,
+                max_unzipped,
+                max_cells,
+                max_chars,
+                name=file_name,
+            )
     except UnreadableWorkbook as exc:
         return _reject(res, exc.reason, exc.message_zh, exc.message_en)
     res.reader = wb.reader
@@ -139,11 +163,11 @@ def _extract(
     try:
         if not sheets:
             raise _no_form(wb, res.hidden_sheets)
-        code, period = _county_and_period(path.name, sheets, wb.date1904)
+        code, period, found_in = _county_and_period(file_name, sheets, wb.date1904)
     except _Rejected as r:
         return _reject(res, r.reason, r.zh, r.en)
-    res.county_code, res.period = code, period
-    ctx = FileContext(sha256, path.name, code, period, wb.date1904, id_key, column_limits)
+    res.county_code, res.period, res.identified_from = code, period, found_in
+    ctx = FileContext(sha256, file_name, code, period, wb.date1904, id_key, column_limits)
     for sheet, match in sheets:
         if match.form.code in res.forms:
             other = res.forms[match.form.code].sheet
@@ -162,6 +186,8 @@ def _extract(
         result = extract_sheet(sheet, match, ctx)
         res.forms[match.form.code] = result
         res.findings.extend(result.findings)
+    if (conflict := village_conflict(ctx.village_codes, code, period)) is not None:
+        return _reject_conflict(res, conflict)
     for name in res.hidden_sheets:
         res.findings.append(
             _sheet_finding(
@@ -218,8 +244,9 @@ def _sheet_finding(ctx: FileContext, form, sheet: str, rule, severity, zh, en) -
                    severity, mzh, men)  # fmt: skip
 
 
-def _county_and_period(file_name: str, sheets, date1904) -> tuple[str, str]:
-    """County code and period from the covers, then the file name.
+def _county_and_period(file_name: str, sheets, date1904) -> tuple[str, str, str]:
+    """County code, period and where the county came from (``cover`` | ``file_name``,
+    issue 12 item 8): from the covers, then the file name.
 
     Raises ``_Rejected`` when a cover names an unknown county, the covers or the file
     name disagree, or either is found nowhere.
@@ -238,7 +265,7 @@ def _county_and_period(file_name: str, sheets, date1904) -> tuple[str, str]:
             f"各表统计截止时间不一致：{'、'.join(sorted(periods))}",
             f"sheets give different periods: {', '.join(sorted(periods))}",
         )
-    code = _county(next(iter(codes), None), name_code, texts)
+    code, found_in = _county(next(iter(codes), None), name_code, texts)
     period = next(iter(periods), None)
     if period and name_period and period != name_period:
         shown = _cover_date_text(sheets, date1904) or next(iter(bad_dates), None) or period
@@ -261,7 +288,7 @@ def _county_and_period(file_name: str, sheets, date1904) -> tuple[str, str]:
                 "no statistics date on the cover and no period in the file name",
             )
         period = name_period
-    return code, period
+    return code, period, found_in
 
 
 def _read_covers(sheets, date1904):
@@ -288,8 +315,10 @@ def _read_covers(sheets, date1904):
     return texts, codes, periods, bad_dates
 
 
-def _county(code: str | None, name_code: str | None, texts: set[str]) -> str:
-    """The cover's county, checked against (or else taken from) the file name's code."""
+def _county(code: str | None, name_code: str | None, texts: set[str]) -> tuple[str, str]:
+    """The cover's county, checked against (or else taken from) the file name's code;
+    with where it came from: ``cover`` or ``file_name``."""
+    source = "cover" if code else None
     if name_code:
         name_resolved = resolver().resolve(name_code)
         if code and name_resolved and name_resolved != code:
@@ -298,14 +327,32 @@ def _county(code: str | None, name_code: str | None, texts: set[str]) -> str:
                 f"文件名的县代码 {name_code} 与封面填报单位“{next(iter(texts))}”（{code}）不一致",
                 f"file name county {name_code} differs from the cover's '{next(iter(texts))}' ({code})",
             )
-        code = code or name_resolved
+        if code is None and name_resolved:
+            code, source = name_resolved, "file_name"
     if code is None:
         raise _Rejected(
             "unknown_county",
             "无法确定填报单位：封面没有“填报单位”，文件名也没有县代码",
             "unknown county: no 填报单位 on the cover and no county code in the file name",
         )
-    return code
+    return code, source
+
+
+def _reject_conflict(res: ExtractResult, conflict: tuple[str, int, int]) -> ExtractResult:
+    """Most village codes belong to another county (issue 12 item 7): the whole file is
+    rejected, naming both counties; it stays attributed to the county it claims."""
+    other, n, total = conflict
+    own = _county_label(res.county_code)
+    theirs = _county_label(other)
+    res.findings = []  # its rows are not read: no row-level findings either
+    return _reject(
+        res,
+        "county_conflict",
+        f"封面填报单位为{own}，但 {total} 个村代码中有 {n} 个属于{theirs}："
+        "这可能是其他县的报表，整个文件未读取；请核对后重新报送本县的报表",
+        f"the cover names {own} but {n} of its {total} village codes belong to {theirs}: "
+        "probably another county's workbook; the whole file was not read",
+    )
 
 
 def _cover_date_text(sheets, date1904) -> str | None:

@@ -39,7 +39,7 @@ def _cell(v):
     return v
 
 
-def read_ooxml(path: Path, max_cells: int, max_chars: int):
+def read_ooxml(path: Path | bytes, max_cells: int, max_chars: int):
     """(date1904, [(name, state, rows, merges, meta)]) of an OOXML package read by
     openpyxl in read-only mode. Raises NotReadable, FallbackTooLarge."""
     import openpyxl
@@ -79,16 +79,20 @@ def read_ooxml(path: Path, max_cells: int, max_chars: int):
         wb.close()
 
 
-def _slashed(path: Path):
+def _slashed(path: Path | bytes):
     """``path``, or an in-memory copy of the package whose member names use ``\\`` as the
     separator (some Windows tools write them so; Excel reads them) with ``/`` instead.
     The sizes were bounded before (``readers.workbook._check_zip``)."""
     import io
     import zipfile
 
+    if isinstance(path, bytes):
+        path = io.BytesIO(path)
     try:
         with zipfile.ZipFile(path) as zf:
             if not any("\\" in n for n in zf.namelist()):
+                if hasattr(path, "seek"):
+                    path.seek(0)
                 return path
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
@@ -109,13 +113,14 @@ def _number_format(cell) -> str:
         return "General"
 
 
-def read_biff(path: Path, max_cells: int, max_chars: int):
+def read_biff(path: Path | bytes, max_cells: int, max_chars: int):
     """(date1904, [(name, state, rows, merges, meta)]) of a BIFF ``.xls`` (any version xlrd
     reads) by xlrd. Raises NotReadable, FallbackTooLarge."""
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True, logfile=_Quiet())
+        where = {"file_contents": path} if isinstance(path, bytes) else {"filename": str(path)}
+        book = xlrd.open_workbook(**where, on_demand=True, logfile=_Quiet())
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, AssertionError, ...
         raise NotReadable(f"{type(exc).__name__}: {exc}") from exc
     try:
@@ -165,5 +170,3 @@ class _Quiet:
 
     def write(self, _text: str) -> int:
         return 0
-
-

@@ -1,4 +1,8 @@
-"""Open any county workbook (.xlsx, .xlsm, .xls — whatever the extension claims).
+"""Open any county workbook (.xlsx, .xlsm, .xlsb, .ods, .xls, WPS .et — whatever the
+extension claims), from a file or from bytes (a member of a zip read in place).
+
+XLSB and ODS (issue 12) are read by calamine for values, with their merged cells from
+the files themselves (``spans``) and no format metadata.
 
 Values come from python-calamine (the fast reader); a side pass adds number formats,
 hidden rows and columns and formulas saved without values — ``xlsx_meta`` over the
@@ -15,7 +19,8 @@ xlrd (``xls_bounds``). calamine is asked for the span of the cells only
 (``skip_empty_area=True``), which is what the side pass measured. Encrypted packages
 are recognised from the OLE directory (``EncryptionInfo``) or a BIFF ``FILEPASS``
 record. What these checks miss is bounded by the contained extraction
-(``pipeline.contain``: a child process with memory and time limits).
+(``pipeline.contain``: a child process with memory and time limits). A workbook
+calamine cannot open is read by openpyxl or xlrd before it is given up (``fallback``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from xml.etree.ElementTree import ParseError
 import python_calamine as pc
 
 from pipeline.readers.ole import OleError, OleFile
+from pipeline.readers.spans import ods_merges, xlsb_merges
 from pipeline.readers.xls_bounds import XlsTooLarge, check_xls
 from pipeline.readers.xls_meta import XlsEncrypted, XlsMetaError, read_xls_meta
 from pipeline.readers.xlsx_meta import (
@@ -54,7 +60,7 @@ DEFAULT_MAX_CHARS = 200_000_000  # per workbook: characters the text cells expan
 MAX_RATIO = 200
 RATIO_FLOOR = 16 * 2**20
 _VALUE_CELL_TYPES = ("SheetTypeEnum.WorkSheet",)
-_SUFFIXES = {"zip": (".xlsx", ".xlsm"), "ole": (".xls",)}  # what calamine's from_path expects
+_SUFFIXES = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",)}  # what calamine's from_path expects
 
 # What a renamed non-spreadsheet really is (first bytes, lower-cased) -> (zh, en).
 _OTHER_KINDS = [
@@ -132,32 +138,98 @@ class WorkbookData:
     sheets: list[SheetData]
 
 
-def sniff(path: Path) -> str:
-    """``'zip'`` (xlsx/xlsm), ``'ole'`` (xls, or an encrypted xlsx) or ``'other'``."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
+class Source:
+    """A workbook's bytes: a file (``Path``) or bytes in memory (a member of a zip read in
+    place, issue 12 item 6). ``name`` is the name shown in messages."""
+
+    def __init__(self, source: Path | bytes, name: str | None = None):
+        self.path = source if isinstance(source, Path) else None
+        self.data = None if isinstance(source, Path) else bytes(source)
+        self.name = name or (self.path.name if self.path else "")
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size if self.path else len(self.data)
+
+    @property
+    def suffix(self) -> str:
+        """The name's extension, lower-cased, trailing spaces and dots ignored."""
+        stem = self.name.rstrip(" .")
+        return ("." + stem.rsplit(".", 1)[1].lower()) if "." in stem else ""
+
+    def head(self, n: int) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with open(self.path, "rb") as fh:
+            return fh.read(n)
+
+    def read(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()
+
+    def opener(self):
+        """What ``zipfile.ZipFile`` opens: the path, or a fresh in-memory file."""
+        return self.path if self.path else io.BytesIO(self.data)
+
+
+def sniff_head(head: bytes) -> str:
+    """``'zip'`` (xlsx, xlsm, xlsb, ods, or any zip), ``'ole'`` (xls and WPS .et, or an
+    encrypted xlsx) or ``'other'``, from a file's first 8 bytes."""
     if head.startswith(ZIP_MAGIC):
         return "zip"
-    if head == OLE_MAGIC:
+    if head[:8] == OLE_MAGIC:
         return "ole"
     return "other"
 
 
-def describe_other(path: Path) -> tuple[str, str]:
-    """What a file that is neither zip nor OLE seems to be: ``(zh, en)`` for the message."""
+def sniff(path: Path) -> str:
+    """``sniff_head`` of the file at ``path``."""
     with open(path, "rb") as fh:
-        head = fh.read(512)
+        return sniff_head(fh.read(8))
+
+
+ODS_MIMETYPES = (
+    b"application/vnd.oasis.opendocument.spreadsheet",
+    b"application/vnd.oasis.opendocument.spreadsheet-template",
+)
+
+
+def zip_kind(names: set[str], mimetype: bytes | None = None) -> str:
+    """What a zip holds, from its member names (and its ``mimetype`` member, ODF):
+    ``'xlsx'`` (also xlsm), ``'xlsb'``, ``'ods'``, ``'office'`` (an OOXML or ODF package
+    that is not a workbook: Word, PowerPoint, Writer…) or ``'archive'`` (anything else)."""
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if mimetype is not None and mimetype.strip() in ODS_MIMETYPES:
+        return "ods"
+    if "[Content_Types].xml" in names or "mimetype" in names:
+        return "office"
+    return "archive"
+
+
+def describe_head(head: bytes) -> tuple[str, str]:
+    """What a file that is neither zip nor OLE seems to be, from its first 512 bytes:
+    ``(zh, en)`` for the message."""
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     for magics, what in _OTHER_KINDS:
         if low.startswith(magics):
             return what
     for enc in ("utf-8", "gb18030"):
-        try:
-            head[:-4].decode(enc)
-        except UnicodeDecodeError:
-            continue
-        return ("文本文件（如CSV）", "a text file (e.g. CSV)")
+        for cut in range(4):  # the first bytes may end inside a character
+            try:
+                head[: len(head) - cut].decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if b"\x00" not in head:
+                return ("文本文件（如CSV）", "a text file (e.g. CSV)")
     return ("无法识别的文件", "an unrecognised file")
+
+
+def describe_other(path: Path) -> tuple[str, str]:
+    """``describe_head`` of the file at ``path``."""
+    with open(path, "rb") as fh:
+        return describe_head(fh.read(512))
 
 
 def _too_large(what_zh: str, what_en: str) -> UnreadableWorkbook:
@@ -184,14 +256,16 @@ def _corrupt(exc: BaseException) -> UnreadableWorkbook:
     )
 
 
-def _check_zip(path: Path, max_uncompressed: int) -> None:
-    """The package's own claims: a workbook part, declared sizes within the limit."""
+def _check_zip(src: Source, max_uncompressed: int) -> str:
+    """The package's own claims: a workbook (xlsx, xlsb or ods), declared sizes within
+    the limit. Returns ``zip_kind``."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(src.opener()) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            names = {i.filename for i in infos}
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, zlib.error) as exc:
         raise _corrupt(exc) from exc
-    names = {i.filename for i in infos}
     total = sum(i.file_size for i in infos)
     for i in infos:
         if i.file_size > RATIO_FLOOR and i.file_size > MAX_RATIO * max(i.compress_size, 1):
@@ -202,7 +276,8 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
                 f"part {i.filename} expands to {i.file_size / 2**20:,.0f} MiB, {ratio:,.0f} "
                 f"times its compressed size (a zip bomb?)",
             )
-    if "xl/workbook.xml" not in names:
+    kind = zip_kind(names, mimetype)
+    if kind not in ("xlsx", "xlsb", "ods"):
         raise UnreadableWorkbook(
             "not_a_workbook",
             "不是Excel工作簿（压缩包中没有工作簿内容，可能是Word、WPS文字或其他压缩文件），请报送.xlsx文件",
@@ -213,6 +288,7 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
             f"文件解压后达 {total / 2**20:,.0f} MiB（上限 {max_uncompressed / 2**20:,.0f} MiB）",
             f"the workbook expands to {total / 2**20:,.0f} MiB (limit {max_uncompressed / 2**20:,.0f} MiB)",
         )
+    return kind
 
 
 def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
@@ -251,11 +327,11 @@ def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
     )
 
 
-def _read_ole(path: Path, max_cells: int) -> WorkbookMeta | None:
+def _read_ole(src: Source, max_cells: int) -> WorkbookMeta | None:
     """Refuse encrypted packages and non-workbook OLE files; return the BIFF8 metadata
     (None for BIFF5 and older: values only)."""
     try:
-        ole = OleFile(path.read_bytes())
+        ole = OleFile(src.read())
     except OleError as exc:
         raise _corrupt(exc) from exc
     names = {n.lower() for n in ole.stream_names}
@@ -287,82 +363,17 @@ def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
     )
 
 
-def open_workbook(
-    path: Path,
-    max_bytes: int,
-    max_uncompressed: int,
-    max_cells: int = DEFAULT_MAX_CELLS,
-    max_chars: int = DEFAULT_MAX_CHARS,
-) -> WorkbookData:
-    """``read_workbook``; a workbook calamine finds damaged or not a spreadsheet, although
-    its container (OOXML zip, OLE2) is one, is read by the maintained reader of that
-    container (``pipeline.readers.fallback``: openpyxl, xlrd) before it is given up
-    (issue 12: nothing lost)."""
+def _utf8(path: Path) -> bool:
+    """True when the path is valid UTF-8 (calamine's ``from_path`` takes nothing else)."""
     try:
-        return read_workbook(path, max_bytes, max_uncompressed, max_cells, max_chars)
-    except UnreadableWorkbook as exc:
-        if exc.reason not in ("damaged", "not_a_workbook"):
-            raise
-        kind = sniff(path)
-        if kind == "other" and not _raw_biff(path):
-            raise
-        second = _fallback(path, kind, max_cells, max_chars)
-        if second is None:
-            raise
-        return second
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def _raw_biff(path: Path) -> bool:
-    """A BIFF2–BIFF4 worksheet or workbook stream without an OLE2 container (Excel 2.x–4.x
-    ``.xls``): it starts with a BOF record, 0x0009/0x0209/0x0409 then its length."""
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    return len(head) == 4 and head[0] == 0x09 and head[1] in (0x00, 0x02, 0x04) and head[3] == 0
-
-
-def _fallback(path: Path, kind: str, max_cells: int, max_chars: int) -> WorkbookData | None:
-    from pipeline.readers import fallback
-
-    try:
-        read = fallback.read_ooxml if kind == "zip" else fallback.read_biff  # ole, raw BIFF
-        date1904, sheets = read(path, max_cells, max_chars)
-    except fallback.NotReadable:
-        return None
-    except fallback.FallbackTooLarge as exc:
-        raise _too_large(f"工作表“{exc.sheet}”内容过多", f"sheet '{exc.sheet}': {exc.what}") from exc
-    return WorkbookData(
-        kind="xlsx" if kind == "zip" else "xls",
-        reader="openpyxl (calamine could not open it)"
-        if kind == "zip"
-        else "xlrd (calamine could not open it)",
-        date1904=date1904,
-        sheets=[
-            SheetData(name, state, Grid(rows), merges, meta)
-            for name, state, rows, merges, meta in sheets
-        ],
-    )
-
-
-def read_workbook(
-    path: Path,
-    max_bytes: int,
-    max_uncompressed: int,
-    max_cells: int = DEFAULT_MAX_CELLS,
-    max_chars: int = DEFAULT_MAX_CHARS,
-) -> WorkbookData:
-    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
-
-    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
-    an .xlsx may expand to: checked on the zip's claims and each part's compression
-    ratio, then on what is really decompressed; for .xls, the size of each OLE stream),
-    ``max_cells`` (per sheet, rows × columns spanned by cells with values; checked
-    before calamine allocates the sheet), ``max_chars`` (characters all text cells
-    expand to, shared strings copied per cell). Raises ``UnreadableWorkbook``
-    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
-    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
-    32,767 characters silently.
-    """
-    size = path.stat().st_size
+def _check_size(src: Source, max_bytes: int) -> None:
+    size = src.size
     if size == 0:
         raise UnreadableWorkbook(
             "damaged", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
@@ -372,71 +383,192 @@ def read_workbook(
             f"文件大小 {size / 2**20:,.1f} MiB（上限 {max_bytes / 2**20:,.0f} MiB）",
             f"the file is {size / 2**20:,.1f} MiB (limit {max_bytes / 2**20:,.0f} MiB)",
         )
-    kind = sniff(path)
+
+
+def _side_pass(
+    src: Source, max_uncompressed: int, max_cells: int, max_chars: int = DEFAULT_MAX_CHARS
+) -> tuple[str, WorkbookMeta | None]:
+    """The real type (``xlsx``, ``xlsb``, ``ods`` or ``xls``) and the side metadata (xlsx
+    and BIFF8 xls only), within the limits; raises ``UnreadableWorkbook``."""
+    kind = sniff_head(src.head(8))
     if kind == "other":
-        zh, en = describe_other(path)
+        zh, en = describe_head(src.head(512))
         raise UnreadableWorkbook(
             "not_a_workbook",
-            f"不是Excel文件（文件内容是{zh}，只是扩展名为{path.suffix}），请报送Excel格式（.xlsx）的报表",
-            f"not a spreadsheet: the content is {en}, only the name ends in {path.suffix}",
+            f"不是Excel文件（文件内容是{zh}，只是扩展名为{src.suffix}），请报送Excel格式（.xlsx）的报表",
+            f"not a spreadsheet: the content is {en}, only the name ends in {src.suffix}",
         )
-    meta: WorkbookMeta | None
-    if kind == "zip":
-        _check_zip(path, max_uncompressed)
+    if kind == "ole":
         try:
-            meta = read_xlsx_meta(
-                path, max_unzipped=max_uncompressed, max_cells=max_cells, max_chars=max_chars
-            )
-        except (LimitExceeded, SheetTooLarge, TooManyChars) as exc:
-            raise _meta_limits(exc, max_uncompressed) from exc
-        except CellTooLong as exc:
-            raise _too_long(exc) from exc
-        except (zipfile.BadZipFile, KeyError, zlib.error, ParseError, EOFError, ValueError) as exc:
-            raise _corrupt(exc) from exc
-    else:
-        try:
-            meta = _read_ole(path, max_cells)
-            check_xls(path, max_uncompressed, max_cells, max_chars)
+            meta = _read_ole(src, max_cells)
+            check_xls(src.path or src.data, max_uncompressed, max_cells, max_chars)
+            return "xls", meta
         except (SheetTooLarge, XlsTooLarge) as exc:
             raise _meta_limits(exc, max_uncompressed) from exc
+    real = _check_zip(src, max_uncompressed)
+    if real != "xlsx":  # xlsb, ods: values only (calamine); the zip's claims were checked
+        return real, None
     try:
-        if path.suffix.lower() in _SUFFIXES[kind]:
-            wb = pc.CalamineWorkbook.from_path(str(path))
-        else:  # the extension lies: let calamine detect the format from the content
-            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        sheets = []
-        for sm in wb.sheets_metadata:
-            if str(sm.typ) not in _VALUE_CELL_TYPES:
-                continue
-            sheet = wb.get_sheet_by_name(sm.name)
-            if sheet.height * sheet.width > max_cells:
-                raise _meta_limits(
-                    SheetTooLarge(
-                        sm.name,
-                        sheet.height,
-                        sheet.width,
-                        cell_ref(sheet.height - 1, sheet.width - 1),
-                    ),
-                    max_uncompressed,
-                )
-            # skip_empty_area=True: calamine materialises the span of its cells only
-            # (start..end); False would add every cell from A1, so that one value at
-            # XFD1048576 asks for 17 billion cells (issue 11). The span was bounded above.
-            rows = sheet.to_python(skip_empty_area=True) if sheet.height else []
-            first_row, first_col = sheet.start if rows else (0, 0)
-            vis = str(sm.visible).rsplit(".", 1)[-1]
-            state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
-                vis, "visible"
+        return real, read_xlsx_meta(
+            src.opener(), max_unzipped=max_uncompressed, max_cells=max_cells, max_chars=max_chars
+        )
+    except (LimitExceeded, SheetTooLarge, TooManyChars) as exc:
+        raise _meta_limits(exc, max_uncompressed) from exc
+    except CellTooLong as exc:
+        raise _too_long(exc) from exc
+    except (zipfile.BadZipFile, KeyError, zlib.error, ParseError, EOFError, ValueError) as exc:
+        raise _corrupt(exc) from exc
+
+
+def _side_merges(src: Source, kind: str) -> dict[str, list]:
+    """Merged ranges calamine does not give (ODS, XLSB; ``spans``): {sheet: ranges}. A part
+    that cannot be parsed gives none (calamine then says whether the file is damaged)."""
+    if kind not in ("ods", "xlsb"):
+        return {}
+    try:
+        with zipfile.ZipFile(src.opener()) as zf:
+            return ods_merges(zf) if kind == "ods" else xlsb_merges(zf)
+    except (zipfile.BadZipFile, KeyError, ParseError, struct.error, IndexError, ValueError,
+            zlib.error, EOFError, OSError):  # fmt: skip
+        return {}
+
+
+def _sheets(
+    wb, meta: WorkbookMeta | None, max_uncompressed: int, max_cells: int, side: dict | None = None
+) -> list[SheetData]:
+    sheets = []
+    for sm in wb.sheets_metadata:
+        if str(sm.typ) not in _VALUE_CELL_TYPES:
+            continue
+        sheet = wb.get_sheet_by_name(sm.name)
+        if sheet.height * sheet.width > max_cells:
+            raise _meta_limits(
+                SheetTooLarge(
+                    sm.name, sheet.height, sheet.width, cell_ref(sheet.height - 1, sheet.width - 1)
+                ),
+                max_uncompressed,
             )
-            sheets.append(
-                SheetData(
-                    name=sm.name,
-                    state=state,
-                    grid=Grid(rows, first_row, first_col),
-                    merges=list(sheet.merged_cell_ranges or []),
-                    meta=meta.sheets.get(sm.name) if meta else None,
-                )
+        # skip_empty_area=True: calamine materialises the span of its cells only
+        # (start..end); False would add every cell from A1, so that one value at
+        # XFD1048576 asks for 17 billion cells (issue 11). The span was bounded above.
+        rows = sheet.to_python(skip_empty_area=True) if sheet.height else []
+        first_row, first_col = sheet.start if rows else (0, 0)
+        vis = str(sm.visible).rsplit(".", 1)[-1]
+        state = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}.get(
+            vis, "visible"
+        )
+        sheets.append(
+            SheetData(
+                name=sm.name,
+                state=state,
+                grid=Grid(rows, first_row, first_col),
+                merges=list(sheet.merged_cell_ranges or []) or (side or {}).get(sm.name, []),
+                meta=meta.sheets.get(sm.name) if meta else None,
             )
+        )
+    return sheets
+
+
+_READERS = {
+    "xlsx": "calamine+xml",
+    "xlsb": "calamine (xlsb: no format metadata)",
+    "ods": "calamine (ods: no format metadata)",
+}
+
+
+def open_workbook(
+    path: Path | bytes,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    name: str | None = None,
+) -> WorkbookData:
+    """``read_workbook``; a workbook calamine finds damaged or not a spreadsheet, although
+    its container (OOXML zip, OLE2, a bare BIFF2-4 stream) is one, is read by the
+    maintained reader of that container (``pipeline.readers.fallback``: openpyxl, xlrd)
+    before it is given up (issue 12: nothing lost)."""
+    try:
+        return read_workbook(path, max_bytes, max_uncompressed, max_cells, max_chars, name)
+    except UnreadableWorkbook as exc:
+        if exc.reason not in ("damaged", "not_a_workbook"):
+            raise
+        src = Source(path, name)
+        kind = sniff_head(src.head(8))
+        if kind == "other" and not _raw_biff(src.head(4)):
+            raise
+        second = _fallback(src, "zip" if kind == "zip" else "biff", max_cells, max_chars)
+        if second is None:
+            raise
+        return second
+
+
+def _raw_biff(head: bytes) -> bool:
+    """A BIFF2–BIFF4 worksheet or workbook stream without an OLE2 container (Excel 2.x–4.x
+    ``.xls``): it starts with a BOF record, 0x0009/0x0209/0x0409 then its length."""
+    return len(head) == 4 and head[0] == 0x09 and head[1] in (0x00, 0x02, 0x04) and head[3] == 0
+
+
+def _fallback(src: Source, kind: str, max_cells: int, max_chars: int) -> WorkbookData | None:
+    from pipeline.readers import fallback
+
+    try:
+        read = fallback.read_ooxml if kind == "zip" else fallback.read_biff
+        date1904, sheets = read(src.path or src.data, max_cells, max_chars)
+    except fallback.NotReadable:
+        return None
+    except fallback.FallbackTooLarge as exc:
+        raise _too_large(
+            f"工作表“{exc.sheet}”内容过多", f"sheet '{exc.sheet}': {exc.what}"
+        ) from exc
+    return WorkbookData(
+        kind="xlsx" if kind == "zip" else "xls",
+        reader=f"{'openpyxl' if kind == 'zip' else 'xlrd'} (calamine could not open it)",
+        date1904=date1904,
+        sheets=[
+            SheetData(name, state, Grid(rows), merges, meta)
+            for name, state, rows, merges, meta in sheets
+        ],
+    )
+
+
+def read_workbook(
+    path: Path | bytes,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    name: str | None = None,
+) -> WorkbookData:
+    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
+
+    ``path``: the file, or its bytes (a zip member read in place) with ``name`` for
+    messages. The type comes from the bytes, never the name: OOXML (xlsx/xlsm), XLSB,
+    ODS and OLE2/BIFF (xls, WPS .et) are read whatever the extension (issue 12 item 6).
+
+    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
+    an .xlsx may expand to: checked on the zip's claims, then on what is really
+    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
+    values; checked before calamine allocates the sheet), ``max_chars`` (characters all
+    text cells expand to, shared strings copied per cell). Raises ``UnreadableWorkbook``
+    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
+    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
+    32,767 characters silently.
+    """
+    src = Source(path, name)
+    _check_size(src, max_bytes)
+    kind, meta = _side_pass(src, max_uncompressed, max_cells, max_chars)
+    try:
+        if (
+            src.path is not None
+            and src.path.suffix.lower() in _SUFFIXES.get(kind, ())
+            and _utf8(src.path)
+        ):
+            wb = pc.CalamineWorkbook.from_path(str(src.path))
+        else:  # bytes, the extension lies, or a name calamine cannot open (GBK bytes):
+            # calamine detects the format from the content
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(src.read()))
+        sheets = _sheets(wb, meta, max_uncompressed, max_cells, _side_merges(src, kind))
         wb.close()
     except UnreadableWorkbook:
         raise
@@ -444,12 +576,12 @@ def read_workbook(
         raise _encrypted() from exc
     except Exception as exc:  # calamine errors on damaged files
         raise _corrupt(exc) from exc
-    if kind == "zip":
-        reader = "calamine+xml"
-    else:
+    if kind == "xls":
         reader = "calamine+biff" if meta is not None else "calamine (xls: no format metadata)"
+    else:
+        reader = _READERS[kind]
     return WorkbookData(
-        kind="xlsx" if kind == "zip" else "xls",
+        kind="xls" if kind == "xls" else "xlsx" if kind == "xlsx" else kind,
         reader=reader,
         date1904=bool(meta.date1904) if meta else False,
         sheets=sheets,

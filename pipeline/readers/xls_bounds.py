@@ -34,12 +34,12 @@ class XlsTooLarge(Exception):
         self.sheet, self.ref, self.rows, self.cols = sheet, ref, rows, cols
 
 
-def check_streams(path: Path, max_bytes: int) -> None:
+def check_streams(path: Path | bytes, max_bytes: int) -> None:
     """Every stream of the OLE container at most ``max_bytes`` (the size olefile reads
     from the directory; a stream whose sectors do not hold it is olefile's error).
     Files olefile cannot open are left to the reader."""
     try:
-        ole = olefile.OleFileIO(str(path))
+        ole = olefile.OleFileIO(path if isinstance(path, bytes) else str(path))
     except Exception:  # not an OLE file olefile can read: the reader says what it is
         return
     try:
@@ -80,14 +80,13 @@ def _text_chars(sheet) -> int:
     return n
 
 
-def check_sheets(path: Path, max_cells: int, max_chars: int) -> None:
+def check_sheets(path: Path | bytes, max_cells: int, max_chars: int) -> None:
     """Each sheet's span of cells at most ``max_cells`` and the text of all cells at most
     ``max_chars`` characters; raises ``XlsTooLarge``. Sheets are read one at a time
     (``on_demand``) and unloaded."""
     try:
-        book = xlrd.open_workbook(
-            str(path), on_demand=True, ragged_rows=True, logfile=io.StringIO()
-        )
+        where = {"file_contents": path} if isinstance(path, bytes) else {"filename": str(path)}
+        book = xlrd.open_workbook(**where, on_demand=True, ragged_rows=True, logfile=io.StringIO())
     except Exception:  # xlrd cannot read it: BIFF5, encrypted, damaged (the reader says)
         return
     chars = 0
@@ -113,7 +112,7 @@ def check_sheets(path: Path, max_cells: int, max_chars: int) -> None:
         book.release_resources()
 
 
-def check_xls(path: Path, max_stream_bytes: int, max_cells: int, max_chars: int) -> None:
+def check_xls(path: Path | bytes, max_stream_bytes: int, max_cells: int, max_chars: int) -> None:
     """``check_streams`` then ``check_sheets``; raises ``XlsTooLarge``."""
     check_streams(path, max_stream_bytes)
     check_sheets(path, max_cells, max_chars)

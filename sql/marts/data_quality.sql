@@ -2,18 +2,21 @@
 --   nothing included)
 -- materialized: table
 -- which of the nine forms arrived (current submissions) and which did not, files received /
--- loaded / superseded / rejected, data rows loaded (the current rows in staging) and
--- quarantined, error and warning findings, and reported totals that differ from the sum of
--- their detail rows (rule total_mismatch), columns that hold data but were not read (rule
--- column_not_read) and optional standard columns a sheet lacks (rule column_missing) [issue
--- 12]. Quarantined rows and findings count for the files still loaded (raw.files status
--- 'loaded'), leaving out the parts of a file whose form was superseded by a later file. Ledger
--- checks (marts.reconciliation; NULL unless the county sent both the household ledger and the
--- population form): villages whose counts differ between the two (reconciliation_differences),
--- ledger villages missing from the population form, villages of the form with registered
--- households but none in the ledger, and villages whose code does not match the county;
--- duplicate_id_households (NULL without a ledger): households whose head's pseudonym also
--- heads another household of the period, in any county.
+-- loaded / superseded / rejected / not read, whether the county sent nothing, sent a file
+-- that was rejected (submission_state 'rejected', with rejected_reasons) or has loaded
+-- forms, data rows loaded (the current rows in staging) and quarantined, error and warning
+-- findings, and reported totals that differ from the sum of their detail rows (rule
+-- total_mismatch), columns that hold data but were not read (rule column_not_read) and
+-- optional standard columns a sheet lacks (rule column_missing) [issue 12]. Quarantined
+-- rows and findings count for the files still loaded (raw.files status 'loaded'), leaving
+-- out the parts of a file whose form was superseded by a later file. Ledger checks
+-- (marts.reconciliation; NULL unless the county sent both the household ledger and the
+-- population form): villages whose counts differ between the two
+-- (reconciliation_differences), ledger villages missing from the population form,
+-- villages of the form with registered households but none in the ledger, and villages
+-- whose code does not match the county; duplicate_id_households (NULL without a ledger):
+-- households whose head's pseudonym also heads another household of the period, in any
+-- county.
 with periods as (
     select distinct period from raw.submissions
 ),
@@ -54,6 +57,8 @@ form_lists as (
     group by g.county_code, g.period
 ),
 
+-- [issue 12] a rejected or not-read file counts for the county its name or folder names
+-- (raw.files.identified_from); an archive read in place counts through its members
 files as (
     select
         county_code,
@@ -61,9 +66,12 @@ files as (
         count(*) as files_received,
         count(*) filter (where status = 'loaded') as files_loaded,
         count(*) filter (where status = 'superseded') as files_superseded,
-        count(*) filter (where status = 'rejected') as files_rejected
+        count(*) filter (where status = 'rejected') as files_rejected,
+        count(*) filter (where status = 'not_read') as files_not_read,
+        string_agg(message, '；' order by path)
+            filter (where status in ('rejected', 'not_read')) as rejected_reasons
     from raw.files
-    where county_code is not null and period is not null
+    where county_code is not null and period is not null and status <> 'expanded'
     group by county_code, period
 ),
 
@@ -196,7 +204,15 @@ select
     end as village_codes_not_matching_county,
     case
         when rh.form is not null then coalesce(lc.duplicate_id_households, 0)
-    end as duplicate_id_households
+    end as duplicate_id_households,
+    -- [issue 12] a county that sent only rejected or not-read files did send something
+    coalesce(fi.files_not_read, 0) as files_not_read,
+    case
+        when fl.forms_received > 0 then 'loaded'
+        when coalesce(fi.files_received, 0) > 0 then 'rejected'
+        else 'nothing'
+    end as submission_state,
+    fi.rejected_reasons
 from grid as g
 inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
 left join files as fi on fi.county_code = g.county_code and fi.period = g.period

@@ -119,7 +119,9 @@ def _run_job(job: tuple) -> tuple:
     except MemoryError:
         return ("memory", "MemoryError")
     except OSError as exc:
-        return ("oserror", type(exc).__name__, _one_line(str(exc)), _transient(exc))
+        from pipeline.errors import one_line  # disk full, permission denied: what to do
+
+        return ("oserror", type(exc).__name__, one_line(exc), _transient(exc))
     except Exception as exc:
         return ("crash", type(exc).__name__, _one_line(str(exc)))
     except BaseException as exc:  # pyo3's PanicException is a BaseException
@@ -317,7 +319,7 @@ def _outcome(reply: tuple, name: str, settings: Settings) -> Outcome:
     if kind == "oserror":
         _, cls, text, transient = reply
         if cls == "FileNotFoundError":
-            text = "the file is no longer there (moved or deleted during the run)"
+            text = "the file vanished: it is no longer there (moved or deleted during the run)"
         return Outcome(
             None, reason="read_error", error=f"{name}: {cls}: {text}", transient=transient
         )

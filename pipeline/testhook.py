@@ -13,7 +13,7 @@ Never set it in production: a paused run holds the run lock until it is killed.
 ``TPA_TEST_CRASH=<file name>:<how>`` makes the contained extraction child
 (``pipeline.contain``) fail on that file: ``abort`` (SIGABRT), ``segv`` (SIGSEGV),
 ``panic`` (a BaseException, as pyo3's PanicException), ``oserror`` (an I/O error,
-EIO), ``memory`` (allocates until the
+EIO), ``enospc`` (disk full), ``memory`` (allocates until the
 memory limit stops it) or ``sleep`` (past the time limit). The parent's ``TPA_*`` variables
 go to the child with each job.
 """
@@ -56,6 +56,8 @@ def crash(path: str, hook: str | None) -> None:
         ctypes.string_at(0)
     if how == "oserror":
         raise OSError(5, "Input/output error", path)
+    if how == "enospc":  # the disk fills up while the extract is written
+        raise OSError(28, "No space left on device", path)
     if how == "panic":
         raise SimulatedPanic("simulated reader panic")
     if how == "memory":

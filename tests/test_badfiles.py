@@ -221,13 +221,13 @@ def _build_folder(raw: Path) -> dict[str, dict]:
 
     data = src.read_bytes()
     (raw / "01_truncated.xlsx").write_bytes(data[: len(data) // 2])
-    bad("01_truncated.xlsx", "corrupt", "损坏")
+    bad("01_truncated.xlsx", "damaged", "损坏")
     flipped = bytearray(data)
     info = _sheet_xml_entry(src)
     start = info.header_offset + 30 + len(info.filename) + 8
     flipped[start : start + 40] = b"\x55" * 40
     (raw / "02_flipped_bytes.xlsx").write_bytes(bytes(flipped))
-    bad("02_flipped_bytes.xlsx", "corrupt", "损坏")
+    bad("02_flipped_bytes.xlsx", "damaged", "损坏")
     _encrypted_xlsx(src, raw / "03_password.xlsx")
     bad("03_password.xlsx", "encrypted", "密码")
     _encrypted_xlsx(src, raw / "04_password_named.xls")
@@ -235,24 +235,24 @@ def _build_folder(raw: Path) -> dict[str, dict]:
     _encrypted_xls(raw / "05_password_rc4.xls")
     bad("05_password_rc4.xls", "encrypted", "密码")
     (raw / "06_report.xlsx").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
-    bad("06_report.xlsx", "not_a_spreadsheet", "PDF")
+    bad("06_report.xlsx", "not_a_workbook", "PDF")
     (raw / "07_photo.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
-    bad("07_photo.xlsx", "not_a_spreadsheet", "图片")
+    bad("07_photo.xlsx", "not_a_workbook", "图片")
     (raw / "08_table.xls").write_bytes("乡镇,总户数\n屏山街道,120\n".encode("gb18030"))
-    bad("08_table.xls", "not_a_spreadsheet", "文本")
+    bad("08_table.xls", "not_a_workbook", "文本")
     (raw / "09_web.xls").write_bytes(
         b"<html><body><table><tr><td>1</td></tr></table></body></html>"
     )
-    bad("09_web.xls", "not_a_spreadsheet", "HTML")
+    bad("09_web.xls", "not_a_workbook", "HTML")
     with zipfile.ZipFile(raw / "10_word.xlsx", "w") as zf:
         zf.writestr("word/document.xml", "<w:document/>")
-    bad("10_word.xlsx", "not_a_spreadsheet", "不是Excel工作簿")
+    bad("10_word.xlsx", "not_a_workbook", "不是Excel工作簿")
     _word_doc(raw / "11_doc.xls")
-    bad("11_doc.xls", "not_a_spreadsheet", "Word")
+    bad("11_doc.xls", "not_a_workbook", "Word")
     write_xlsx(raw / "12_empty.xlsx", [Sheet("Sheet1")])
-    bad("12_empty.xlsx", "empty", "没有任何内容")
+    bad("12_empty.xlsx", "no_form_found", "没有任何内容")
     (raw / "13_zero.xlsx").write_bytes(b"")
-    bad("13_zero.xlsx", "empty", "0字节")
+    bad("13_zero.xlsx", "damaged", "0字节")
     write_xlsx(
         raw / "14_no_form.xlsx", [Sheet("Sheet1", [["名单"], ["甲", "乙", "丙"], [1, 2, 3]])]
     )
@@ -270,7 +270,7 @@ def _build_folder(raw: Path) -> dict[str, dict]:
     _bomb(src, raw / "17_bomb.xlsx")
     bad("17_bomb.xlsx", "too_large", "MiB")
     _lie_about_sizes(_bomb(src, raw / "18_bomb_lying.xlsx"))
-    bad("18_bomb_lying.xlsx", "corrupt", "损坏")
+    bad("18_bomb_lying.xlsx", "damaged", "损坏")
     _far_cell(raw / "19_far_cell.xlsx")
     bad("19_far_cell.xlsx", "too_large", "XFD1048576")
     _long_cell(raw / "20_long_cell.xlsx")

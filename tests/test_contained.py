@@ -269,7 +269,7 @@ def test_each_file_gets_its_own_error(tmp_path):
     assert (g.folder, g.reason, g.transient) == (None, "read_error", False)
     assert (
         g.error
-        == "gone.xlsx: FileNotFoundError: the file is no longer there (moved or deleted during the run)"
+        == "gone.xlsx: FileNotFoundError: the file vanished: it is no longer there (moved or deleted during the run)"
     )
     assert all(outs[sha256_of(p)].folder for p in (a, b))
 

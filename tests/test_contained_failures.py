@@ -198,6 +198,13 @@ def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, 
     assert "permission denied" in line and str(runs) in line
 
 
+def _staged_name(raw: Path, sha256: str) -> str:
+    """The file name, under ``raw``, of the workbook whose SHA-256 is ``sha256``."""
+    from tests.test_nightly_flow import sha
+
+    return next(p.name for p in raw.rglob("*.xls*") if sha(p) == sha256)
+
+
 def state_of(wh: Path) -> Path:
     from pipeline.state import state_dir
 
@@ -211,26 +218,23 @@ def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
     """One workbook vanishes after discovery and another cannot be cached (disk full):
     each is rejected for this run with its own one-line reason; the rest is published."""
     import flows.nightly as nightly
-    from pipeline import extracts, steps
+    from pipeline import contain
     from tests.test_nightly_flow import q, sha, stage
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     stage(raw, books, ["A1", "B", "C1"])
     gone, full = sha(books["B"]), sha(books["C1"])
-    real_one, real_save = steps.extract_one, extracts.save
+    real = contain.extract_files
 
-    def vanishing(path, sha256, folder, settings, key=None):
-        if sha256 == gone:
-            Path(path).unlink(missing_ok=True)
-        return real_one(path, sha256, folder, settings, key)
+    def vanishing(files, settings, key):  # B leaves after discovery, before its child reads it
+        for path, sha256, _ in files:
+            if sha256 == gone:
+                Path(path).unlink(missing_ok=True)
+        return real(files, settings, key)
 
-    def saving(result, root, key):
-        if result.file_sha256 == full:
-            raise OSError(errno.ENOSPC, "No space left on device", str(root / key))
-        return real_save(result, root, key)
-
-    monkeypatch.setattr(steps, "extract_one", vanishing)
-    monkeypatch.setattr(extracts, "save", saving)
+    monkeypatch.setattr(contain, "extract_files", vanishing)
+    # the extract runs in a child process: the disk fills up there (pipeline.testhook)
+    monkeypatch.setenv("TPA_TEST_CRASH", f"{_staged_name(raw, full)}:enospc")
     monkeypatch.setattr(
         nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)
     )

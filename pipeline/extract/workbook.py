@@ -157,7 +157,7 @@ def _extract(
             )
         return _reject(
             res,
-            "empty",
+            "no_form_found",  # a workbook without content holds no form (reason class)
             f"工作簿中没有任何内容{hidden_zh}，请重新报送",
             f"the workbook is empty{hidden_en}",
         )

@@ -70,7 +70,7 @@ _OTHER_KINDS = [
 
 class UnreadableWorkbook(Exception):
     """The file cannot be read as a workbook. ``reason`` is a short code
-    (``not_a_spreadsheet``, ``corrupt``, ``encrypted``, ``too_large``, ``empty``,
+    (``not_a_workbook``, ``damaged``, ``encrypted``, ``too_large``,
     ``cell_too_long``),
     ``message_zh`` / ``message_en`` say what the clerk should do."""
 
@@ -176,7 +176,7 @@ def _encrypted() -> UnreadableWorkbook:
 
 def _corrupt(exc: BaseException) -> UnreadableWorkbook:
     return UnreadableWorkbook(
-        "corrupt",
+        "damaged",
         "文件已损坏或不完整，无法打开，请用Excel打开并另存为.xlsx后重新报送",
         f"the file is damaged or incomplete ({type(exc).__name__}: {str(exc)[:160]})",
     )
@@ -202,7 +202,7 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
             )
     if "xl/workbook.xml" not in names:
         raise UnreadableWorkbook(
-            "not_a_spreadsheet",
+            "not_a_workbook",
             "不是Excel工作簿（压缩包中没有工作簿内容，可能是Word、WPS文字或其他压缩文件），请报送.xlsx文件",
             "not an Excel workbook (a zip without xl/workbook.xml)",
         )
@@ -216,7 +216,7 @@ def _check_zip(path: Path, max_uncompressed: int) -> None:
 def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
     if isinstance(exc, SheetTooLarge) and (exc.rows > 1_048_576 or exc.cols > 16_384):
         return UnreadableWorkbook(
-            "corrupt",
+            "damaged",
             f"工作表“{exc.sheet}”的行数或列数超过Excel的上限，文件不是Excel正常保存的或已损坏，"
             "请用Excel打开核对后另存再报送",
             f"sheet '{exc.sheet}' has more rows or columns than Excel allows: the file is "
@@ -262,7 +262,7 @@ def _read_ole(
         raise _encrypted() from exc
     except XlsNotWorkbook as exc:
         raise UnreadableWorkbook(
-            "not_a_spreadsheet",
+            "not_a_workbook",
             "不是Excel工作簿（是Word等其他Office文档），请报送Excel格式（.xlsx）的报表",
             "not an Excel workbook (another Office document, e.g. Word)",
         ) from exc
@@ -287,6 +287,62 @@ def open_workbook(
     max_cells: int = DEFAULT_MAX_CELLS,
     max_chars: int = DEFAULT_MAX_CHARS,
 ) -> WorkbookData:
+    """``read_workbook``; a workbook calamine finds damaged or not a spreadsheet, although
+    its container (OOXML zip, OLE2) is one, is read by the maintained reader of that
+    container (``pipeline.readers.fallback``: openpyxl, xlrd) before it is given up
+    (issue 12: nothing lost)."""
+    try:
+        return read_workbook(path, max_bytes, max_uncompressed, max_cells, max_chars)
+    except UnreadableWorkbook as exc:
+        if exc.reason not in ("damaged", "not_a_workbook"):
+            raise
+        kind = sniff(path)
+        if kind == "other" and not _raw_biff(path):
+            raise
+        second = _fallback(path, kind, max_cells, max_chars)
+        if second is None:
+            raise
+        return second
+
+
+def _raw_biff(path: Path) -> bool:
+    """A BIFF2–BIFF4 worksheet or workbook stream without an OLE2 container (Excel 2.x–4.x
+    ``.xls``): it starts with a BOF record, 0x0009/0x0209/0x0409 then its length."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    return len(head) == 4 and head[0] == 0x09 and head[1] in (0x00, 0x02, 0x04) and head[3] == 0
+
+
+def _fallback(path: Path, kind: str, max_cells: int, max_chars: int) -> WorkbookData | None:
+    from pipeline.readers import fallback
+
+    try:
+        read = fallback.read_ooxml if kind == "zip" else fallback.read_biff  # ole, raw BIFF
+        date1904, sheets = read(path, max_cells, max_chars)
+    except fallback.NotReadable:
+        return None
+    except fallback.FallbackTooLarge as exc:
+        raise _too_large(f"工作表“{exc.sheet}”内容过多", f"sheet '{exc.sheet}': {exc.what}") from exc
+    return WorkbookData(
+        kind="xlsx" if kind == "zip" else "xls",
+        reader="openpyxl (calamine could not open it)"
+        if kind == "zip"
+        else "xlrd (calamine could not open it)",
+        date1904=date1904,
+        sheets=[
+            SheetData(name, state, Grid(rows), merges, meta)
+            for name, state, rows, merges, meta in sheets
+        ],
+    )
+
+
+def read_workbook(
+    path: Path,
+    max_bytes: int,
+    max_uncompressed: int,
+    max_cells: int = DEFAULT_MAX_CELLS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> WorkbookData:
     """Read every sheet's values (and its side metadata: xlsx, and xls that xlrd parses).
 
     Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
@@ -302,7 +358,7 @@ def open_workbook(
     size = path.stat().st_size
     if size == 0:
         raise UnreadableWorkbook(
-            "empty", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
+            "damaged", "文件为空（0字节），请重新报送", "the file is empty (0 bytes)"
         )
     if size > max_bytes:
         raise _too_large(
@@ -313,7 +369,7 @@ def open_workbook(
     if kind == "other":
         zh, en = describe_other(path)
         raise UnreadableWorkbook(
-            "not_a_spreadsheet",
+            "not_a_workbook",
             f"不是Excel文件（文件内容是{zh}，只是扩展名为{path.suffix}），请报送Excel格式（.xlsx）的报表",
             f"not a spreadsheet: the content is {en}, only the name ends in {path.suffix}",
         )

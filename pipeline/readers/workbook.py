@@ -322,7 +322,9 @@ def _fallback(path: Path, kind: str, max_cells: int, max_chars: int) -> Workbook
     except fallback.NotReadable:
         return None
     except fallback.FallbackTooLarge as exc:
-        raise _too_large(f"工作表“{exc.sheet}”内容过多", f"sheet '{exc.sheet}': {exc.what}") from exc
+        raise _too_large(
+            f"工作表“{exc.sheet}”内容过多", f"sheet '{exc.sheet}': {exc.what}"
+        ) from exc
     return WorkbookData(
         kind="xlsx" if kind == "zip" else "xls",
         reader="openpyxl (calamine could not open it)"

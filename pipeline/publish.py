@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import psutil
+
 from pipeline.state import builds_dir, stale_wal_dir
 
 log = logging.getLogger(__name__)
@@ -321,11 +323,17 @@ def _probe(path: Path, timeout: float = PROBE_TIMEOUT_S) -> _Probe:
 
 
 def _proc_available() -> bool:
-    return Path("/proc/self/fd").is_dir()
+    """Whether processes' open files can be listed here (psutil; on Linux from /proc)."""
+    try:
+        psutil.Process().open_files()
+    except (psutil.Error, NotImplementedError):
+        return False
+    return True
 
 
 def _fd_holders(path: Path, *, writers_only: bool = False) -> list[int]:
-    """PIDs (visible to us) with ``path`` open, via /proc/*/fd; [] where /proc is absent."""
+    """PIDs (visible to us) with ``path`` open (psutil's open files; with
+    ``writers_only``, opened for writing); [] where that cannot be listed."""
     try:
         st = os.stat(path)
     except OSError:
@@ -334,32 +342,27 @@ def _fd_holders(path: Path, *, writers_only: bool = False) -> list[int]:
         return []
     target = (st.st_dev, st.st_ino)
     pids = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for proc in psutil.process_iter():
         try:
-            fds = list(os.scandir(f"/proc/{entry.name}/fd"))
-        except OSError:
+            files = proc.open_files()
+        except psutil.Error:
             continue
-        for fd in fds:
-            try:
-                s = os.stat(fd.path)
-                if (s.st_dev, s.st_ino) != target:
-                    continue
-                if writers_only:
-                    info = Path(f"/proc/{entry.name}/fdinfo/{fd.name}").read_text()
-                    flags = int(re.search(r"flags:\s*(\d+)", info).group(1), 8)
-                    if flags & os.O_ACCMODE == os.O_RDONLY:
-                        continue
-            except (OSError, AttributeError, ValueError):
+        for f in files:
+            if writers_only and f.flags & os.O_ACCMODE == os.O_RDONLY:
                 continue
-            pids.append(int(entry.name))
-            break
+            try:
+                s = os.stat(f.path)
+            except OSError:
+                continue
+            if (s.st_dev, s.st_ino) == target:
+                pids.append(proc.pid)
+                break
     return pids
 
 
 def _write_lock_holders(path: Path) -> list[int]:
-    """PIDs holding a POSIX WRITE lock on ``path`` according to /proc/locks (Linux)."""
+    """PIDs holding a POSIX WRITE lock on ``path`` according to /proc/locks (Linux): the
+    one /proc read left, psutil has no view of file locks."""
     try:
         st = os.stat(path)
         text = Path("/proc/locks").read_text()
@@ -378,18 +381,21 @@ def _write_lock_holders(path: Path) -> list[int]:
 
 
 def _program(pid: int | None) -> tuple[str | None, str | None]:
-    """(executable, command line) of ``pid`` from /proc, where readable."""
+    """(executable, command line) of ``pid`` (psutil), where readable."""
     if pid is None:
         return None, None
     exe = cmd = None
     try:
-        exe = os.readlink(f"/proc/{pid}/exe")
-    except OSError:
+        proc = psutil.Process(pid)
+    except psutil.Error:
+        return None, None
+    try:
+        exe = proc.exe() or None
+    except psutil.Error:
         pass
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        cmd = " ".join(a.decode(errors="replace") for a in raw.split(b"\0") if a)[:300] or None
-    except OSError:
+        cmd = " ".join(proc.cmdline())[:300] or None
+    except psutil.Error:
         pass
     return exe, cmd
 

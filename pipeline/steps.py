@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import psutil
 
 from pipeline import extracts, timing
 from pipeline.build import BuildReport, build, refresh_runs
@@ -527,22 +528,20 @@ def forget_server(warehouse: Path) -> None:
 
 
 def _proc(pid: int) -> tuple[str, bool]:
-    """(command line, alive) of a local process; ("", False) when it is gone."""
+    """(command line, alive) of a local process; ("", False) when it is gone. A zombie
+    (killed, not yet reaped) is not alive."""
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except (OSError, ValueError):
+        proc = psutil.Process(pid)
+        alive = proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return "", False
+    except psutil.AccessDenied:
+        alive = True
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
         cmd = ""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return cmd, False
-    except PermissionError:
-        return cmd, True
-    try:  # a zombie (killed, not yet reaped) is not alive
-        zombie = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        zombie = False
-    return cmd, not zombie
+    return cmd, alive
 
 
 def _stop_orphaned_server(warehouse: Path) -> list[str]:

@@ -10,7 +10,9 @@ reason class, checked against a rule computed independently of tpa's readers:
 - it is a zip, OLE2 or BIFF file neither opens → ``damaged``;
 - anything else → ``not_a_workbook`` (or, not read at all, ``not_read``).
 
-A file may also be refused for a limit of tpa's own (``too_large``, ``resource_limit``).
+A file may also be refused for a limit of tpa's own (``too_large``, ``resource_limit``),
+and tpa may read a file the rule calls damaged (calamine reads a few that neither
+openpyxl nor xlrd opens): then it is ``no_form_found``.
 """
 
 from __future__ import annotations
@@ -94,16 +96,13 @@ def expected_class(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory):
-    from prefect.testing.utilities import prefect_test_harness
-
     from flows.nightly import run_flow
 
     base = tmp_path_factory.mktemp("corpus")
     raw, wh = base / "raw", base / "w.duckdb"
     shutil.copytree(CORPUS, raw)
     settings = Settings(raw_dir=raw, warehouse=wh, task_runner="serial", id_key="k")
-    with prefect_test_harness(server_startup_timeout=300):
-        outcome = run_flow(raw, wh, settings)
+    outcome = run_flow(raw, wh, settings)  # Prefect's temporary server, as a bare `tpa run`
     con = duckdb.connect(str(wh), read_only=True)
     try:
         rows = con.execute("SELECT path, status, reason, message FROM raw.files").fetchall()
@@ -126,12 +125,15 @@ def test_every_file_has_its_row_and_the_run_publishes(corpus_run):
 
 def test_every_rejection_has_the_independent_reason_class(corpus_run):
     _, raw, rows = corpus_run
-    wrong, seen = [], Counter()
+    wrong, beyond, seen = [], [], Counter()
     for path, (status, reason, _) in sorted(rows.items()):
         want = expected_class(raw / path)
         got = "not_a_workbook" if status == "not_read" else reason
         seen[got] += 1
-        if got != want and got not in LIMITS:
+        if got == "no_form_found" and want == "damaged":
+            beyond.append(path)  # calamine read what neither openpyxl nor xlrd opens
+        elif got != want and got not in LIMITS:
             wrong.append((path, got, want))
     assert wrong == []
+    assert len(beyond) <= 3, beyond
     assert seen["encrypted"] >= 5 and seen["damaged"] >= 3 and seen["no_form_found"] >= 200

@@ -6,8 +6,8 @@ the files themselves (``spans``) and no format metadata.
 
 Values come from python-calamine (the fast reader); a side pass adds number formats,
 hidden rows and columns and formulas saved without values — ``xlsx_meta`` over the
-sheet XML of .xlsx/.xlsm, ``xls_meta`` over the BIFF8 records of .xls (read from the
-OLE container by ``ole``). The file's real type is sniffed from its first bytes, so a
+sheet XML of .xlsx/.xlsm, ``xls`` over the records of .xls (olefile for the OLE
+container, msoffcrypto-tool for encryption, xlrd for the BIFF records [issue 14]). The file's real type is sniffed from its first bytes, so a
 renamed file is read as what it is, and a non-spreadsheet is refused (saying what it
 seems to be: PDF, image, web page, text) before any parser sees it.
 
@@ -17,10 +17,11 @@ characters the shared strings expand to), so a zip bomb or a cell at XFD1048576 
 refused in seconds, never allocated; for .xls the same sizes come from olefile and
 xlrd (``xls_bounds``). calamine is asked for the span of the cells only
 (``skip_empty_area=True``), which is what the side pass measured. Encrypted packages
-are recognised from the OLE directory (``EncryptionInfo``) or a BIFF ``FILEPASS``
-record. What these checks miss is bounded by the contained extraction
-(``pipeline.contain``: a child process with memory and time limits). A workbook
-calamine cannot open is read by openpyxl or xlrd before it is given up (``fallback``).
+are recognised from the OLE directory (``EncryptionInfo``) or by msoffcrypto-tool
+(a BIFF ``FILEPASS`` record). What these checks miss is bounded by the contained
+extraction (``pipeline.contain``: a child process with memory and time limits). A
+workbook calamine cannot open is read by openpyxl or xlrd before it is given up
+(``fallback``).
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ from xml.etree.ElementTree import ParseError
 
 import python_calamine as pc
 
-from pipeline.readers.ole import OleError, OleFile
 from pipeline.readers.spans import ods_merges, xlsb_merges
-from pipeline.readers.xls_bounds import XlsTooLarge, check_xls
-from pipeline.readers.xls_meta import XlsEncrypted, XlsMetaError, read_xls_meta
+from pipeline.readers.xls import XlsDamaged, XlsEncrypted, XlsNotWorkbook, read_xls
+from pipeline.readers.xls_bounds import XlsTooLarge
 from pipeline.readers.xlsx_meta import (
     CellTooLong,
     LimitExceeded,
@@ -327,30 +327,25 @@ def _meta_limits(exc: Exception, max_uncompressed: int) -> UnreadableWorkbook:
     )
 
 
-def _read_ole(src: Source, max_cells: int) -> WorkbookMeta | None:
-    """Refuse encrypted packages and non-workbook OLE files; return the BIFF8 metadata
-    (None for BIFF5 and older: values only)."""
+def _read_ole(
+    src: Source, max_uncompressed: int, max_cells: int, max_chars: int
+) -> WorkbookMeta | None:
+    """Refuse damaged, encrypted, non-workbook and oversized OLE files; return the
+    workbook's metadata (None where xlrd cannot parse the records: values only)."""
     try:
-        ole = OleFile(src.read())
-    except OleError as exc:
-        raise _corrupt(exc) from exc
-    names = {n.lower() for n in ole.stream_names}
-    if {"encryptioninfo", "encryptedpackage"} & names:
-        raise _encrypted()
-    if not {"workbook", "book"} & names:
+        return read_xls(src.path or src.data, max_uncompressed, max_cells, max_chars)
+    except XlsDamaged as exc:
+        raise _corrupt(exc.__cause__ or exc) from exc
+    except XlsEncrypted as exc:
+        raise _encrypted() from exc
+    except XlsNotWorkbook as exc:
         raise UnreadableWorkbook(
             "not_a_workbook",
             "不是Excel工作簿（是Word等其他Office文档），请报送Excel格式（.xlsx）的报表",
             "not an Excel workbook (another Office document, e.g. Word)",
-        )
-    try:
-        return read_xls_meta(ole.read_stream("Workbook"), max_cells)
-    except XlsEncrypted as exc:
-        raise _encrypted() from exc
-    except SheetTooLarge:
-        raise
-    except (KeyError, XlsMetaError, OleError, struct.error):
-        return None
+        ) from exc
+    except XlsTooLarge as exc:
+        raise _meta_limits(exc, max_uncompressed) from exc
 
 
 def _too_long(exc: CellTooLong) -> UnreadableWorkbook:
@@ -400,9 +395,7 @@ def _side_pass(
         )
     if kind == "ole":
         try:
-            meta = _read_ole(src, max_cells)
-            check_xls(src.path or src.data, max_uncompressed, max_cells, max_chars)
-            return "xls", meta
+            return "xls", _read_ole(src, max_uncompressed, max_cells, max_chars)
         except (SheetTooLarge, XlsTooLarge) as exc:
             raise _meta_limits(exc, max_uncompressed) from exc
     real = _check_zip(src, max_uncompressed)

@@ -8,8 +8,10 @@ reason instead of an allocation. xlrd parses a sheet into ragged rows (no paddin
 cell at IV65536 costs one row list, not 16 million cells) and refers to each shared
 string without copying it, so measuring costs little memory.
 
-A file that xlrd cannot parse (BIFF5 and older, encrypted, damaged) is not judged
-here: the reader reports it, and the contained extraction bounds what it costs.
+A file that xlrd cannot parse (encrypted, damaged) is not judged here: the reader
+reports it, and the contained extraction bounds what it costs. The reader's pass is
+``xls.read_xls``: one olefile and one xlrd open per file, for these checks and the
+metadata alike.
 """
 
 from __future__ import annotations
@@ -34,23 +36,29 @@ class XlsTooLarge(Exception):
         self.sheet, self.ref, self.rows, self.cols = sheet, ref, rows, cols
 
 
-def check_streams(path: Path | bytes, max_bytes: int) -> None:
+def stream_sizes(ole: olefile.OleFileIO) -> dict[str, int]:
+    """Size in bytes of every stream of an open container, by its path (``a/b``), as
+    olefile reads it from the directory."""
+    return {"/".join(e): ole.get_size(e) for e in ole.listdir(streams=True, storages=False)}
+
+
+def check_sizes(sizes: dict[str, int], max_bytes: int) -> None:
+    """Raise ``XlsTooLarge`` for the first stream of ``sizes`` over ``max_bytes``."""
+    for name, size in sizes.items():
+        if size > max_bytes:
+            raise XlsTooLarge("stream", size, max_bytes, sheet=name)
+
+
+def check_streams(path: Path, max_bytes: int) -> None:
     """Every stream of the OLE container at most ``max_bytes`` (the size olefile reads
     from the directory; a stream whose sectors do not hold it is olefile's error).
     Files olefile cannot open are left to the reader."""
     try:
-        ole = olefile.OleFileIO(path if isinstance(path, bytes) else str(path))
+        with olefile.OleFileIO(str(path)) as ole:
+            sizes = stream_sizes(ole)
     except Exception:  # not an OLE file olefile can read: the reader says what it is
         return
-    try:
-        sizes = [("/".join(e), ole.get_size(e)) for e in ole.listdir(streams=True, storages=False)]
-    except Exception:  # a damaged directory: the reader reports the file as damaged
-        return
-    finally:
-        ole.close()
-    for name, size in sizes:
-        if size > max_bytes:
-            raise XlsTooLarge("stream", size, max_bytes, sheet=name)
+    check_sizes(sizes, max_bytes)
 
 
 def _span(sheet) -> tuple[int, int, int, int] | None:
@@ -59,7 +67,8 @@ def _span(sheet) -> tuple[int, int, int, int] | None:
     r0 = r1 = c0 = c1 = None
     for r in range(sheet.nrows):
         types = sheet.row_types(r)
-        used = [c for c, t in enumerate(types) if t != xlrd.XL_CELL_EMPTY]
+        # a BLANK (formatted, no value) is not allocated by calamine's span of values
+        used = [c for c, t in enumerate(types) if t not in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)]
         if not used:
             continue
         r0 = r if r0 is None else r0
@@ -69,7 +78,7 @@ def _span(sheet) -> tuple[int, int, int, int] | None:
     return None if r0 is None else (r0, r1, c0, c1)
 
 
-def _text_chars(sheet) -> int:
+def text_chars(sheet) -> int:
     """Characters of every text cell of the sheet (what calamine copies)."""
     n = 0
     for r in range(sheet.nrows):
@@ -80,14 +89,28 @@ def _text_chars(sheet) -> int:
     return n
 
 
-def check_sheets(path: Path | bytes, max_cells: int, max_chars: int) -> None:
+def check_sheet(sheet, max_cells: int) -> None:
+    """The span of one loaded xlrd sheet's value cells at most ``max_cells``; raises
+    ``XlsTooLarge`` naming the far cell."""
+    span = _span(sheet)
+    if span is not None:
+        r0, r1, c0, c1 = span
+        rows, cols = r1 - r0 + 1, c1 - c0 + 1
+        if rows * cols > max_cells:
+            raise XlsTooLarge(
+                "cells", rows * cols, max_cells, sheet.name, cell_ref(r1, c1), rows, cols
+            )
+
+
+def check_sheets(path: Path, max_cells: int, max_chars: int) -> None:
     """Each sheet's span of cells at most ``max_cells`` and the text of all cells at most
     ``max_chars`` characters; raises ``XlsTooLarge``. Sheets are read one at a time
-    (``on_demand``) and unloaded."""
+    (``on_demand``) and unloaded. (``xls.read_xls`` runs the same checks in its pass.)"""
     try:
-        where = {"file_contents": path} if isinstance(path, bytes) else {"filename": str(path)}
-        book = xlrd.open_workbook(**where, on_demand=True, ragged_rows=True, logfile=io.StringIO())
-    except Exception:  # xlrd cannot read it: BIFF5, encrypted, damaged (the reader says)
+        book = xlrd.open_workbook(
+            str(path), on_demand=True, ragged_rows=True, logfile=io.StringIO()
+        )
+    except Exception:  # xlrd cannot read it: encrypted, damaged (the reader says)
         return
     chars = 0
     try:
@@ -96,23 +119,10 @@ def check_sheets(path: Path | bytes, max_cells: int, max_chars: int) -> None:
                 sheet = book.sheet_by_index(i)
             except Exception:  # a damaged sheet: the reader says
                 continue
-            span = _span(sheet)
-            if span is not None:
-                r0, r1, c0, c1 = span
-                rows, cols = r1 - r0 + 1, c1 - c0 + 1
-                if rows * cols > max_cells:
-                    raise XlsTooLarge(
-                        "cells", rows * cols, max_cells, sheet.name, cell_ref(r1, c1), rows, cols
-                    )
-                chars += _text_chars(sheet)
-                if chars > max_chars:
-                    raise XlsTooLarge("chars", chars, max_chars, sheet.name)
+            check_sheet(sheet, max_cells)
+            chars += text_chars(sheet)
+            if chars > max_chars:
+                raise XlsTooLarge("chars", chars, max_chars, sheet.name)
             book.unload_sheet(i)
     finally:
         book.release_resources()
-
-
-def check_xls(path: Path | bytes, max_stream_bytes: int, max_cells: int, max_chars: int) -> None:
-    """``check_streams`` then ``check_sheets``; raises ``XlsTooLarge``."""
-    check_streams(path, max_stream_bytes)
-    check_sheets(path, max_cells, max_chars)

@@ -23,13 +23,7 @@ import olefile
 import xlrd
 from xlrd.biffh import XL_EOF, XL_FORMULA, XL_FORMULA3, XL_FORMULA4
 
-from pipeline.readers.xls_bounds import (
-    XlsTooLarge,
-    check_sheet,
-    check_sizes,
-    stream_sizes,
-    text_chars,
-)
+from pipeline.readers.xls_bounds import bounded_sheets, check_sizes, stream_sizes
 from pipeline.readers.xlsx_meta import _BUILTIN_FORMATS, SheetMeta, WorkbookMeta, _is_interesting
 
 _STATES = {0: "visible", 1: "hidden", 2: "veryHidden"}
@@ -105,19 +99,9 @@ def _walk(book, max_cells: int, max_chars: int) -> WorkbookMeta:
     """Bounds then metadata of each worksheet, loaded and unloaded one at a time."""
     wb = WorkbookMeta(date1904=book.datemode == 1)
     xf_formats = _xf_formats(book)
-    chars = 0
-    for i in range(book.nsheets):
-        try:
-            sheet = book.sheet_by_index(i)
-        except Exception:  # a damaged sheet: calamine says
-            continue
-        check_sheet(sheet, max_cells)
-        chars += text_chars(sheet)
-        if chars > max_chars:
-            raise XlsTooLarge("chars", chars, max_chars, sheet.name)
+    for i, sheet in bounded_sheets(book, max_cells, max_chars):
         formulas = _formula_cells(book, i)
         wb.sheets[sheet.name] = _sheet_meta(sheet, xf_formats, formulas, max_cells)
-        book.unload_sheet(i)
     return wb
 
 

@@ -112,17 +112,27 @@ def check_sheets(path: Path, max_cells: int, max_chars: int) -> None:
         )
     except Exception:  # xlrd cannot read it: encrypted, damaged (the reader says)
         return
-    chars = 0
     try:
-        for i in range(book.nsheets):
-            try:
-                sheet = book.sheet_by_index(i)
-            except Exception:  # a damaged sheet: the reader says
-                continue
-            check_sheet(sheet, max_cells)
-            chars += text_chars(sheet)
-            if chars > max_chars:
-                raise XlsTooLarge("chars", chars, max_chars, sheet.name)
-            book.unload_sheet(i)
+        for _ in bounded_sheets(book, max_cells, max_chars):
+            pass
     finally:
         book.release_resources()
+
+
+def bounded_sheets(book, max_cells: int, max_chars: int):
+    """Yield (index, sheet) of each worksheet of an open xlrd ``book`` (``on_demand``)
+    once it is within the limits (span at most ``max_cells``; the text of all sheets so
+    far at most ``max_chars`` characters), unloading it when the caller is done with it;
+    a sheet xlrd cannot load is skipped (the reader says). Raises ``XlsTooLarge``."""
+    chars = 0
+    for i in range(book.nsheets):
+        try:
+            sheet = book.sheet_by_index(i)
+        except Exception:  # a damaged sheet: the reader says
+            continue
+        check_sheet(sheet, max_cells)
+        chars += text_chars(sheet)
+        if chars > max_chars:
+            raise XlsTooLarge("chars", chars, max_chars, sheet.name)
+        yield i, sheet
+        book.unload_sheet(i)

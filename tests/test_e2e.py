@@ -42,8 +42,6 @@ PUBLISHED_2018 = {
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
-    from prefect.testing.utilities import prefect_test_harness
-
     from flows.nightly import run_flow
     from pipeline.sample import generate
 
@@ -53,8 +51,9 @@ def sample_run(tmp_path_factory):
     wh = base / "processed" / "warehouse.duckdb"
     wh.parent.mkdir()
     settings = Settings(raw_dir=raw, warehouse=wh, id_key="k", task_runner="threads")
-    with prefect_test_harness(server_startup_timeout=300):
-        outcome = run_flow(raw, wh, settings)
+    # Prefect's temporary server, as a bare `tpa run` starts it (flows.api): the test
+    # harness's teardown drains the events of a run this size for minutes on a busy machine
+    outcome = run_flow(raw, wh, settings)
     return base, raw, wh, paths, outcome
 
 

@@ -89,3 +89,18 @@ def start_temporary_server(timeout_s: float, retries: int = 1, log: Path | None 
         "not writable: raise TPA_PREFECT_START_TIMEOUT_S, or run `make server` and set "
         "PREFECT_API_URL=http://127.0.0.1:4200/api"
     )
+
+
+def drain_prefect_workers(timeout_s: float = 60) -> None:
+    """Let Prefect's background workers send what they hold (run logs, events) while the
+    temporary server still answers. Stopped first, the server leaves them retrying a
+    dead address at exit for a minute or more ("All connection attempts failed"); the
+    test harness drains them the same way before it stops its server."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        try:
+            service.drain_all(timeout=timeout_s, at_exit=False)
+        except Exception:  # nothing to drain, or already stopped: the run is over anyway
+            pass

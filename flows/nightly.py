@@ -560,7 +560,7 @@ def _temporary_server(warehouse: Path, settings: Settings) -> Iterator[None]:
     ends, however it ends. Raises ``flows.api.PrefectStartError``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.api import start_temporary_server
+    from flows.api import drain_prefect_workers, start_temporary_server
     from pipeline.state import state_dir
 
     if PREFECT_API_URL.value():
@@ -580,6 +580,7 @@ def _temporary_server(warehouse: Path, settings: Settings) -> Iterator[None]:
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = old
+        drain_prefect_workers()  # before the server goes: else they retry it at exit
         server.stop()
         steps.forget_server(warehouse)
 

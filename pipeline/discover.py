@@ -183,6 +183,11 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
 
 
+# written by `tpa sample` beside the workbooks it wrote (pipeline.sample.SAMPLE_MARK), so
+# that `make clean` removes those only; not something a county sent
+TPA_SAMPLE_MARK = ".tpa-sample.json"
+
+
 def discover(raw_dir: Path, limits: Limits | None = None) -> list[Discovered]:
     """Every regular file below ``raw_dir`` (recursive; symbolic links followed, each
     folder walked once) as ``Discovered`` entries (see the module docstring), sorted by
@@ -202,6 +207,8 @@ def discover(raw_dir: Path, limits: Limits | None = None) -> list[Discovered]:
         dirnames[:] = sorted(n for n in dirnames if _new_dir(n, dirfd, seen_dirs))
         rel_dir = os.path.relpath(dirpath, raw_dir)
         for name in sorted(filenames):
+            if rel_dir == "." and name == TPA_SAMPLE_MARK:  # tpa's own record, not a submission
+                continue
             try:
                 out.extend(_one(Path(dirpath), rel_dir, name, dirfd, limits))
             except FileNotFoundError:  # gone while listed

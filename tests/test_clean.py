@@ -59,3 +59,16 @@ def test_make_clean_keeps_every_submission(tmp_path):
     assert "removed 2 sample workbooks" in out.stdout
     assert "changed since tpa wrote it" in out.stdout
     assert site["raw"].is_dir() and (site["raw"] / "from_county").is_dir()
+
+
+def test_the_sample_mark_is_not_a_submission(tmp_path):
+    """``.tpa-sample.json`` is tpa's own record: discovery leaves it out (no raw.files row),
+    while a county's hidden file beside it is still recorded as not read."""
+    from pipeline.discover import discover
+
+    site = _site(tmp_path)
+    (site["raw"] / ".hidden.xlsx").write_bytes(b"x")
+    rels = {d.rel_path: d.kind for d in discover(site["raw"])}
+    assert SAMPLE_MARK not in rels
+    assert rels[".hidden.xlsx"] == "not_read"
+    assert f"2019-12/{site['county'].name}" in rels

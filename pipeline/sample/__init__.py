@@ -18,6 +18,7 @@ import multiprocessing as mp
 import os
 from pathlib import Path
 
+from pipeline.discover import TPA_SAMPLE_MARK
 from pipeline.sample import ledger, plan
 from pipeline.sample.alloc import rng
 from pipeline.sample.geo import County, counties
@@ -105,7 +106,8 @@ def write_counties(
     return sorted(paths)
 
 
-SAMPLE_MARK = ".tpa-sample.json"  # in the raw folder: the workbooks tpa wrote, by SHA-256
+# in the raw folder: the workbooks tpa wrote, by SHA-256 (discovery leaves it out)
+SAMPLE_MARK = TPA_SAMPLE_MARK
 
 
 def mark_sample(out_dir: Path, paths: list[Path]) -> None:

@@ -60,8 +60,8 @@ def site(tmp_path, monkeypatch):
     con.execute(
         "CREATE TABLE raw.files AS SELECT * FROM (VALUES ('2019-12/530128_禄劝.xlsx', "
         "TIMESTAMP '2020-01-01 09:00:00', 'loaded', 'population', 10, 0, NULL, '530128', "
-        "'2019-12', 'abc')) t(path, received_at, status, forms, rows_loaded, "
-        "rows_quarantined, reason, county_code, period, file_sha256)"
+        "'2019-12', 'abc', 'cover', NULL)) t(path, received_at, status, forms, rows_loaded, "
+        "rows_quarantined, reason, county_code, period, file_sha256, identified_from, message)"
     )
     con.close()
     work = tmp_path / "work"

@@ -109,8 +109,9 @@ def test_makefile_targets_exist():
     text = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
     for target in ("run", "rebuild", "county", "clean-cache", "server", "serve"):
         assert f"\n{target}:" in text, target
-    assert "prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)" in text
-    assert "PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api" in text
+    # the port reaches the recipe as data (issue 11: TPA_PREFECT_PORT), never as recipe text
+    assert 'prefect server start --host 127.0.0.1 --port "$$TPA_PREFECT_PORT"' in text
+    assert 'PREFECT_API_URL="http://127.0.0.1:$$TPA_PREFECT_PORT/api"' in text
     assert "-m flows.deploy" in text
     assert "PREFECT_SERVER_ANALYTICS_ENABLED ?= false" in text
 

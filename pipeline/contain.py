@@ -71,6 +71,9 @@ class Outcome:
 def _child_setup(memory_bytes: int, stderr_path: str) -> None:
     fd = os.open(stderr_path, os.O_WRONLY | os.O_APPEND)
     os.unlink(stderr_path)  # the parent holds it open: gone with both, whatever happens
+    from pipeline import testhook
+
+    testhook.MARKER_FD = os.dup(2)  # the run's stderr, for the test pause marker only
     os.dup2(fd, 1)  # nothing the reader prints reaches the run's output
     os.dup2(fd, 2)
     os.close(fd)

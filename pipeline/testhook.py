@@ -27,13 +27,18 @@ import time
 ENV = "TPA_TEST_PAUSE_AT"
 CRASH_ENV = "TPA_TEST_CRASH"
 MARKER = "TPA_TEST_PAUSED"
+MARKER_FD: int | None = None  # set in a contained child (pipeline.contain): the run's stderr
 
 
 def pause(stage: str) -> None:
     """Pause here if ``TPA_TEST_PAUSE_AT`` names ``stage``; otherwise return at once."""
     if os.environ.get(ENV) != stage:
         return
-    print(f"{MARKER} {stage} {os.getpid()}", file=sys.stderr, flush=True)
+    line = f"{MARKER} {stage} {os.getpid()}\n"
+    if MARKER_FD is not None:  # in a contained child, whose own output goes to a file
+        os.write(MARKER_FD, line.encode())
+    else:
+        print(line, end="", file=sys.stderr, flush=True)
     time.sleep(float(os.environ.get("TPA_TEST_PAUSE_S", "600")))
 
 

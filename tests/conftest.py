@@ -14,9 +14,6 @@ CASES = ROOT.parent / "shared" / "cases"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["TPA_ID_KEY"] = "test-key-not-secret"
-# a run's report and export cost seconds per publish; tests/test_nights_flow.py asks for
-# them explicitly, the other flow tests are about the warehouse
-os.environ.setdefault("TPA_OUTPUTS", "false")
 # every .xlsx the tests read is scanned both ways: the fast XML scan must equal the parser
 os.environ["TPA_XLSX_META_CHECK"] = "1"
 

@@ -62,8 +62,8 @@ clean-cache: ## drop cached extracts (removed workbooks then lose their quaranti
 county: $(STAMP) ## show one county's data and source files: make county COUNTY=530128 PERIOD=2019-12
 	$(TPA) county
 
-bench: $(STAMP) ## benchmark 100k/300k/1M households; writes benchmarks/results.{md,json}
-	$(BIN)/python -m benchmarks.bench
+bench: $(STAMP) ## benchmark 100k/300k/1M households; writes devkit/benchmarks/results.{md,json}
+	$(BIN)/python -m devkit.benchmarks.bench
 
 server: $(STAMP) ## start a local Prefect server and its UI on http://127.0.0.1:4200 (PREFECT_PORT=…)
 	$(BIN)/prefect server start --host 127.0.0.1 --port "$$TPA_PREFECT_PORT"

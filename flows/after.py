@@ -13,8 +13,9 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline import outputs, releases
 from pipeline.config import Settings
+from pipeline.outputs import night
+from pipeline.run import releases
 
 FILES_TABLE_KEY = "tpa-files-per-county"
 REPORT_KEY, EXPORT_KEY, REVISIONS_KEY = "tpa-report", "tpa-export", "tpa-revisions"
@@ -28,7 +29,7 @@ class After:
     staged: releases.Staged | None = None
     release: dict | None = None
     latest_release: str | None = None
-    outputs: outputs.Outputs | None = None
+    outputs: night.Outputs | None = None
     outputs_note: str = ""
     pruned: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -64,7 +65,7 @@ def after_publish(after: After, warehouse: str, settings: Settings) -> After:
     try:
         kept, after.pruned = releases.prune(wh, settings.keep_releases)
         if after.latest_release:  # nothing is pruned when no release could be read
-            gone = outputs.prune(wh, set(kept))
+            gone = night.prune(wh, set(kept))
             if after.outputs is not None:
                 after.outputs.removed = gone
     except Exception as exc:
@@ -84,7 +85,7 @@ def _outputs(after: After, wh: Path, settings: Settings) -> None:
         after.outputs_note = "not written: no release to name them after"
         return
     try:
-        after.outputs = outputs.write(wh, after.latest_release, str(settings.lang))
+        after.outputs = night.write(wh, after.latest_release, str(settings.lang))
     except Exception as exc:
         after.problems.append(_line("writing the report and export", exc))
         return

@@ -31,7 +31,7 @@ from prefect.schedules import Cron  # noqa: E402
 from flows.api import PrefectStartError, wait_for_api  # noqa: E402
 from flows.nightly import run_flow  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
-from pipeline.runlock import run_lock  # noqa: E402
+from pipeline.run.lock import run_lock  # noqa: E402
 
 CRON = "0 2 * * *"
 TIMEZONE = "Asia/Shanghai"
@@ -43,12 +43,12 @@ DEPLOYMENT = "nightly"
 def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb") -> int:
     """Take the run lock (waiting up to an hour), tidy after killed runs, run the pipeline;
     fail the flow run when the build failed or could not be published (status 1 or 3)."""
-    from pipeline.notify import notify_run
-    from pipeline.runlock import RunLocked
-    from pipeline.steps import recover
+    from pipeline.run.lock import RunLocked
+    from pipeline.run.notify import notify_run
+    from pipeline.run.steps import recover
 
     # TPA_ALLOW_SHRINK would outlive one run in the serving process: `tpa allow-shrink`
-    # lets the next scheduled run through instead (pipeline.dropzone)
+    # lets the next scheduled run through instead (pipeline.run.dropzone)
     settings = Settings(raw_dir=raw_dir, warehouse=warehouse, allow_shrink=False)
     try:
         with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):

@@ -14,7 +14,7 @@ Prefect when ``PREFECT_API_URL`` is unset); ``tpa run`` calls ``run_flow``.
   workbook per task (parsing holds the GIL: no faster than serial); processes and Dask
   run batches of workbooks (``batch_size``) and only when at least ``INLINE_BELOW`` are
   new — fewer are parsed in the flow's thread, since starting workers costs more.
-* Every workbook is parsed in a contained child process (``pipeline.contain``: memory
+* Every workbook is parsed in a contained child process (``pipeline.run.contain``: memory
   and time limits, replaced when it dies), whatever the task runner; each file has its
   own outcome. A transient OSError (a network share that hiccups, a file still being
   copied) is tried twice more; a workbook that still cannot be read, that hit a memory
@@ -51,11 +51,15 @@ from pydantic import SecretStr  # noqa: E402
 from flows.after import After, after_publish, summary_rows  # noqa: E402
 from flows.after import stage as stage_release  # noqa: E402
 from flows.api import PrefectStartError  # noqa: E402
-from pipeline import contain, dropzone, errors, extracts, progress, steps, testhook, timing  # noqa: E402
-from pipeline.build import BuildFailed  # noqa: E402
+from pipeline import (
+    errors,
+    hooks,  # noqa: E402
+)
 from pipeline.config import Settings  # noqa: E402
-from pipeline.discover import Discovered, Limits, discover  # noqa: E402
-from pipeline.publish import PublishError, new_build_path, publish  # noqa: E402
+from pipeline.run import cache, contain, dropzone, progress, steps, timing
+from pipeline.run.discover import Discovered, Limits, discover  # noqa: E402
+from pipeline.run.publish import PublishError, new_build_path, publish  # noqa: E402
+from pipeline.warehouse.build import BuildFailed  # noqa: E402
 
 RUNNERS = ("threads", "processes", "serial", "dask", "dask:<address>")
 
@@ -139,7 +143,7 @@ def _extract_run_name() -> str:
 )
 def extract_task(files: list[tuple], settings: Settings, key: bytes) -> dict[str, contain.Outcome]:
     """Extract a batch of workbooks, (path, sha256, extract folder[, zip member]) each, each in a
-    contained child (``pipeline.contain.extract_files``); return the outcome of every
+    contained child (``pipeline.run.contain.extract_files``); return the outcome of every
     file by SHA-256. Never fails for what a file does."""
     return contain.extract_files(files, settings, key)
 
@@ -194,7 +198,7 @@ def _batch_outcomes(batch: list, state) -> dict:
     result = {}
     for p in batch:
         o = outs.get(p.found.sha256)
-        if extracts.is_cached(Path(p.folder)):
+        if cache.is_cached(Path(p.folder)):
             o = contain.Outcome(p.folder, parsed=True)
         elif o is None or o.folder is None and o.error is None:
             line = " ".join(task_error.split())[:200]
@@ -234,13 +238,13 @@ def build_task(
     record them in the manifest, add the workbooks that have left the raw folder, build
     (or copy the published warehouse when nothing it was built from has changed, unless
     ``rebuild``), in DuckDB's ``storage_version`` format. ``unread_why``: SHA-256 ->
-    (reason, limit, runs in a row) of the workbooks not read (``pipeline.steps.unread``)."""
+    (reason, limit, runs in a row) of the workbooks not read (``pipeline.run.steps.unread``)."""
     wh = Path(warehouse)
     why = unread_why or {}
     items = [
         (
             d,
-            extracts.load(Path(folder), frames=False)
+            cache.load(Path(folder), frames=False)
             if folder
             else steps.unread(d, error, *why.get(d.sha256, (None, None, 1))),
         )
@@ -272,9 +276,9 @@ def build_task(
 
 @task(name="check drop zone", cache_policy=NO_CACHE)
 def dropzone_task(build_path: str, warehouse: str, raw_dir: str, files_seen: int, settings):
-    """Compare the build with the published warehouse (``pipeline.dropzone.check``); a
+    """Compare the build with the published warehouse (``pipeline.run.dropzone.check``); a
     refused build is discarded (the next run builds again from the drop zone as it is)."""
-    from pipeline.publish import discard_build
+    from pipeline.run.publish import discard_build
 
     verdict = dropzone.check(
         Path(build_path), Path(warehouse), Path(raw_dir), files_seen,
@@ -287,7 +291,7 @@ def dropzone_task(build_path: str, warehouse: str, raw_dir: str, files_seen: int
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(build_path: str, warehouse: str, wait_s: float):
-    testhook.pause("publish")  # tests kill the run here: built, closed, not yet renamed
+    hooks.at("publish")  # tests kill the run here: built, closed, not yet renamed
     return publish(Path(build_path), Path(warehouse), wait_s=wait_s)
 
 
@@ -554,14 +558,14 @@ def public_settings(settings: Settings) -> Settings:
 def _temporary_server(warehouse: Path, settings: Settings) -> Iterator[None]:
     """Without ``PREFECT_API_URL`` a run needs Prefect's temporary API server. Start it here
     (``flows.api.start_temporary_server``: a generous timeout, one retry), note its PID in
-    the state folder (the next run stops it if this one is killed: ``pipeline.steps.recover``),
+    the state folder (the next run stops it if this one is killed: ``pipeline.run.steps.recover``),
     name it in PREFECT_API_URL for the duration of the run, so that process and Dask workers
     report to it instead of each starting a server of their own, and stop it when the run
     ends, however it ends. Raises ``flows.api.PrefectStartError``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.api import drain_prefect_workers, start_temporary_server
-    from pipeline.state import state_dir
+    from pipeline.run.state import state_dir
 
     if PREFECT_API_URL.value():
         yield

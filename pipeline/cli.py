@@ -177,15 +177,15 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
         raise typer.Exit(2)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     from flows.api import PrefectStartError
-    from pipeline.runlock import RunLocked, run_lock
+    from pipeline.run.lock import RunLocked, run_lock
 
     try:
         with run_lock(settings.warehouse, wait_s=settings.lock_wait_s):
-            from pipeline.steps import recover
+            from pipeline.run.steps import recover
 
             for line in recover(settings.warehouse):  # builds, extracts of killed runs
                 err.print(f"[yellow]tidied after an interrupted run:[/yellow] {line}")
-            from pipeline.progress import terminal_progress
+            from pipeline.run.progress import terminal_progress
 
             with terminal_progress(err):  # files parsed of files new, on a terminal only
                 from flows.nightly import run_flow
@@ -216,7 +216,7 @@ def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
 
 def _record_failure(warehouse: Path, exc: Exception) -> None:
     from pipeline.errors import one_line, record_failure
-    from pipeline.state import runs_dir
+    from pipeline.run.state import runs_dir
 
     try:
         record_failure(runs_dir(warehouse), one_line(exc))
@@ -225,8 +225,8 @@ def _record_failure(warehouse: Path, exc: Exception) -> None:
 
 
 def _notify(settings: Settings, exit_code: int, outcome=None, message: str | None = None) -> None:
-    """TPA_NOTIFY_URLS are told (pipeline.notify); a failure to tell is one line."""
-    from pipeline.notify import notify_run
+    """TPA_NOTIFY_URLS are told (pipeline.run.notify); a failure to tell is one line."""
+    from pipeline.run.notify import notify_run
 
     problem = notify_run(settings, exit_code, outcome, message)
     if problem:
@@ -270,7 +270,7 @@ def _print_summary(outcome, settings: Settings) -> None:
         )
         return
     _print_rejections(settings.warehouse)
-    from pipeline.steps import headline
+    from pipeline.run.steps import headline
 
     rows = headline(settings.warehouse)
     if rows:
@@ -319,7 +319,7 @@ def allow_shrink_next(warehouse: Warehouse = None) -> None:
 
     The next run that builds consumes the permission, whatever it finds; a run with
     `tpa run --allow-shrink` or TPA_ALLOW_SHRINK=1 accepts a shrink for itself only."""
-    from pipeline.dropzone import allow_next
+    from pipeline.run.dropzone import allow_next
 
     marker = allow_next(_settings(warehouse=warehouse).warehouse)
     console.print(f"the next run may publish a shrunken drop zone ({marker})", highlight=False)
@@ -330,7 +330,7 @@ def clean(raw_dir: RawDir = None, warehouse: Warehouse = None) -> None:
     """Remove what tpa generated: the warehouse, its state folder, reports, exports and the
     sample workbooks tpa wrote (only those still unchanged). Never other files of the raw
     folder: those are the counties' submissions."""
-    from pipeline.clean import clean as do_clean
+    from pipeline.run.clean import clean as do_clean
 
     settings = _settings(raw_dir=raw_dir, warehouse=warehouse)
     for line in do_clean(settings.raw_dir, settings.warehouse):
@@ -362,10 +362,10 @@ def sample(
     ] = False,
 ) -> None:
     """Write the seeded sample workbooks: one per Yunnan county and period, all nine forms."""
-    from pipeline.sample import DEFAULT_HOUSEHOLDS, DEFAULT_PERIODS, PROVINCE_HOUSEHOLDS, generate
+    from devkit.sample import DEFAULT_HOUSEHOLDS, DEFAULT_PERIODS, PROVINCE_HOUSEHOLDS, generate
 
     if first_run:
-        from pipeline.dropzone import sample_refusal
+        from pipeline.run.dropzone import sample_refusal
 
         settings = _settings()
         why = sample_refusal(settings.raw_dir, settings.warehouse)
@@ -403,10 +403,10 @@ def check(
 ) -> None:
     """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
     Exit status 1 when any file has errors, 2 on bad usage."""
-    from pipeline.contain import check_contained
-    from pipeline.discover import sha256_of
-    from pipeline.names import display_name
-    from pipeline.steps import id_key
+    from pipeline.extract.names import display_name
+    from pipeline.run.contain import check_contained
+    from pipeline.run.discover import sha256_of
+    from pipeline.run.steps import id_key
 
     settings = _settings()
     if feedback is not None and (where := _forbidden_feedback_dir(feedback, settings)):
@@ -437,7 +437,7 @@ def check(
             )
             errors += 1
             if feedback is not None:  # the summary only: a rejected file is never opened
-                from pipeline.feedback import write_feedback
+                from pipeline.outputs.feedback import write_feedback
 
                 out = write_feedback(f, res.findings, feedback, lang, copy=False)
                 console.print(f"  feedback workbook: {escape(str(out))}", soft_wrap=True)
@@ -462,7 +462,7 @@ def check(
                 )
         errors += sum(1 for fd in res.findings if fd.severity == "error")
         if feedback is not None and res.findings:
-            from pipeline.feedback import write_feedback
+            from pipeline.outputs.feedback import write_feedback
 
             out = write_feedback(f, res.findings, feedback, lang)
             console.print(f"  feedback workbook: {escape(str(out))}", soft_wrap=True)
@@ -492,8 +492,8 @@ def template(
     out: Annotated[Path | None, typer.Option("--out", help="file to write")] = None,
 ) -> None:
     """Write a blank county workbook with standard headers, cover line and data validation."""
+    from pipeline.outputs.template import write_template
     from pipeline.refdata import counties
-    from pipeline.template import write_template
     from schemas import FORMS
 
     bad = [f for f in forms or [] if f not in FORMS]
@@ -533,7 +533,7 @@ def query(
     paths are refused)."""
     settings = _settings(warehouse=warehouse)
     if release is not None:
-        from pipeline.releases import ReleaseError, open_release
+        from pipeline.run.releases import ReleaseError, open_release
 
         try:
             con = open_release(settings.warehouse, release)
@@ -546,11 +546,11 @@ def query(
 
 
 def _safe_query(wh: Path, sql: str, params: list | None = None):
-    """``sql`` on ``wh`` through ``pipeline.safesql`` as (column names, rows); exit 2 with one line
+    """``sql`` on ``wh`` through ``pipeline.warehouse.safesql`` as (column names, rows); exit 2 with one line
     when it is refused or fails."""
     import duckdb
 
-    from pipeline.safesql import connect
+    from pipeline.warehouse.safesql import connect
 
     try:
         con = connect(wh)
@@ -566,7 +566,7 @@ def _query_on(con, sql: str, params: list | None = None):
     with one line when it is refused or fails."""
     import duckdb
 
-    from pipeline.safesql import refusal
+    from pipeline.warehouse.safesql import refusal
 
     try:
         why = refusal(con, sql)
@@ -576,7 +576,7 @@ def _query_on(con, sql: str, params: list | None = None):
         cur = con.execute(sql, params or [])
         rows = cur.fetchall()
         return [d[0] for d in cur.description or []], rows
-    except duckdb.PermissionException as exc:  # external access is off (pipeline.safesql)
+    except duckdb.PermissionException as exc:  # external access is off (pipeline.warehouse.safesql)
         line = str(exc).splitlines()[0]
         err.print(f"refused: {line}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
@@ -669,7 +669,7 @@ def county(
 def releases(warehouse: Warehouse = None) -> None:
     """List the kept releases (one per publish that changed the data), oldest first; read
     one with `tpa query --release ID "SQL"`."""
-    from pipeline.releases import first_published_in, list_releases
+    from pipeline.run.releases import first_published_in, list_releases
 
     settings = _settings(warehouse=warehouse)
     rows = list_releases(settings.warehouse)
@@ -713,7 +713,7 @@ def report(
     """Write the period's self-contained HTML report (charts, exit line, data quality)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from pipeline.report import STEPS, ReportError, write_report
+    from pipeline.outputs.report import STEPS, ReportError, write_report
 
     lang = Lang(lang).value
     wh = _published(_settings(warehouse=warehouse))
@@ -753,8 +753,8 @@ def export(
     warehouse: Warehouse = None,
 ) -> None:
     """Export the indicators: xlsx (sheets 省/州市/县, Chinese headers), csv or parquet."""
-    from pipeline.export import ExportError
-    from pipeline.export import export as do_export
+    from pipeline.outputs.export import ExportError
+    from pipeline.outputs.export import export as do_export
 
     wh = _published(_settings(warehouse=warehouse))
     try:
@@ -775,7 +775,7 @@ def docs(
     warehouse: Warehouse = None,
 ) -> None:
     """Write the data dictionary (every table and column with its description) as Markdown."""
-    from pipeline.docs import write_markdown
+    from pipeline.warehouse.comments import write_markdown
 
     wh = _published(_settings(warehouse=warehouse))
     console.print(f"wrote {write_markdown(wh, out)}")
@@ -789,7 +789,7 @@ def shell(
     ] = False,
 ) -> None:
     """Interactive SQL on the published warehouse, read-only (Harlequin if installed)."""
-    from pipeline.shell import repl
+    from pipeline.outputs.shell import repl
 
     wh = _published(_settings(warehouse=warehouse))
     raise typer.Exit(repl(wh, console, plain=plain))

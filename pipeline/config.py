@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     # characters all text cells of a workbook expand to (a shared string counts once per
     # cell that refers to it): 100,000 cells x one 32,000-character string is refused
     max_expanded_chars: int = 200_000_000
-    # each workbook is parsed in a child process (pipeline/contain.py) with these limits;
+    # each workbook is parsed in a child process (pipeline/run/contain.py) with these limits;
     # a file hitting one is rejected for this run (resource_limit) and tried again next run
     extract_memory_mib: int = 3072  # address space of the child
     extract_timeout_s: float = 600.0  # wall time per workbook
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
 
     @property
     def id_key_text(self) -> str | None:
-        """The ID key in clear (only for ``pipeline.personal.load_key``), or None."""
+        """The ID key in clear (only for ``pipeline.extract.personal.load_key``), or None."""
         return self.id_key.get_secret_value() if self.id_key is not None else None
 
     @property

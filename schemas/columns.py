@@ -5,8 +5,8 @@ A form module (``schemas/<form>.py``) declares one ``Form`` (``docs/forms.md``):
 canonical columns as ``Col`` entries and its rules (``schemas.rules``) beside them.
 Everything else is derived from it [issue 14]: the pandera schema
 (``schemas.validation.pandera_schema``), the staged columns (``Form.staged_columns``),
-the blank template (``pipeline.template``), the sample layout
-(``pipeline.sample.layout``) and the data dictionary (``pipeline.docs``).
+the blank template (``pipeline.outputs.template``), the sample layout
+(``devkit.sample.layout``) and the data dictionary (``pipeline.warehouse.comments``).
 
 ``aliases`` are header texts as clerks write them, *after* normalisation
 (``pipeline.extract.header.normalise``): no spaces, no units in brackets, no ``其中：``

@@ -14,6 +14,8 @@ CASES = ROOT.parent / "shared" / "cases"
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ["TPA_ID_KEY"] = "test-key-not-secret"
+# the test hooks are injected (pipeline.hooks): inert unless a test sets TPA_TEST_*
+os.environ["TPA_HOOKS"] = "devkit.testhooks"
 # every .xlsx the tests read is scanned both ways: the fast XML scan must equal the parser
 os.environ["TPA_XLSX_META_CHECK"] = "1"
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from pipeline.discover import sha256_of
+from pipeline.extract.personal import check_char, load_key, pseudonym
 from pipeline.extract.workbook import extract_workbook
-from pipeline.personal import check_char, load_key, pseudonym
+from pipeline.run.discover import sha256_of
 from schemas import FORMS
 from schemas.columns import PERSONAL_KINDS, Col
 

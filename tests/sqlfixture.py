@@ -12,7 +12,7 @@ import hashlib
 import duckdb
 import pytest
 
-from pipeline import models
+from pipeline.warehouse import models
 from schemas import FORMS
 from tests.test_models import _insert, source_tables
 

@@ -38,7 +38,8 @@ from fractions import Fraction
 
 import pytest
 
-from pipeline import models, refdata
+from pipeline import refdata
+from pipeline.warehouse import models
 from tests.sqlfixture import (
     KUNMING,
     PROVINCE,

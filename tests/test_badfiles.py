@@ -4,7 +4,7 @@ text, file-name period ≠ cover period, zip bombs (honest and lying sizes), a c
 at XFD1048576, a cell longer than Excel allows. Each is rejected with a one-line reason
 in bounded time and memory, and the good files beside them still load.
 
-The folder is extracted in a child process (``pipeline.steps.extract_one`` over
+The folder is extracted in a child process (``pipeline.run.steps.extract_one`` over
 ``discover``) under an address-space limit of 1.5 GiB and a timeout, so a failure
 cannot take the machine down.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.readers.xlsx_meta import LimitExceeded, read_xlsx_meta
+from pipeline.extract.readers.xlsx_meta import LimitExceeded, read_xlsx_meta
 from tests.mess import (
     COUNTY_NAME,
     Layout,
@@ -44,17 +44,17 @@ NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from pipeline import extracts
+from pipeline.run import cache
 from pipeline.config import Settings
-from pipeline.discover import discover
-from pipeline.steps import extract_one
+from pipeline.run.discover import discover
+from pipeline.run.steps import extract_one
 
 folder, work = Path(sys.argv[1]), Path(sys.argv[2])
 settings = Settings(max_file_mib=32, max_unzipped_mib=64, id_key="bad-files-test")
 for d in discover(folder):
     t0 = time.perf_counter()
     out, _ = extract_one(str(d.path), d.sha256, str(work / d.sha256), settings)
-    r = extracts.load(Path(out))
+    r = cache.load(Path(out))
     print(json.dumps({"file": d.rel_path, "status": r.status, "reason": r.reason,
                       "message": r.message, "message_en": r.message_en,
                       "rows_loaded": r.rows_loaded, "seconds": time.perf_counter() - t0},

@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline.discover import sha256_of
+from pipeline.extract.personal import load_key
 from pipeline.extract.workbook import extract_workbook
-from pipeline.personal import load_key
+from pipeline.run.discover import sha256_of
 
 CASES = [
     "01_merged_two_row_header",
@@ -126,7 +126,7 @@ def test_case04_text_cells(cases_dir):
     """Every listed text cell of case 04 loads as its exact value (money in yuan)."""
     ((path, exp),) = _files(cases_dir, "04_numbers_as_text")
     res = _extract(path)
-    from pipeline.readers.xlsx_meta import col_index
+    from pipeline.extract.readers.xlsx_meta import col_index
 
     for tc in exp["text_cells"]:
         form = "medical" if tc["sheet"] == "表4" else "employment"
@@ -135,7 +135,7 @@ def test_case04_text_cells(cases_dir):
         rec = sr.valid[sr.valid["excel_row"] == row].iloc[0]
         # find the canonical column at that letter via the header match
         from pipeline.extract.header import find_header
-        from pipeline.readers.workbook import open_workbook
+        from pipeline.extract.readers.workbook import open_workbook
 
         wb = open_workbook(path, 2**28, 2**30)
         sheet = next(s for s in wb.sheets if s.name == tc["sheet"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from pipeline.sample import SAMPLE_MARK, mark_sample, remove_sample
+from devkit.sample import SAMPLE_MARK, mark_sample, remove_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_make_clean_keeps_every_submission(tmp_path):
 def test_the_sample_mark_is_not_a_submission(tmp_path):
     """``.tpa-sample.json`` is tpa's own record: discovery leaves it out (no raw.files row),
     while a county's hidden file beside it is still recorded as not read."""
-    from pipeline.discover import discover
+    from pipeline.run.discover import discover
 
     site = _site(tmp_path)
     (site["raw"] / ".hidden.xlsx").write_bytes(b"x")

@@ -1,5 +1,5 @@
 """Contained extraction (issue 11 item 1, the per-file errors of item 8): hostile and
-broken workbooks go through ``pipeline.contain`` in one batch with good ones; each is
+broken workbooks go through ``pipeline.run.contain`` in one batch with good ones; each is
 rejected with a one-line reason naming it, the good ones load, nothing crashes the
 caller, and a file that hit a memory or time limit is not cached (tried again).
 
@@ -22,11 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import contain, extracts, steps
 from pipeline.config import Settings
-from pipeline.discover import sha256_of
-from pipeline.readers.xlsx_meta import cell_ref
-from pipeline.state import state_dir
+from pipeline.extract.readers.xlsx_meta import cell_ref
+from pipeline.run import cache, contain, steps
+from pipeline.run.discover import sha256_of
+from pipeline.run.state import state_dir
 from tests.mess import Layout, records, write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def run_batch(paths: list[Path], tmp: Path, s: Settings = SETTINGS) -> dict[str,
         o = outs[sha]
         rec = {"outcome": o}
         if o.folder:
-            r = extracts.load(Path(o.folder), frames=False)
+            r = cache.load(Path(o.folder), frames=False)
             rec |= {"status": r.status, "reason": r.reason, "message": r.message,
                     "message_en": r.message_en, "rows": r.rows_loaded}  # fmt: skip
         got[p.name] = rec
@@ -349,7 +349,7 @@ def test_tpa_run_with_hostile_files(tmp_path):
 def test_xls_bounds_measure_text_and_streams(tmp_path):
     """.xls: 100 cells of one 1,000-character string expand to 100,000 characters
     (xlrd counts them); the Workbook stream is larger than a 1 KiB limit (olefile)."""
-    from pipeline.readers.xls_bounds import XlsTooLarge, check_sheets, check_streams
+    from pipeline.extract.readers.xls_bounds import XlsTooLarge, check_sheets, check_streams
 
     xlwt = pytest.importorskip("xlwt")
     wb = xlwt.Workbook()

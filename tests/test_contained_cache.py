@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import extracts
 from pipeline.config import Settings
-from pipeline.state import state_dir
+from pipeline.run import cache
+from pipeline.run.state import state_dir
 from tests.test_nightly_flow import q, sha, snapshot, stage, write_books
 
 
@@ -31,13 +31,13 @@ def books(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def good(books, tmp_path_factory) -> Path:
-    """A sound extract of workbook A1 (written by ``extracts.save``)."""
+    """A sound extract of workbook A1 (written by ``cache.save``)."""
     from pipeline.extract.workbook import extract_workbook
 
     src = books["A1"]
     r = extract_workbook(src, sha(src), max_bytes=2**30, max_unzipped=2**30, id_key=b"k")
-    folder = extracts.save(r, tmp_path_factory.mktemp("extract"), "x")
-    assert extracts.verify(folder) is None
+    folder = cache.save(r, tmp_path_factory.mktemp("extract"), "x")
+    assert cache.verify(folder) is None
     return folder
 
 
@@ -52,7 +52,7 @@ def test_meta_records_a_checksum_of_every_file(good):
     files = sorted(p.name for p in good.iterdir() if p.name != "meta.json")
     assert sorted(meta["checksums"]) == files and len(files) >= 2
     for name, digest in meta["checksums"].items():
-        assert digest == extracts.file_sha256(good / name)
+        assert digest == cache.file_sha256(good / name)
 
 
 @settings(
@@ -68,7 +68,7 @@ def test_every_single_bit_flip_is_seen(good, tmp_path_factory, data):
     copy = tmp_path_factory.mktemp("flip") / "x"
     shutil.copytree(good, copy)
     flip(copy / name, offset, bit)
-    assert extracts.verify(copy) is not None, (name, offset, bit)
+    assert cache.verify(copy) is not None, (name, offset, bit)
 
 
 def test_a_missing_file_or_a_truncated_meta_is_seen(good, tmp_path):
@@ -76,23 +76,23 @@ def test_a_missing_file_or_a_truncated_meta_is_seen(good, tmp_path):
     shutil.copytree(good, a)
     victim = sorted(p for p in a.iterdir() if p.suffix == ".parquet")[0]
     victim.unlink()
-    assert f"{victim.name} is missing" in extracts.verify(a)
+    assert f"{victim.name} is missing" in cache.verify(a)
     b = tmp_path / "b"
     shutil.copytree(good, b)
     (b / "meta.json").write_bytes((b / "meta.json").read_bytes()[:-10])
-    assert "unreadable" in extracts.verify(b)
+    assert "unreadable" in cache.verify(b)
 
 
 def test_an_old_extract_without_checksums_is_read_whole(good, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(good, old)
     meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
-    del meta["checksums"], meta[extracts.META_SEAL]
+    del meta["checksums"], meta[cache.META_SEAL]
     (old / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    assert extracts.verify(old) is None
+    assert cache.verify(old) is None
     victim = sorted(old.glob("*.parquet"))[0]
     victim.write_bytes(victim.read_bytes()[:40])  # a torn file does not parse
-    assert "unreadable" in extracts.verify(old)
+    assert "unreadable" in cache.verify(old)
 
 
 # ---------------------------------------------------------------- through the flow
@@ -143,7 +143,7 @@ def test_damaged_extracts_are_parsed_again_or_set_aside(books, tmp_path):
     assert len(o.record.notes) == 2 and all("damaged" in n for n in o.record.notes)
     assert any(a1.name[-12:] in n for n in o.record.notes)
     assert snapshot(wh) == before  # the published figures are those of before the flips
-    assert extracts.verify(a1) is None and extracts.verify(b) is None
+    assert cache.verify(a1) is None and cache.verify(b) is None
     damaged = sorted(p.name for p in (state_dir(wh) / "damaged").iterdir())
     assert len(damaged) == 2 and all(n.startswith((a1.name, b.name)) for n in damaged)
 

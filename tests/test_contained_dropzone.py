@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import dropzone
 from pipeline.config import Settings
-from pipeline.dropzone import Counts, sample_refusal, shrinkage
-from pipeline.state import state_dir
+from pipeline.run import dropzone
+from pipeline.run.dropzone import Counts, sample_refusal, shrinkage
+from pipeline.run.state import state_dir
 from tests.test_nightly_flow import q, snapshot, stage, write_books
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def test_make_runs_sample_only_into_an_untouched_default_raw(tmp_path, monkeypat
 
 
 def test_sample_first_run_writes_nothing_when_refused(tmp_path, monkeypatch):
-    import pipeline.sample as sample_mod
+    import devkit.sample as sample_mod
     from pipeline.cli import app
 
     calls = []

@@ -21,8 +21,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.errors import one_line
-from pipeline.publish import _lock_holder, _locked_by_other, discard_abandoned_builds
-from pipeline.state import builds_dir
+from pipeline.run.publish import _lock_holder, _locked_by_other, discard_abandoned_builds
+from pipeline.run.state import builds_dir
 
 # A child that takes a lock on argv[1] and waits for a line on stdin: "duckdb" opens the
 # file read-write (DuckDB's POSIX WRITE lock), "posix-read" takes a bare POSIX READ lock.
@@ -73,7 +73,7 @@ def test_a_build_held_by_another_process_is_seen_and_kept(tmp_path, kind):
 
 
 def test_a_lock_that_cannot_be_asked_about_keeps_the_build(tmp_path, monkeypatch):
-    import pipeline.publish as pub
+    import pipeline.run.publish as pub
 
     wh = tmp_path / "w.duckdb"
     b = _a_build(wh, "b")
@@ -158,7 +158,7 @@ def failure_lines(text: str) -> list[str]:
 
 @pytest.mark.slow
 def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, capfd, monkeypatch):
-    from pipeline import steps
+    from pipeline.run import steps
     from tests.test_nightly_flow import stage
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
@@ -179,7 +179,7 @@ def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, 
 
     code, text = cli_run(raw, wh, capfd, "--debug")  # the traceback, on request
     assert code == 1 and "Traceback" in text and len(failure_lines(text)) == 1
-    from pipeline.steps import recover
+    from pipeline.run.steps import recover
 
     assert not any("killed" in x for x in recover(wh))  # a failed run is never relabelled
     statuses = [json.loads(p.read_text())["status"] for p in (state_of(wh) / "runs").glob("*")]
@@ -206,7 +206,7 @@ def _staged_name(raw: Path, sha256: str) -> str:
 
 
 def state_of(wh: Path) -> Path:
-    from pipeline.state import state_dir
+    from pipeline.run.state import state_dir
 
     return state_dir(wh)
 
@@ -218,7 +218,7 @@ def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
     """One workbook vanishes after discovery and another cannot be cached (disk full):
     each is rejected for this run with its own one-line reason; the rest is published."""
     import flows.nightly as nightly
-    from pipeline import contain
+    from pipeline.run import contain
     from tests.test_nightly_flow import q, sha, stage
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
@@ -233,7 +233,7 @@ def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
         return real(files, settings, key)
 
     monkeypatch.setattr(contain, "extract_files", vanishing)
-    # the extract runs in a child process: the disk fills up there (pipeline.testhook)
+    # the extract runs in a child process: the disk fills up there (devkit.testhooks)
     monkeypatch.setenv("TPA_TEST_CRASH", f"{_staged_name(raw, full)}:enospc")
     monkeypatch.setattr(
         nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)

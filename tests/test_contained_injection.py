@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from pipeline import safesql, shell
 from pipeline.cli import app
+from pipeline.outputs import shell
+from pipeline.warehouse import safesql
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline import models
+from pipeline.warehouse import models
 from tests.warehouse_fixture import small_warehouse
 
 pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)

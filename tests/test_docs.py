@@ -10,8 +10,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from pipeline import docs, shell
 from pipeline.cli import app
+from pipeline.outputs import shell
+from pipeline.warehouse import comments
 from tests.warehouse_fixture import small_warehouse
 
 
@@ -29,11 +30,11 @@ def _q(wh, sql, params=None):
 
 
 def test_every_table_and_column_has_a_comment(wh):
-    schemas = list(docs.DOCUMENTED_SCHEMAS)
+    schemas = list(comments.DOCUMENTED_SCHEMAS)
     marks = ", ".join("?" for _ in schemas)
     tables = _q(
         wh,
-        f"SELECT schema_name || '.' || table_name FROM ({docs.RELATIONS}) "
+        f"SELECT schema_name || '.' || table_name FROM ({comments.RELATIONS}) "
         f"WHERE schema_name IN ({marks}) AND coalesce(trim(comment), '') = ''",
         schemas,
     )
@@ -46,7 +47,7 @@ def test_every_table_and_column_has_a_comment(wh):
     missing = [r[0] for r in tables + columns]
     assert not missing, (
         "no description for these; add a '-- column <name>: <text>' line to the SQL model's "
-        "header, or to pipeline/docs.py (tables the build creates), or to the form spec: "
+        "header, or to pipeline/warehouse/comments.py (tables the build creates), or to the form spec: "
         + ", ".join(missing)
     )
     n = _q(wh, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts'")[0][0]
@@ -84,7 +85,7 @@ def test_apply_comments_reports_what_it_cannot_describe():
     con.execute("CREATE TABLE marts.indicators (indicator_code VARCHAR, brand_new_column INT)")
     con.execute("COMMENT ON TABLE marts.indicators IS 'x'")
     con.execute("CREATE TABLE marts.brand_new_table (period VARCHAR)")
-    missing = docs.apply_comments(con)
+    missing = comments.apply_comments(con)
     assert missing == ["marts.brand_new_table", "marts.indicators.brand_new_column"]
     got = con.execute(
         "SELECT comment FROM duckdb_columns() WHERE column_name = 'indicator_code'"

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flows.nightly import build_task
-from pipeline import steps
 from pipeline.config import Settings
-from pipeline.discover import Limits, discover
-from pipeline.names import decode_bytes, display_name, member_name
+from pipeline.extract.names import decode_bytes, display_name, member_name
+from pipeline.run import steps
+from pipeline.run.discover import Limits, discover
 from schemas import FORMS
 from tests.dropzone_fixtures import encrypt_flag, write_ods, write_xlsb, write_zip
 from tests.mess import (
@@ -438,8 +438,8 @@ def test_a_rejected_file_belongs_to_the_county_it_names(tmp_path):
 
 
 def test_report_and_export_say_the_county_sent_a_rejected_file(tmp_path):
-    from pipeline.export import write_xlsx as export_xlsx
-    from pipeline.report import write_report
+    from pipeline.outputs.export import write_xlsx as export_xlsx
+    from pipeline.outputs.report import write_report
 
     raw = tmp_path / "raw"
     write_xlsx(raw / PERIOD / "530128_禄劝_2019-12.xlsx", [_layout().sheet])
@@ -513,7 +513,7 @@ def test_any_file_name_is_processed_on_its_own(tmp_path_factory, named):
     """Random names (quotes, newlines, any script), names stored as GBK bytes and names
     near the 255-byte limit: each workbook is found, read and recorded under the name a
     person would read, in the manifest (JSON) and in raw.files (DuckDB)."""
-    from pipeline.build import _create, _files_frame, current_submissions
+    from pipeline.warehouse.build import _create, _files_frame, current_submissions
 
     base = tmp_path_factory.mktemp("names")
     raw, wh = base / "raw", base / "w.duckdb"

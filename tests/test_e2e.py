@@ -42,8 +42,8 @@ PUBLISHED_2018 = {
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
+    from devkit.sample import generate
     from flows.nightly import run_flow
-    from pipeline.sample import generate
 
     base = tmp_path_factory.mktemp("e2e")
     raw = base / "raw"
@@ -105,7 +105,7 @@ def test_medical_numerator_equals_denominator(sample_run):
 
 def test_row_accounting(sample_run):
     """Every sample file: rows read = loaded + quarantined = the data rows the generator wrote."""
-    from pipeline.sample import known_totals
+    from devkit.sample import known_totals
 
     _, _, wh, _, _ = sample_run
     written = known_totals(2019)["rows"]

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.export import HEADER_ROW, export, header_text, neutralise
+from pipeline.outputs.export import HEADER_ROW, export, header_text, neutralise
 from tests.warehouse_fixture import FORMULA_TEXTS, TAMPERED, small_warehouse
 
 PERIOD = "2019-12"

@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.feedback import write_feedback, write_text
-from pipeline.findings import Finding
+from pipeline.extract.findings import Finding
+from pipeline.outputs.feedback import write_feedback, write_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DANGEROUS = [

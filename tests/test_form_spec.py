@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.extract.header import find_header
+from pipeline.extract.readers.workbook import open_workbook
 from pipeline.extract.sheet import FileContext, _field_message, _field_rule, extract_sheet
-from pipeline.readers.workbook import open_workbook
 from schemas import FORMS, SCHEMAS, staged_columns
 from schemas.columns import VILLAGE_CODE_PATTERN, Col, Form, is_village_code
 from schemas.rules import Rule, at_most, difference, le

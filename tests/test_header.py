@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.extract.header import find_header, normalise
-from pipeline.readers.workbook import open_workbook
+from pipeline.extract.readers.workbook import open_workbook
 from schemas import FORMS
 from tests.fixtures import COVER, SheetSpec, write_workbook
 
@@ -98,6 +98,6 @@ def test_missing_required_column_reported(tmp_path):
 
 
 def _letter(n: int) -> str:
-    from pipeline.readers.xlsx_meta import col_letters
+    from pipeline.extract.readers.xlsx_meta import col_letters
 
     return col_letters(n - 1)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.extract.header import find_header, header_unit, normalise
-from pipeline.readers.workbook import Grid
+from pipeline.extract.readers.workbook import Grid
 from schemas import FORMS
 
 

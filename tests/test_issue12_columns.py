@@ -16,8 +16,8 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline.build import build
-from pipeline.discover import Discovered, sha256_of
+from pipeline.run.discover import Discovered, sha256_of
+from pipeline.warehouse.build import build
 from tests.mess import (
     FILE_NAME,
     Layout,
@@ -180,8 +180,8 @@ def test_formula_in_the_sheets_own_poverty_incidence(tmp_path):
 
     import openpyxl
 
-    from pipeline.export import neutralise
-    from pipeline.feedback import write_feedback
+    from pipeline.outputs.export import neutralise
+    from pipeline.outputs.feedback import write_feedback
     from tests.mess import F
 
     lay = Layout("population")

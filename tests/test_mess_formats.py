@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from pipeline.readers.workbook import open_workbook
+from pipeline.extract.readers.workbook import open_workbook
 from schemas import FORMS
 from tests.mess import (
     FILE_NAME,

@@ -12,8 +12,8 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from pipeline.build import build
-from pipeline.discover import Discovered, sha256_of
+from pipeline.run.discover import Discovered, sha256_of
+from pipeline.warehouse.build import build
 from schemas import FORMS
 from tests.mess import BIG, FILE_NAME, Layout, errors, extract, records, warnings, write_xlsx
 

@@ -12,7 +12,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pipeline import models, refdata
+from pipeline import refdata
+from pipeline.warehouse import models
 from schemas import FORMS
 
 HEADER = "-- grain: one row per x\n-- materialized: {kind}\n"
@@ -249,7 +250,7 @@ def test_the_unions_over_per_form_tables_cover_every_form():
 
 
 def test_column_descriptions_are_read_from_the_model_and_passed_downstream(tmp_path):
-    from pipeline import docs
+    from pipeline.warehouse import comments
 
     _write(
         tmp_path,
@@ -259,11 +260,11 @@ def test_column_descriptions_are_read_from_the_model_and_passed_downstream(tmp_p
     _write(
         tmp_path, "marts.top", "-- column n: its own text\nselect score, n from intermediate.base"
     )
-    described = docs.described_columns(tmp_path)
+    described = comments.described_columns(tmp_path)
 
     def text(table, column):
         schema, name = table.split(".")
-        return docs.column_comment(schema, name, column, {}, {}, described)
+        return comments.column_comment(schema, name, column, {}, {}, described)
 
     assert text("intermediate.base", "score") == "the household's score (0–1)"
     assert text("marts.top", "score") == "the household's score (0–1)"  # passed through
@@ -272,17 +273,19 @@ def test_column_descriptions_are_read_from_the_model_and_passed_downstream(tmp_p
 
 
 def test_the_real_models_describe_their_columns():
-    from pipeline import docs
+    from pipeline.warehouse import comments
 
-    described = docs.described_columns()
+    described = comments.described_columns()
     own = described[0]
     assert own["marts.reconciliation"]["diff_registered"] == (
         "ledger_registered − population_registered"
     )
     assert "exit standard" in own["intermediate.int_households"]["meets_standard"]
-    inherited = docs.column_comment(
+    inherited = comments.column_comment(
         "intermediate", "int_household_geographies", "is_exited", {}, {}, described
     )
     assert inherited == own["intermediate.int_households"]["is_exited"]
-    # the marts' own columns are no longer in pipeline/docs.py
-    assert not {k for k in docs.TABLE_COLUMNS if k.startswith("marts.")} - {"marts.data_quality"}
+    # the marts' own columns are no longer in pipeline/warehouse/comments.py
+    assert not {k for k in comments.TABLE_COLUMNS if k.startswith("marts.")} - {
+        "marts.data_quality"
+    }

@@ -17,8 +17,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipeline import models
-from pipeline.build import create_reference
+from pipeline.warehouse import models
+from pipeline.warehouse.build import create_reference
 from schemas import FORMS, staged_columns
 
 PERIOD = "2019-12"

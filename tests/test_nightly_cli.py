@@ -4,7 +4,7 @@ stage, two runs at the same moment, the make targets, and the served deployment.
 Every ``tpa run`` is a real subprocess against a real local Prefect server started with
 ``make server`` (a temporary PREFECT_HOME; ≈ 2–3 s per run instead of ≈ 8 s with a
 temporary server per process). The crash tests use the test-only pause hook
-(``pipeline.testhook``: ``TPA_TEST_PAUSE_AT=extract|build|publish``) to SIGKILL a run at
+(``devkit.testhooks``: ``TPA_TEST_PAUSE_AT=extract|build|publish``) to SIGKILL a run at
 an exact stage. The tests of this module build on each other, in file order.
 """
 
@@ -235,7 +235,7 @@ def test_second_run_refused_then_killed_runs_at_each_stage(site):
     stops it, since a killed process leaves its server running."""
     import json
 
-    from pipeline.steps import _proc
+    from pipeline.run.steps import _proc
 
     s0 = site["state"]["S0"]
     stage(site["raw"], site["books"], ["D"])

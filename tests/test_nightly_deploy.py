@@ -4,6 +4,8 @@ a real server and runs it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,7 @@ def test_retry_condition_signature_and_decisions():
     from prefect.states import Completed, Failed
 
     from flows.nightly import any_io_error, transient_io_error
-    from pipeline.steps import FileChanged
+    from pipeline.run.steps import FileChanged
 
     def failed(exc):
         return Failed(data=exc, message=repr(exc))
@@ -93,16 +95,28 @@ def test_unknown_task_runner():
 
 
 def test_pause_hook_is_inert_unless_asked(monkeypatch, capsys):
-    from pipeline import testhook
+    from devkit import testhooks
+    from pipeline import hooks
 
-    monkeypatch.delenv(testhook.ENV, raising=False)
-    testhook.pause("build")
-    monkeypatch.setenv(testhook.ENV, "extract")
-    testhook.pause("build")  # another stage: no pause
-    assert capsys.readouterr().err == ""
     monkeypatch.setenv("TPA_TEST_PAUSE_S", "0")
-    testhook.pause("extract")
+    monkeypatch.setenv(testhooks.ENV, "extract")
+    monkeypatch.delenv(hooks.ENV, raising=False)
+    hooks.at("extract")  # no hook module injected: nothing happens
+    monkeypatch.setenv(hooks.ENV, "devkit.testhooks")
+    hooks.at("build")  # another stage: no pause
+    assert capsys.readouterr().err == ""
+    hooks.at("extract")
     assert "TPA_TEST_PAUSED extract" in capsys.readouterr().err
+
+
+def test_the_run_never_imports_the_test_hooks():
+    """Issue 14, item 1: hooks are injected, never imported by the flow."""
+    code = (
+        "import os, sys; os.environ.pop('TPA_HOOKS', None); import flows.nightly, pipeline.cli,"
+        " pipeline.run.contain, pipeline.warehouse.build; assert not [m for m in sys.modules"
+        " if m.startswith('devkit')], sorted(m for m in sys.modules if m.startswith('devkit'))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
 
 
 def test_makefile_targets_exist():

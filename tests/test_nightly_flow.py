@@ -51,10 +51,10 @@ BOOKS = {
 def write_books(folder: Path) -> dict[str, Path]:
     """Write the BOOKS workbooks (and JUNK, a file that is not a workbook) into
     ``folder/<name>/``; return name -> path."""
-    from pipeline.sample import file_name, plan
-    from pipeline.sample.alloc import rng
-    from pipeline.sample.geo import counties
-    from pipeline.sample.layout import write_workbook
+    from devkit.sample import file_name, plan
+    from devkit.sample.alloc import rng
+    from devkit.sample.geo import counties
+    from devkit.sample.layout import write_workbook
 
     out, forms_of = {}, {}
     for seed in sorted({s for s, _ in BOOKS.values()}):
@@ -112,7 +112,7 @@ def unstage(raw: Path, books: dict[str, Path], names: list[str]) -> None:
 
 
 def sha(path: Path) -> str:
-    from pipeline.discover import sha256_of
+    from pipeline.run.discover import sha256_of
 
     return sha256_of(path)
 
@@ -182,10 +182,10 @@ def run(raw: Path, wh: Path, runner: str = "serial", rebuild: bool = False, **kw
 
 class Counter:
     """Counts workbooks parsed and extract steps started from this process (each in a
-    contained child: ``pipeline.contain``)."""
+    contained child: ``pipeline.run.contain``)."""
 
     def __init__(self, mp: pytest.MonkeyPatch):
-        from pipeline import contain
+        from pipeline.run import contain
 
         self.opened = self.extracts = 0
         real_one = contain.extract_contained
@@ -484,7 +484,7 @@ def test_extract_retries_a_transient_io_error_only(monkeypatch, tmp_path, books)
     from prefect import flow
 
     import flows.nightly as nightly
-    from pipeline import contain
+    from pipeline.run import contain
 
     calls = {"n": 0}
 
@@ -519,9 +519,9 @@ def test_unreadable_workbook_is_reported_and_read_again_next_run(monkeypatch, tm
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     stage(raw, books, ["A1", "B"])
     bad = sha(books["B"])
-    from pipeline import contain
+    from pipeline.run import contain
 
-    # the contained child raises EIO on B (pipeline.testhook), every attempt
+    # the contained child raises EIO on B (devkit.testhooks), every attempt
     monkeypatch.setattr(contain, "RETRY_DELAY_S", 0)
     monkeypatch.setenv("TPA_TEST_CRASH", f"{books['B'].name}:oserror")
     o = run(raw, wh, id_key="distinctive-secret-4711")
@@ -580,23 +580,23 @@ def test_timings_file_has_every_stage(books, tmp_path, monkeypatch):
 
 
 def test_extract_left_on_disk_counts_its_rows(books, tmp_path):
-    """``extracts.load(frames=False)`` (the build's way) gives the same counts as loading
+    """``cache.load(frames=False)`` (the build's way) gives the same counts as loading
     the frames, also for an extract written before meta.json recorded them (a removed
     workbook keeps its old extract)."""
-    from pipeline import extracts
     from pipeline.extract.workbook import extract_workbook
+    from pipeline.run import cache
 
     src = books["A1"]
     r = extract_workbook(src, sha(src), max_bytes=2**30, max_unzipped=2**30, id_key=b"k")
-    folder = extracts.save(r, tmp_path, "x")
-    full, lazy = extracts.load(folder), extracts.load(folder, frames=False)
+    folder = cache.save(r, tmp_path, "x")
+    full, lazy = cache.load(folder), cache.load(folder, frames=False)
     assert full.rows_loaded == lazy.rows_loaded == r.rows_loaded > 0
     assert all(sr.valid.empty and sr.parquet for sr in lazy.forms.values())
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     for fm in meta["forms"].values():
         del fm["rows_loaded"]
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    assert extracts.load(folder, frames=False).rows_loaded == r.rows_loaded
+    assert cache.load(folder, frames=False).rows_loaded == r.rows_loaded
 
 
 def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
@@ -604,8 +604,8 @@ def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
     (never relabelled ``killed`` by the next run's tidy-up); a build that cannot be
     published is ``not_published`` in the history, and the next build carries that."""
     from flows.nightly import run_flow
-    from pipeline import steps
-    from pipeline.publish import PublishResult
+    from pipeline.run import steps
+    from pipeline.run.publish import PublishResult
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     stage(raw, books, ["A1", "B"])

@@ -12,7 +12,7 @@ import os
 import openpyxl
 import pytest
 
-from pipeline import progress, releases
+from pipeline.run import progress, releases
 from tests.test_nightly_flow import PERIOD, T0, q, run, sha, stage, write_books
 
 pytestmark = pytest.mark.slow
@@ -168,13 +168,13 @@ def test_releases_are_read_only_files(nights):
 
 def test_a_failure_in_the_outputs_is_one_line_never_a_failed_publish(nights, monkeypatch):
     from flows.after import After, after_publish
-    from pipeline import outputs
     from pipeline.config import Settings
+    from pipeline.outputs import night
 
     def broken(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(outputs, "write", broken)
+    monkeypatch.setattr(night, "write", broken)
     wh = nights["wh"]
     after = after_publish.fn(After(), str(wh), Settings(warehouse=wh))
     assert after.latest_release == _ids(nights)[3] and after.outputs is None
@@ -193,7 +193,7 @@ def test_the_flow_reports_files_parsed_of_files_new(nights):
 
 def test_a_night_over_the_rejected_threshold_names_the_file(nights):
     from pipeline.config import Settings
-    from pipeline.notify import compose
+    from pipeline.run.notify import compose
 
     wh, o1 = nights["wh"], nights["runs"][0]
     settings = Settings(warehouse=wh, raw_dir=nights["raw"], notify_rejected_files=1)

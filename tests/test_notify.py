@@ -58,14 +58,14 @@ def hook():
 
 def _outcome(code: int, message: str, status: str = "build_failed"):
     from flows.nightly import FlowOutcome
-    from pipeline.steps import RunRecord
+    from pipeline.run.steps import RunRecord
 
     return FlowOutcome(RunRecord(trigger="schedule", status=status, message=message), code)
 
 
 def test_tpa_run_tells_the_webhook_when_another_run_holds_the_lock(hook, tmp_path, monkeypatch):
     from pipeline.cli import app
-    from pipeline.runlock import run_lock
+    from pipeline.run.lock import run_lock
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     raw.mkdir()
@@ -100,7 +100,7 @@ def test_the_deployment_tells_the_webhook_of_a_failed_build(hook, tmp_path, monk
 
 def test_published_nights_are_quiet_unless_over_a_threshold(hook, tmp_path, monkeypatch):
     """A published night: nothing under the thresholds; over them, the counties."""
-    from pipeline import notify
+    from pipeline.run import notify
 
     wh = tmp_path / "w.duckdb"
     news = notify.CountyNews(
@@ -129,7 +129,7 @@ def test_published_nights_are_quiet_unless_over_a_threshold(hook, tmp_path, monk
 def test_a_notification_that_cannot_be_sent_is_one_line(tmp_path):
     import socket
 
-    from pipeline.notify import notify_run
+    from pipeline.run.notify import notify_run
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

@@ -1,7 +1,7 @@
 """Personal data recognised by rule, not by a list [issue 11, item 6].
 
 Headers are generated from a grammar (prefix × term × suffix × typography) written here,
-independently of ``pipeline.personal``; ID numbers are generated with their GB 11643
+independently of ``pipeline.extract.personal``; ID numbers are generated with their GB 11643
 check character computed here (ISO 7064 MOD 11-2 from the powers of 2, not the module's
 table). An ID number in any cell outside the ledger's ID column quarantines its row
 with the cell named and its text withheld; no clear value is left in findings,
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.personal import header_kind, holds_id, redact
+from pipeline.extract.personal import header_kind, holds_id, redact
 from schemas import FORMS
 from schemas.columns import PERSONAL_KINDS
 from tests.mess import FILE_NAME, KEY, Layout, extract, header_text, records, ref, write_xlsx
@@ -259,7 +259,7 @@ def _ledger(tmp_path, id_header: str, name_header: str, n: int = 3, bad_size: bo
     [("公民身份号码", "户主名称"), ("公民身份证号码（18位）", "户主名字"), ("证件号码", "户主\n姓名")],
 )  # fmt: skip
 def test_ledger_under_legal_headers_is_pseudonymised(tmp_path, id_header, name_header):
-    from pipeline.personal import pseudonym
+    from pipeline.extract.personal import pseudonym
 
     path, recs, rows = _ledger(tmp_path, id_header, name_header)
     res = extract(path)

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.publish import (
+from pipeline.run.publish import (
     BuildInvalid,
     WriterInfo,
     _parse_lock_error,
@@ -31,7 +31,7 @@ from pipeline.publish import (
     publish,
     wal_path,
 )
-from pipeline.state import builds_dir, state_dir
+from pipeline.run.state import builds_dir, state_dir
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -252,7 +252,7 @@ def test_writer_blocks_publish_keeps_old_warehouse_and_build(wh, sessions):
 def test_writer_closing_during_the_wait_lets_publish_through(wh, sessions, monkeypatch):
     """The writer closes once publish has seen it (a condition, not a timer: on a busy
     machine a timer may fire before publish even looks)."""
-    import pipeline.publish as pub
+    import pipeline.run.publish as pub
 
     w = sessions(wh, "rw")
     w.ask("CREATE TABLE scratch AS SELECT 1 AS x")
@@ -354,7 +354,7 @@ def test_pending_build_is_the_newest_kept_and_abandoned_builds_are_cleaned(wh, s
 
 
 def test_swap_guard_lets_readers_in_and_keeps_writers_out(wh, sessions):
-    from pipeline.publish import _swap_guard
+    from pipeline.run.publish import _swap_guard
 
     reader = sessions(wh)
     with _swap_guard(wh) as guarded:
@@ -372,7 +372,7 @@ def test_swap_guard_lets_readers_in_and_keeps_writers_out(wh, sessions):
 
 
 def test_a_writer_missed_by_the_check_is_still_caught_by_the_guard(wh, sessions, monkeypatch):
-    import pipeline.publish as pub
+    import pipeline.run.publish as pub
 
     w = sessions(wh, "rw")
     w.ask("CREATE TABLE scratch AS SELECT 1 AS x")
@@ -386,7 +386,7 @@ def test_a_writer_missed_by_the_check_is_still_caught_by_the_guard(wh, sessions,
 def test_rename_over_a_live_wal_is_reported_not_called_a_success(wh, sessions, monkeypatch):
     """What the guard prevents (case 15's trap), forced: a rename while W has a WAL
     beside the file leaves a warehouse nobody can open until W closes; publish says so."""
-    import pipeline.publish as pub
+    import pipeline.run.publish as pub
 
     w = sessions(wh, "rw")
     w.ask("CREATE TABLE scratch AS SELECT 1 AS x")

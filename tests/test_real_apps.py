@@ -19,10 +19,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline.build import build
-from pipeline.discover import discover
+from devkit.sample import write_counties
 from pipeline.extract.workbook import extract_workbook
-from pipeline.sample import write_counties
+from pipeline.run.discover import discover
+from pipeline.warehouse.build import build
 
 pytestmark = [
     pytest.mark.slow,

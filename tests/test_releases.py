@@ -12,8 +12,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import outputs, releases
 from pipeline.cli import app
+from pipeline.outputs import night
+from pipeline.run import releases
 
 R = [f"2020010{i}T020000-00000{i}" for i in range(1, 6)]  # dated release ids, oldest first
 
@@ -143,7 +144,7 @@ def test_a_release_reproduces_the_figure_sent_upward(history):
 
 def test_retention_keeps_first_published_releases(history, tmp_path):
     wh = history["wh"]
-    reports, exports = outputs.folders(wh)
+    reports, exports = night.folders(wh)
     reports.mkdir()
     for rid in (R[0], R[1], R[3], R[4]):
         (reports / f"report_{P}_{rid}.html").write_text("x")
@@ -152,7 +153,7 @@ def test_retention_keeps_first_published_releases(history, tmp_path):
     # R1 and R5 first published values; R5 is also the newest; R2 and R4 only revised
     assert (kept, gone) == ([R[0], R[4]], [R[1], R[3]])
     assert sorted(p.name for p in releases.releases_dir(wh).iterdir()) == [R[0], R[4]]
-    removed = outputs.prune(wh, set(kept))
+    removed = night.prune(wh, set(kept))
     assert sorted(p.name for p in removed) == [f"report_{P}_{R[1]}.html", f"report_{P}_{R[3]}.html"]
     assert sorted(p.name for p in reports.iterdir()) == sorted(
         [f"report_{P}.html", f"report_{P}_{R[0]}.html", f"report_{P}_{R[4]}.html"]
@@ -182,7 +183,9 @@ def test_tpa_releases_and_query_release(history, tmp_path):
              f"COPY (SELECT * FROM marts.indicators) TO '{target}'"],
         )  # fmt: skip
         assert res.exit_code == 2 and not target.exists()
-        assert "COPY is not allowed" in res.output  # refused before it runs (pipeline.safesql)
+        assert (
+            "COPY is not allowed" in res.output
+        )  # refused before it runs (pipeline.warehouse.safesql)
     res = runner.invoke(app, ["query", "--release", "nope", "--warehouse", str(wh), "select 1"])
     assert res.exit_code == 2 and "no release 'nope'" in res.output
 

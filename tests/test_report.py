@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.report import write_report
+from pipeline.outputs.report import write_report
 from tests.warehouse_fixture import (
     BAD_FILE_NAME,
     SCRIPT_ESCAPED,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.runlock import RunLocked, read_holder, run_lock
-from pipeline.state import run_lock_path
+from pipeline.run.lock import RunLocked, read_holder, run_lock
+from pipeline.run.state import run_lock_path
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -22,7 +22,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 HOLDER = r"""
 import sys, time
 from pathlib import Path
-from pipeline.runlock import RunLocked, run_lock
+from pipeline.run.lock import RunLocked, run_lock
 wh, hold = Path(sys.argv[1]), float(sys.argv[2])
 print("started", flush=True)
 sys.stdin.readline()

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 import python_calamine as pc
 
-from pipeline.sample import generate, known_totals, ledger
+from devkit.sample import generate, known_totals, ledger
 from schemas import FORMS
 
 pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
@@ -381,8 +381,8 @@ def test_deterministic(generated, tmp_path):
     """Same seed, same bytes: a dozen workbooks of both periods written again in-line
     (the fixture's were written by worker processes), with the discrepancy, duplicate
     and largest counties among them."""
-    from pipeline.sample import _write_one
-    from pipeline.sample.geo import counties
+    from devkit.sample import _write_one
+    from devkit.sample.geo import counties
 
     codes = [c.code for c in counties(2019)]
     picked = {"530627", "530628", "533323", *ledger.DUPLICATE_ID, *codes[::20]}
@@ -515,7 +515,7 @@ def test_2018_consistent_with_2019(books):
 
 
 def _check_char(first17: str) -> str:
-    """ISO 7064 MOD 11-2, written out here independently of pipeline.personal."""
+    """ISO 7064 MOD 11-2, written out here independently of pipeline.extract.personal."""
     weights = [2 ** (17 - i) % 11 for i in range(17)]
     return "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
 

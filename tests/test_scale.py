@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import flows.nightly as nightly
+from devkit.sample import generate, known_totals
 from pipeline.config import Settings
-from pipeline.sample import generate, known_totals
 from tests.test_nightly_flow import assert_same, q, snapshot
 
 pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from rich.console import Console
 from typer.testing import CliRunner
 
-from pipeline import progress
 from pipeline.cli import app
 from pipeline.config import Lang, RunnerKind, Settings
+from pipeline.run import progress
 
 SECRET = "distinctive-key-0420"
 
@@ -68,7 +68,7 @@ def test_choices_are_listed_in_help():
 
 def test_the_id_key_never_prints_serialises_or_becomes_a_parameter(monkeypatch):
     from flows.nightly import public_settings
-    from pipeline.steps import id_key
+    from pipeline.run.steps import id_key
 
     monkeypatch.setenv("TPA_ID_KEY", SECRET)
     s = Settings(notify_urls="json://127.0.0.1:1/token-xyz")
@@ -81,7 +81,7 @@ def test_the_id_key_never_prints_serialises_or_becomes_a_parameter(monkeypatch):
 
 
 def test_creating_the_key_file_says_where_in_one_line(tmp_path, capsys):
-    from pipeline.personal import load_key
+    from pipeline.extract.personal import load_key
 
     path = tmp_path / "cfg" / "id_key"
     key = load_key(None, path)
@@ -118,7 +118,7 @@ def test_progress_counts_files_once_and_only_on_a_terminal():
 def test_no_outputs_reaches_the_flow_and_the_summary_names_the_folders(tmp_path, monkeypatch):
     import flows.nightly as nightly
     from flows.after import After
-    from pipeline.steps import RunRecord
+    from pipeline.run.steps import RunRecord
 
     seen = {}
 

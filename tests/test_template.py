@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipeline.template import DATA_ROWS, column_unit, write_template
+from pipeline.outputs.template import DATA_ROWS, column_unit, write_template
 from schemas import FORMS
 from tests.mess import expected, extract, loaded, records, sheet_value
 
@@ -212,7 +212,7 @@ def test_ledger_typed_into_text_columns_loads(tmp_path):
     """A clerk types an 18-digit ID, a household number with leading zeros and an income
     of 4,500 元 into the template, as Excel stores them under a Text column style: the row
     loads with the ID pseudonymised, the number kept, and 4,500 yuan (not 万元)."""
-    from pipeline.personal import check_char
+    from pipeline.extract.personal import check_char
 
     id_number = "53012819800101001" + check_char("53012819800101001")
     path = write_template(tmp_path / "t.xlsx", "530128", "2019-12", ["households"])

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import models
+from pipeline.warehouse import models
 from tests.sqlfixture import (
     DIMENSIONS,
     KUNMING,

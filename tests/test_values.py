@@ -240,11 +240,11 @@ def test_bad_column_limits_are_refused(monkeypatch, bad):
 
 
 def test_column_limits_are_part_of_the_cache_key(monkeypatch):
-    from pipeline import extracts
+    from pipeline.run import cache
 
-    plain = extracts.cache_prefix(b"k")
+    plain = cache.cache_prefix(b"k")
     monkeypatch.setenv("TPA_COLUMN_LIMITS", '{"medical.inpatient_expense": 1e11}')
-    assert extracts.cache_prefix(b"k") != plain
+    assert cache.cache_prefix(b"k") != plain
 
 
 def test_check_prints_what_the_pipeline_records(hostile, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.readers.workbook import open_workbook
+from pipeline.extract.readers.workbook import open_workbook
 
 _END, _FREE, _FATSECT, _NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
 

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from pipeline.readers.xlsx_meta import _fast_sheet_meta, _read_sheet_meta_bytes
+from pipeline.extract.readers.xlsx_meta import _fast_sheet_meta, _read_sheet_meta_bytes
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 XFS = ["General", "0.00%", "yyyy-mm-dd", "@", "0", "0000"]  # style index -> number format

@@ -4,7 +4,7 @@ The seeded sample for a subset of counties (the other counties then count as "no
 submitted"), with clerk text that must never run: one county's population sheet has
 a village named ``<script>alert(1)</script>村`` on a quarantined row and formula-like
 texts (``=1+1``, ``+86 871 6000``, ``@SUM(1,1)``) in cells that fail validation, and a
-rejected workbook whose file name holds markup. Built with ``pipeline.build.build``
+rejected workbook whose file name holds markup. Built with ``pipeline.warehouse.build.build``
 directly (no Prefect), so ``docs.apply_comments`` runs as in a real build.
 """
 
@@ -56,8 +56,8 @@ def _tamper(path: Path) -> None:
 def _write_sample(raw: Path, every: int) -> None:
     """The seeded sample workbooks of every ``every``-th county plus the tampered one and
     Nujiang's, for every sample period (writing only these keeps the fixture fast)."""
-    import pipeline.sample as sample
-    from pipeline.sample.geo import counties
+    import devkit.sample as sample
+    from devkit.sample.geo import counties
 
     cs = counties(2019)
     keep = [i for i, c in enumerate(cs) if i % every == 0 or c.code in (TAMPERED, *NUJIANG)]
@@ -80,9 +80,9 @@ def _write_sample(raw: Path, every: int) -> None:
 
 def build_small_warehouse(base: Path, every: int = 16) -> Path:
     """Build ``base/warehouse.duckdb`` from a fresh raw folder; return its path."""
-    from pipeline.build import build
-    from pipeline.discover import discover
     from pipeline.extract.workbook import extract_workbook
+    from pipeline.run.discover import discover
+    from pipeline.warehouse.build import build
 
     raw = base / "raw"
     _write_sample(raw, every)

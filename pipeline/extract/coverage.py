@@ -14,7 +14,7 @@ from functools import cache
 
 from pipeline.extract import rows as rowkind
 from pipeline.extract.header import HeaderMatch, Label, normalise, similar_column
-from pipeline.readers.xlsx_meta import cell_ref, col_letters
+from pipeline.extract.readers.xlsx_meta import cell_ref, col_letters
 from schemas.columns import Col, Form
 
 RULE_NOT_READ = "column_not_read"

@@ -278,7 +278,7 @@ def _personal_by_rule(form: Form, unmatched: list, columns: dict, text: dict) ->
     personal rule recognises them (公民身份号码 -> head_id_number, 户主名称 -> head_name) and
     that column is still unmapped; the first such header wins [issue 11]. Returns the
     labels still unmatched."""
-    from pipeline.personal import header_kind
+    from pipeline.extract.personal import header_kind
 
     for col in form.columns:
         if col.kind not in PERSONAL_KINDS or col.name in columns:

@@ -20,17 +20,17 @@ from operator import itemgetter
 import pandas as pd
 import pandera.errors
 
-from pipeline import timing
 from pipeline.extract import coerce as co
 from pipeline.extract import coverage
 from pipeline.extract import rows as rowkind
+from pipeline.extract.findings import Finding, compose, display_text
 from pipeline.extract.header import HeaderMatch, header_unit
 from pipeline.extract.limits import flag_implausible
-from pipeline.findings import Finding, compose, display_text
-from pipeline.personal import header_kind, holds_id, normalise_id, pseudonym
-from pipeline.readers.workbook import SheetData
-from pipeline.readers.xlsx_meta import cell_ref
+from pipeline.extract.personal import header_kind, holds_id, normalise_id, pseudonym
+from pipeline.extract.readers.workbook import SheetData
+from pipeline.extract.readers.xlsx_meta import cell_ref
 from pipeline.refdata import valid_village_prefixes
+from pipeline.run import timing
 from schemas import FORMS
 from schemas.columns import PERSONAL_KINDS, VILLAGE_CODE_MESSAGE, Col, Form, is_village_code
 from schemas.validation import pandera_schema

@@ -8,20 +8,20 @@ import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import timing
+from pipeline.extract.findings import Finding, compose
 from pipeline.extract.header import find_header
 from pipeline.extract.identify import from_file_name, read_cover, village_conflict
-from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
-from pipeline.findings import Finding, compose
-from pipeline.names import display_name
-from pipeline.readers.workbook import (
+from pipeline.extract.names import display_name
+from pipeline.extract.readers.workbook import (
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_CHARS,
     Source,
     UnreadableWorkbook,
     open_workbook,
 )
+from pipeline.extract.sheet import FileContext, SheetResult, extract_sheet
 from pipeline.refdata import counties, resolver
+from pipeline.run import timing
 
 PARSER_VERSION = "3"  # bump when parsing changes: invalidates cached extracts
 
@@ -110,12 +110,12 @@ def extract_workbook(
 
     ``data``: the workbook's bytes when they are not a file of their own (a member of a
     zip read in place); ``name``: the name shown in messages and matched for county and
-    period (default: ``path``'s name, decoded as UTF-8 then GB18030, ``pipeline.names``).
+    period (default: ``path``'s name, decoded as UTF-8 then GB18030, ``pipeline.extract.names``).
     Limits (absolute; ``open_workbook``): ``max_bytes`` of file, ``max_unzipped`` bytes
     of decompressed XML, ``max_cells`` per sheet, ``max_chars`` characters of text
     cells. ``column_limits``: plausible ranges overriding the form specs
     (``Settings.column_limits``). Never raises on bad input (a reader that crashes or
-    runs out of memory is contained by ``pipeline.contain``).
+    runs out of memory is contained by ``pipeline.run.contain``).
     """
     # The grid is a million small objects that live until the end: the cyclic collector
     # would walk them again and again for nothing (reference counting frees them).

@@ -1,1 +1,0 @@
-"""Benchmarks (`make bench`): not tests; results in benchmarks/results.{md,json}."""

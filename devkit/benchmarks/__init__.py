@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): not tests; results in devkit/benchmarks/results.{md,json}."""

@@ -11,6 +11,10 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 
 def wait_for_api(
@@ -104,3 +108,38 @@ def drain_prefect_workers(timeout_s: float = 60) -> None:
             service.drain_all(timeout=timeout_s, at_exit=False)
         except Exception:  # nothing to drain, or already stopped: the run is over anyway
             pass
+
+
+@contextmanager
+def temporary_server(warehouse: Path, settings: Settings) -> Iterator[None]:
+    """Without ``PREFECT_API_URL`` a run needs Prefect's temporary API server. Start it here
+    (``start_temporary_server``: a generous timeout, one retry), note its PID in
+    the state folder (the next run stops it if this one is killed: ``pipeline.run.recovery.recover``),
+    name it in PREFECT_API_URL for the duration of the run, so that process and Dask workers
+    report to it instead of each starting a server of their own, and stop it when the run
+    ends, however it ends. Raises ``flows.api.PrefectStartError``."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from pipeline.run import recovery
+    from pipeline.run.state import state_dir
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    log = state_dir(warehouse) / "prefect-server.log"
+    server = start_temporary_server(settings.prefect_start_timeout_s, retries=1, log=log)
+    if server.server_process is not None and server.port is not None:
+        recovery.note_server(warehouse, server.server_process.pid, server.port)
+    old = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if old is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = old
+        drain_prefect_workers()  # before the server goes: else they retry it at exit
+        server.stop()
+        recovery.forget_server(warehouse)

@@ -19,19 +19,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+from prefect import flow, serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.schedules import Cron
 
-from prefect import flow, serve  # noqa: E402
-from prefect.client.schemas.objects import (  # noqa: E402
-    ConcurrencyLimitConfig,
-    ConcurrencyLimitStrategy,
-)
-from prefect.schedules import Cron  # noqa: E402
-
-from flows.api import PrefectStartError, wait_for_api  # noqa: E402
-from flows.nightly import run_flow  # noqa: E402
-from pipeline.config import Settings  # noqa: E402
-from pipeline.run.lock import run_lock  # noqa: E402
+from flows.api import wait_for_api
+from flows.run import run_night
+from pipeline.config import Settings
 
 CRON = "0 2 * * *"
 TIMEZONE = "Asia/Shanghai"
@@ -41,31 +35,21 @@ DEPLOYMENT = "nightly"
 
 @flow(name="tpa-nightly-scheduled", retries=1, retry_delay_seconds=300, log_prints=True)
 def scheduled(raw_dir: str = "data/raw", warehouse: str = "data/processed/warehouse.duckdb") -> int:
-    """Take the run lock (waiting up to an hour), tidy after killed runs, run the pipeline;
-    fail the flow run when the build failed or could not be published (status 1 or 3)."""
-    from pipeline.run.lock import RunLocked
-    from pipeline.run.notify import notify_run
-    from pipeline.run.steps import recover
-
+    """One run through ``flows.run.run_night`` (the same function as ``tpa run``: lock,
+    recovery, flow, notification, exit status), waiting up to an hour for the lock; fail
+    the flow run when the run did not publish (any status but 0)."""
     # TPA_ALLOW_SHRINK would outlive one run in the serving process: `tpa allow-shrink`
     # lets the next scheduled run through instead (pipeline.run.dropzone)
-    settings = Settings(raw_dir=raw_dir, warehouse=warehouse, allow_shrink=False)
-    try:
-        with run_lock(settings.warehouse, wait_s=LOCK_WAIT_S):
-            recover(settings.warehouse)
-            outcome = run_flow(settings.raw_dir, settings.warehouse, settings, "schedule")
-    except Exception as exc:  # told, then failed as before (the deployment retries once)
-        code = 4 if isinstance(exc, RunLocked) else 6 if isinstance(exc, PrefectStartError) else 1
-        _say(notify_run(settings, code, message=f"{type(exc).__name__}: {exc}"))
-        raise
-    _say(notify_run(settings, outcome.exit_code, outcome))  # the same function as tpa run
-    for line in outcome.after.problems if outcome.after else []:
+    settings = Settings(raw_dir=raw_dir, warehouse=warehouse, allow_shrink=False,
+                        lock_wait_s=LOCK_WAIT_S)  # fmt: skip
+    ended = run_night(settings, "schedule", on_tidied=print)
+    _say(ended.notify_problem)
+    outcome = ended.outcome
+    for line in outcome.after.problems if outcome is not None and outcome.after else []:
         print(line)
-    if outcome.exit_code:
-        raise RuntimeError(
-            f"tpa run ended with status {outcome.exit_code}: {outcome.record.message}"
-        )
-    return outcome.exit_code
+    if ended.exit_code:
+        raise RuntimeError(f"tpa run ended with status {ended.exit_code}: {ended.message}")
+    return ended.exit_code
 
 
 def _say(line: str | None) -> None:

@@ -172,65 +172,27 @@ def _run_one_line_failures(settings: Settings, trigger: str, rebuild: bool, debu
 
 
 def _run(settings: Settings, trigger: str, rebuild: bool) -> None:
-    if not settings.raw_dir.is_dir():
-        err.print(f"[red]raw folder not found:[/red] {settings.raw_dir}")
-        raise typer.Exit(2)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    from flows.api import PrefectStartError
-    from pipeline.run.lock import RunLocked, run_lock
+    """One run through ``flows.run.run_night`` (lock, recovery, flow, notification, exit
+    status: the same function as the nightly deployment), told on the terminal."""
+    from flows.run import run_night
+    from pipeline.run.progress import terminal_progress
 
-    try:
-        with run_lock(settings.warehouse, wait_s=settings.lock_wait_s):
-            from pipeline.run.steps import recover
+    def tidied(line: str) -> None:
+        err.print(f"[yellow]tidied after an interrupted run:[/yellow] {escape(line)}")
 
-            for line in recover(settings.warehouse):  # builds, extracts of killed runs
-                err.print(f"[yellow]tidied after an interrupted run:[/yellow] {line}")
-            from pipeline.run.progress import terminal_progress
-
-            with terminal_progress(err):  # files parsed of files new, on a terminal only
-                from flows.nightly import run_flow
-
-                try:
-                    outcome = run_flow(
-                        settings.raw_dir, settings.warehouse, settings, trigger, rebuild=rebuild
-                    )
-                except Exception as exc:  # recorded `failed` under the lock (issue 11)
-                    if not isinstance(exc, PrefectStartError):
-                        _record_failure(settings.warehouse, exc)
-                    raise
-    except RunLocked as exc:
-        err.print(f"[red]another run is in progress:[/red] {exc}")
-        _notify(settings, 4, message=str(exc))
-        raise typer.Exit(4) from exc
-    except PrefectStartError as exc:
-        err.print(f"[red]Prefect could not start:[/red] {escape(str(exc))}", soft_wrap=True)
-        _notify(settings, 6, message=str(exc))
-        raise typer.Exit(6) from exc
-    if outcome.error is not None:  # recorded `failed` by the flow: one line (or --debug)
-        _notify(settings, 1, outcome)
-        raise outcome.error
-    _print_summary(outcome, settings)
-    _notify(settings, outcome.exit_code, outcome)
-    raise typer.Exit(outcome.exit_code)
-
-
-def _record_failure(warehouse: Path, exc: Exception) -> None:
-    from pipeline.errors import one_line, record_failure
-    from pipeline.run.state import runs_dir
-
-    try:
-        record_failure(runs_dir(warehouse), one_line(exc))
-    except OSError:
-        pass  # the state folder itself may be what failed: the one line still goes out
-
-
-def _notify(settings: Settings, exit_code: int, outcome=None, message: str | None = None) -> None:
-    """TPA_NOTIFY_URLS are told (pipeline.run.notify); a failure to tell is one line."""
-    from pipeline.run.notify import notify_run
-
-    problem = notify_run(settings, exit_code, outcome, message)
-    if problem:
-        err.print(f"[yellow]{escape(problem)}[/yellow]", soft_wrap=True)
+    ended = run_night(settings, trigger, rebuild, tidied, lambda: terminal_progress(err))
+    if ended.notify_problem:
+        err.print(f"[yellow]{escape(ended.notify_problem)}[/yellow]", soft_wrap=True)
+    lead = {2: "raw folder not found", 4: "another run is in progress",
+            6: "Prefect could not start"}.get(ended.exit_code)  # fmt: skip
+    if lead:
+        message = (ended.message or "").removeprefix("raw folder not found: ")
+        err.print(f"[red]{lead}:[/red] {escape(message)}", soft_wrap=True)
+        raise typer.Exit(ended.exit_code)
+    if ended.error is not None:  # recorded `failed`: one line (or the traceback, --debug)
+        raise ended.error
+    _print_summary(ended.outcome, settings)
+    raise typer.Exit(ended.exit_code)
 
 
 def _print_summary(outcome, settings: Settings) -> None:
@@ -270,7 +232,7 @@ def _print_summary(outcome, settings: Settings) -> None:
         )
         return
     _print_rejections(settings.warehouse)
-    from pipeline.run.steps import headline
+    from pipeline.run.history import headline
 
     rows = headline(settings.warehouse)
     if rows:
@@ -404,9 +366,9 @@ def check(
     """Check workbooks exactly as the pipeline reads them, without touching any warehouse.
     Exit status 1 when any file has errors, 2 on bad usage."""
     from pipeline.extract.names import display_name
+    from pipeline.extract.personal import id_key
     from pipeline.run.contain import check_contained
     from pipeline.run.discover import sha256_of
-    from pipeline.run.steps import id_key
 
     settings = _settings()
     if feedback is not None and (where := _forbidden_feedback_dir(feedback, settings)):

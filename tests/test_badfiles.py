@@ -4,7 +4,7 @@ text, file-name period ≠ cover period, zip bombs (honest and lying sizes), a c
 at XFD1048576, a cell longer than Excel allows. Each is rejected with a one-line reason
 in bounded time and memory, and the good files beside them still load.
 
-The folder is extracted in a child process (``pipeline.run.steps.extract_one`` over
+The folder is extracted in a child process (``pipeline.run.parse.extract_one`` over
 ``discover``) under an address-space limit of 1.5 GiB and a timeout, so a failure
 cannot take the machine down.
 """
@@ -47,7 +47,7 @@ from pathlib import Path
 from pipeline.run import cache
 from pipeline.config import Settings
 from pipeline.run.discover import discover
-from pipeline.run.steps import extract_one
+from pipeline.run.parse import extract_one
 
 folder, work = Path(sys.argv[1]), Path(sys.argv[2])
 settings = Settings(max_file_mib=32, max_unzipped_mib=64, id_key="bad-files-test")

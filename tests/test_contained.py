@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pipeline.config import Settings
 from pipeline.extract.readers.xlsx_meta import cell_ref
-from pipeline.run import cache, contain, steps
+from pipeline.run import cache, contain, unread
 from pipeline.run.discover import sha256_of
 from pipeline.run.state import state_dir
 from tests.mess import Layout, records, write_xlsx
@@ -277,17 +277,14 @@ def test_each_file_gets_its_own_error(tmp_path):
 def test_resource_limit_rejection_counts_runs_in_a_row(tmp_path):
     """The record in the state folder: 1, then 2 runs in a row (said in the message);
     a run without the hit forgets it."""
-    from flows.nightly import _unread_reasons
-
     wh = tmp_path / "w.duckdb"
-    o = contain.Outcome(None, reason="resource_limit", limit="memory", error="f.xlsx: x")
-    assert _unread_reasons(wh, {"s1": o}) == {"s1": ("resource_limit", "memory", 1)}
-    assert _unread_reasons(wh, {"s1": o}) == {"s1": ("resource_limit", "memory", 2)}
-    r = steps.unread_result("s1", "f.xlsx", o.error, "resource_limit", "memory", 2)
+    assert unread.note_resource_limits(wh, {"s1": "memory"}) == {"s1": 1}
+    assert unread.note_resource_limits(wh, {"s1": "memory"}) == {"s1": 2}
+    r = unread.unread_result("s1", "f.xlsx", "f.xlsx: x", "resource_limit", "memory", 2)
     assert "2 runs in a row" in r.message_en and "连续 2 次" in r.message
     assert (r.status, r.reason) == ("rejected", "resource_limit")
-    assert _unread_reasons(wh, {}) == {}
-    assert _unread_reasons(wh, {"s1": o})["s1"][2] == 1
+    assert unread.note_resource_limits(wh, {}) == {}
+    assert unread.note_resource_limits(wh, {"s1": "time"}) == {"s1": 1}
 
 
 def test_check_command_survives_hostile_files(tmp_path, monkeypatch):

@@ -158,17 +158,17 @@ def failure_lines(text: str) -> list[str]:
 
 @pytest.mark.slow
 def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, capfd, monkeypatch):
-    from pipeline.run import steps
+    from pipeline.run import manifest
     from tests.test_nightly_flow import stage
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     stage(raw, books, ["A1", "B"])
-    manifest = steps.manifest_path(wh)
+    manifest = manifest.manifest_path(wh)
 
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device", str(manifest))
 
-    monkeypatch.setattr(steps, "save_manifest", full)
+    monkeypatch.setattr("pipeline.run.manifest.save_manifest", full)
     code, text = cli_run(raw, wh, capfd)
     assert code == 1, text
     (line,) = failure_lines(text)
@@ -179,7 +179,7 @@ def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, 
 
     code, text = cli_run(raw, wh, capfd, "--debug")  # the traceback, on request
     assert code == 1 and "Traceback" in text and len(failure_lines(text)) == 1
-    from pipeline.run.steps import recover
+    from pipeline.run.recovery import recover
 
     assert not any("killed" in x for x in recover(wh))  # a failed run is never relabelled
     statuses = [json.loads(p.read_text())["status"] for p in (state_of(wh) / "runs").glob("*")]
@@ -191,7 +191,7 @@ def test_disk_full_and_permission_denied_are_one_line(harness, books, tmp_path, 
     def denied(warehouse, rec):
         raise PermissionError(errno.EACCES, "Permission denied", str(runs))
 
-    monkeypatch.setattr(steps, "save_run", denied)
+    monkeypatch.setattr("pipeline.run.history.save_run", denied)
     code, text = cli_run(raw, wh, capfd)
     assert code == 1 and "Traceback" not in text
     (line,) = failure_lines(text)
@@ -217,7 +217,7 @@ def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
 ):
     """One workbook vanishes after discovery and another cannot be cached (disk full):
     each is rejected for this run with its own one-line reason; the rest is published."""
-    import flows.nightly as nightly
+    import flows.tasks as tasks
     from pipeline.run import contain
     from tests.test_nightly_flow import q, sha, stage
 
@@ -236,7 +236,7 @@ def test_a_vanished_workbook_and_a_full_disk_while_caching_name_their_file(
     # the extract runs in a child process: the disk fills up there (devkit.testhooks)
     monkeypatch.setenv("TPA_TEST_CRASH", f"{_staged_name(raw, full)}:enospc")
     monkeypatch.setattr(
-        nightly, "extract_task", nightly.extract_task.with_options(retry_delay_seconds=0)
+        tasks, "extract_task", tasks.extract_task.with_options(retry_delay_seconds=0)
     )
     code, text = cli_run(raw, wh, capfd, "--allow-shrink")
     assert code == 0, text

@@ -22,11 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.nightly import build_task
+from flows.tasks import build_task
 from pipeline.config import Settings
+from pipeline.extract import personal
 from pipeline.extract.names import decode_bytes, display_name, member_name
-from pipeline.run import steps
-from pipeline.run.discover import Limits, discover
+from pipeline.run import cache, history, manifest, parse, reuse, submission, unread
+from pipeline.run.discover import Discovered, Limits, discover
 from schemas import FORMS
 from tests.dropzone_fixtures import encrypt_flag, write_ods, write_xlsb, write_zip
 from tests.mess import (
@@ -57,14 +58,13 @@ def run_steps(raw: Path, wh: Path, limits: Limits | None = None) -> Path:
     """discover -> plan -> extract -> manifest -> build, as the nightly flow does, without
     Prefect; returns the built (unpublished) warehouse file."""
     cfg = Settings(raw_dir=raw, warehouse=wh, id_key="k")
-    key = steps.id_key(cfg)
-    found = steps.unique_by_hash(discover(raw, limits or Limits.of(cfg)))
-    present = []
-    for p in steps.plan_extracts(found, wh, key):
-        if not p.cached:
-            steps.extract_one(str(p.found.path), p.found.sha256, p.folder, cfg, key, p.found.member)
-        present.append((p.found, p.folder, None))
-    path, _, _ = build_task.fn(present, str(wh), steps.RunRecord())
+    key = personal.id_key(cfg)
+    found = submission.unique_by_hash(discover(raw, limits or Limits.of(cfg)))
+    subs = submission.plan_extracts(found, wh, key)
+    for s in subs:
+        if not s.cached:
+            parse.extract_one(str(s.found.path), s.sha256, s.folder, cfg, key, s.found.member)
+    path, _, _ = build_task.fn(subs, str(wh), history.RunRecord())
     return Path(path)
 
 
@@ -187,7 +187,7 @@ def test_a_hidden_or_backup_copy_never_hides_the_workbook(tmp_path):
     shutil.copy(good, raw / "c.xlsx.bak")
     os.utime(good, (1_577_000_000, 1_577_000_000))
     os.utime(raw / "c.xlsx.bak", (1_600_000_000, 1_600_000_000))
-    (d,) = steps.unique_by_hash(discover(raw))
+    (d,) = submission.unique_by_hash(discover(raw))
     assert (d.kind, d.rel_path) == ("workbook", "b/530128_禄劝_2019-12.xlsx")
     assert d.modified_at == datetime(2019, 12, 22, 7, 33, 20)
 
@@ -393,14 +393,14 @@ def test_first_sight_is_kept_by_rebuild_and_clean_cache(tmp_path):
     ahead = (datetime.now(UTC) + timedelta(days=30)).timestamp()
     os.utime(a, (ahead, ahead))
     (d,) = discover(raw)
-    first = steps.plan_extracts([d], wh, b"k")[0].found.received_at
+    first = submission.plan_extracts([d], wh, b"k")[0].found.received_at
     shutil.rmtree(wh.with_name(wh.name + ".d") / "extracts")  # make clean-cache
-    again = steps.plan_extracts([d], wh, b"k", rebuild=True)[0].found  # make rebuild
+    again = submission.plan_extracts([d], wh, b"k", rebuild=True)[0].found  # make rebuild
     assert again.received_at == first and again.mtime_ahead_s > 29 * 86400
     past = datetime(2020, 1, 10, 9, 0)
     os.utime(a, (past.replace(tzinfo=UTC).timestamp(),) * 2)
     (d,) = discover(raw)
-    assert steps.plan_extracts([d], wh, b"k")[0].found.received_at == past  # the earlier
+    assert submission.plan_extracts([d], wh, b"k")[0].found.received_at == past  # the earlier
 
 
 # ------------------------------------------------------------------ 12.8 attribution
@@ -535,14 +535,14 @@ def test_any_file_name_is_processed_on_its_own(tmp_path_factory, named):
     found = discover(raw)
     assert {d.file_name: d.sha256 for d in found} == want
     assert all(d.kind == "workbook" for d in found)
-    items = []
-    for p in steps.plan_extracts(found, wh, b"k"):
-        folder, _ = steps.extract_one(str(p.found.path), p.found.sha256, p.folder, cfg, b"k")
-        items.append((p.found, steps.extracts.load(Path(folder))))
-    assert {r.file_name: (r.status, r.rows_loaded) for _, r in items} == {
+    items = submission.plan_extracts(found, wh, b"k")
+    for s in items:
+        folder, _ = parse.extract_one(str(s.found.path), s.sha256, s.folder, cfg, b"k")
+        s.result = cache.load(Path(folder))
+    assert {s.result.file_name: (s.result.status, s.result.rows_loaded) for s in items} == {
         n: ("loaded", 3) for n in want
     }
-    steps.update_manifest(wh, [(d, r, None) for d, r in items], "run")
+    manifest.update_manifest(wh, items, "run")
     con = duckdb.connect()
     con.execute("CREATE SCHEMA raw")
     _create(con, "raw.files", _files_frame(items, current_submissions(items)))
@@ -553,14 +553,15 @@ def test_a_read_error_quoting_an_undecodable_name_is_recorded(tmp_path):
     """An I/O error's text quotes the path as the OS gave it (GBK bytes as surrogate
     escapes): the raw.files message and the run's fingerprint still take it."""
     path = os.fsdecode(os.path.join(os.fsencode(tmp_path), "巧家县.xlsx".encode("gbk")))
-    d = steps.Discovered(
+    d = Discovered(
         path=Path(path), rel_path="巧家县.xlsx", file_name="巧家县.xlsx", size_bytes=1,
         received_at=datetime(2020, 1, 1), sha256="0" * 64,
     )  # fmt: skip
     error = str(FileNotFoundError(2, "No such file or directory", path)) + " " + path
-    res = steps.unread(d, error)
+    s = submission.Submission(d, error=error)
+    res = unread.unread(s)
     assert res.message.encode("utf-8") and str(tmp_path / "巧家县.xlsx") in res.message
-    assert steps.build_inputs([(d, None, error)], {}, {})
+    assert reuse.build_inputs([s], {})
 
 
 def test_a_path_longer_than_the_system_allows_is_rejected_on_its_own(tmp_path):
@@ -583,7 +584,8 @@ def test_a_path_longer_than_the_system_allows_is_rejected_on_its_own(tmp_path):
         "530128_禄劝_2019-12.xlsx": ("workbook", None, got["530128_禄劝_2019-12.xlsx"][2]),
         "deep.xlsx": ("rejected", "path_too_long", sha(b"deep bytes")),
     }
-    res = steps.unread(next(d for d in discover(raw) if d.file_name == "deep.xlsx"), None)
+    deep = next(d for d in discover(raw) if d.file_name == "deep.xlsx")
+    res = unread.unread(submission.Submission(deep))
     assert (res.status, res.reason) == ("rejected", "path_too_long") and "路径过长" in res.message
 
 

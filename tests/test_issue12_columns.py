@@ -17,6 +17,7 @@ from datetime import datetime
 import duckdb
 
 from pipeline.run.discover import Discovered, sha256_of
+from pipeline.run.submission import Submission
 from pipeline.warehouse.build import build
 from tests.mess import (
     FILE_NAME,
@@ -121,7 +122,7 @@ def test_data_quality_counts_columns_not_read_and_missing(tmp_path):
     path = tmp_path / "raw" / FILE_NAME
     d = Discovered(path, FILE_NAME, FILE_NAME, path.stat().st_size, datetime(2020, 1, 6),
                    sha256_of(path))  # fmt: skip
-    build([(d, res)], tmp_path / "w.duckdb")
+    build([Submission(d, result=res)], tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         got = con.execute(

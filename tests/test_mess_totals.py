@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from pipeline.run.discover import Discovered, sha256_of
+from pipeline.run.submission import Submission
 from pipeline.warehouse.build import build
 from schemas import FORMS
 from tests.mess import BIG, FILE_NAME, Layout, errors, extract, records, warnings, write_xlsx
@@ -163,7 +164,7 @@ def test_data_quality_counts_total_mismatches(tmp_path):
     assert len(_mismatches(res)) == 2
     d = Discovered(path, FILE_NAME, FILE_NAME, path.stat().st_size, datetime(2020, 1, 6),
                    sha256_of(path))  # fmt: skip
-    build([(d, res)], tmp_path / "w.duckdb")
+    build([Submission(d, result=res)], tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         got = con.execute(

@@ -235,7 +235,7 @@ def test_second_run_refused_then_killed_runs_at_each_stage(site):
     stops it, since a killed process leaves its server running."""
     import json
 
-    from pipeline.run.steps import _proc
+    from pipeline.run.recovery import _proc
 
     s0 = site["state"]["S0"]
     stage(site["raw"], site["books"], ["D"])

@@ -38,7 +38,7 @@ def test_relative_paths_are_made_absolute(monkeypatch, tmp_path):
 
 
 def test_extract_task_retries_transient_io_errors():
-    from flows.nightly import any_io_error, discover_task, extract_task, transient_io_error
+    from flows.tasks import any_io_error, discover_task, extract_task, transient_io_error
 
     assert extract_task.retries == 2 and extract_task.retry_condition_fn is transient_io_error
     assert discover_task.retries == 2 and discover_task.retry_condition_fn is any_io_error
@@ -49,8 +49,8 @@ def test_retry_condition_signature_and_decisions():
     whose data is the exception."""
     from prefect.states import Completed, Failed
 
-    from flows.nightly import any_io_error, transient_io_error
-    from pipeline.run.steps import FileChanged
+    from flows.tasks import any_io_error, transient_io_error
+    from pipeline.run.parse import FileChanged
 
     def failed(exc):
         return Failed(data=exc, message=repr(exc))
@@ -75,7 +75,7 @@ def test_retry_condition_signature_and_decisions():
     ],
 )
 def test_task_runners(kind, cls):
-    from flows.nightly import make_runner
+    from flows.runners import make_runner
 
     runner = make_runner(Settings(task_runner=kind, workers=2))
     assert type(runner).__name__ == cls
@@ -88,7 +88,7 @@ def test_task_runners(kind, cls):
 
 
 def test_unknown_task_runner():
-    from flows.nightly import make_runner
+    from flows.runners import make_runner
 
     with pytest.raises(ValueError, match="unknown task runner"):
         make_runner(Settings(task_runner="gpu"))
@@ -131,7 +131,7 @@ def test_makefile_targets_exist():
 
 
 def test_batch_size():
-    from flows.nightly import batch_size
+    from flows.runners import batch_size
 
     assert batch_size(Settings(task_runner="threads", workers=2), 129) == 1
     assert batch_size(Settings(task_runner="processes", workers=2), 129) == 17

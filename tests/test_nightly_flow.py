@@ -461,11 +461,11 @@ def test_three_orders_give_the_same_warehouse(orders, books):
 
 def test_dask_cluster_gives_the_same_warehouse(orders, tmp_path, monkeypatch):
     """The six workbooks parsed on a 2-worker Dask LocalCluster (none in this process)."""
-    import flows.nightly as nightly
+    from flows.runners import make_runner
 
-    runner = nightly.make_runner(Settings(task_runner="dask", workers=2))
+    runner = make_runner(Settings(task_runner="dask", workers=2))
     assert runner.cluster_kwargs["n_workers"] == 2
-    monkeypatch.setattr(nightly, "inline_below", lambda settings: 0)  # 6 files: use Dask
+    monkeypatch.setattr("flows.runners.inline_below", lambda settings: 0)  # 6 files: use Dask
     count = Counter(monkeypatch)
     perm, wh_single, _ = orders[0]
     raw = wh_single.parent / "raw"
@@ -481,10 +481,14 @@ def test_dask_cluster_gives_the_same_warehouse(orders, tmp_path, monkeypatch):
 def test_extract_retries_a_transient_io_error_only(monkeypatch, tmp_path, books):
     """Per file: a transient I/O error is tried again, a vanished file is not; the task
     completes with each file's own outcome."""
+    from datetime import datetime
+
     from prefect import flow
 
-    import flows.nightly as nightly
+    import flows.tasks as tasks
     from pipeline.run import contain
+    from pipeline.run.discover import Discovered
+    from pipeline.run.submission import Submission
 
     calls = {"n": 0}
 
@@ -500,7 +504,8 @@ def test_extract_retries_a_transient_io_error_only(monkeypatch, tmp_path, books)
 
     @flow
     def one():
-        fut = nightly.extract_task.submit([("p", "s", "f")], Settings(), b"k")
+        found = Discovered(Path("p"), "p", "p", 1, datetime(2020, 1, 1), "s")
+        fut = tasks.extract_task.submit([Submission(found, "f")], Settings(), b"k")
         fut.wait()
         return fut.state.type.value, fut.result()
 
@@ -604,7 +609,7 @@ def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
     (never relabelled ``killed`` by the next run's tidy-up); a build that cannot be
     published is ``not_published`` in the history, and the next build carries that."""
     from flows.nightly import run_flow
-    from pipeline.run import steps
+    from pipeline.run import history, recovery
     from pipeline.run.publish import PublishResult
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
@@ -615,20 +620,20 @@ def test_run_statuses_tell_the_truth(books, tmp_path, monkeypatch):
         raise RuntimeError("disk said no\nsecond line")
 
     with monkeypatch.context() as m:
-        m.setattr(steps, "build_warehouse", boom)
+        m.setattr("pipeline.run.reuse.build_warehouse", boom)
         failed = run_flow(raw, wh, settings)
     assert failed.exit_code == 1
     assert failed.record.status == "failed"
     assert failed.record.message.startswith("RuntimeError: disk said no")
     assert "\n" not in failed.record.message
     assert failed.record.finished_at is not None
-    steps.recover(wh)  # the next run's tidy-up, under the lock
-    hist = {r["run_id"]: r["status"] for r in steps.run_history(wh)}
+    recovery.recover(wh)  # the next run's tidy-up, under the lock
+    hist = {r["run_id"]: r["status"] for r in history.run_history(wh)}
     assert hist == {failed.record.run_id: "failed"}
 
     with monkeypatch.context() as m:  # a writer holds the warehouse for the whole wait
         m.setattr(
-            "flows.nightly.publish",
+            "flows.tasks.publish",
             lambda build, w, wait_s: PublishResult(published=False, warehouse=w, build_kept=build),
         )
         held = run_flow(raw, wh, settings)

@@ -57,8 +57,8 @@ def hook():
 
 
 def _outcome(code: int, message: str, status: str = "build_failed"):
-    from flows.nightly import FlowOutcome
-    from pipeline.run.steps import RunRecord
+    from flows.stages import FlowOutcome
+    from pipeline.run.history import RunRecord
 
     return FlowOutcome(RunRecord(trigger="schedule", status=status, message=message), code)
 
@@ -83,12 +83,13 @@ def test_tpa_run_tells_the_webhook_when_another_run_holds_the_lock(hook, tmp_pat
 
 def test_the_deployment_tells_the_webhook_of_a_failed_build(hook, tmp_path, monkeypatch):
     import flows.deploy as deploy
+    import flows.nightly as nightly
 
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     raw.mkdir()
     monkeypatch.setenv("TPA_NOTIFY_URLS", hook.url)
     monkeypatch.setattr(
-        deploy, "run_flow", lambda *a, **k: _outcome(1, "SQL data tests failed: x: 2 rows")
+        nightly, "run_flow", lambda *a, **k: _outcome(1, "SQL data tests failed: x: 2 rows")
     )
     with pytest.raises(RuntimeError, match="status 1"):
         deploy.scheduled.fn(str(raw), str(wh))  # the flow's body, as the deployment runs it

@@ -34,7 +34,7 @@ def _run(raw, wh, runner: str):
 
 def test_parallel_build_equals_serial_build(scale, tmp_path, monkeypatch):
     serial = _run(scale, tmp_path / "serial.duckdb", "serial")
-    monkeypatch.setattr(nightly, "inline_below", lambda settings: 0)  # worker processes
+    monkeypatch.setattr("flows.runners.inline_below", lambda settings: 0)  # worker processes
     parallel = _run(scale, tmp_path / "parallel.duckdb", "processes")
     assert serial.record.files_new == parallel.record.files_new == 129
     assert serial.record.rows_quarantined == parallel.record.rows_quarantined

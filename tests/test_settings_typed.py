@@ -68,7 +68,7 @@ def test_choices_are_listed_in_help():
 
 def test_the_id_key_never_prints_serialises_or_becomes_a_parameter(monkeypatch):
     from flows.nightly import public_settings
-    from pipeline.run.steps import id_key
+    from pipeline.extract.personal import id_key
 
     monkeypatch.setenv("TPA_ID_KEY", SECRET)
     s = Settings(notify_urls="json://127.0.0.1:1/token-xyz")
@@ -118,7 +118,8 @@ def test_progress_counts_files_once_and_only_on_a_terminal():
 def test_no_outputs_reaches_the_flow_and_the_summary_names_the_folders(tmp_path, monkeypatch):
     import flows.nightly as nightly
     from flows.after import After
-    from pipeline.run.steps import RunRecord
+    from flows.stages import FlowOutcome
+    from pipeline.run.history import RunRecord
 
     seen = {}
 
@@ -126,7 +127,7 @@ def test_no_outputs_reaches_the_flow_and_the_summary_names_the_folders(tmp_path,
         seen["settings"] = settings
         rec = RunRecord(status="build_failed", message="stopped by the test")
         after = After(problems=["writing the report and export failed: OSError: disk full"])
-        return nightly.FlowOutcome(rec, 1, raw_dir=str(raw_dir), warehouse=str(warehouse),
+        return FlowOutcome(rec, 1, raw_dir=str(raw_dir), warehouse=str(warehouse),
                                    after=after)  # fmt: skip
 
     monkeypatch.setattr(nightly, "run_flow", fake_run_flow)

@@ -82,6 +82,7 @@ def build_small_warehouse(base: Path, every: int = 16) -> Path:
     """Build ``base/warehouse.duckdb`` from a fresh raw folder; return its path."""
     from pipeline.extract.workbook import extract_workbook
     from pipeline.run.discover import discover
+    from pipeline.run.submission import Submission
     from pipeline.warehouse.build import build
 
     raw = base / "raw"
@@ -90,7 +91,12 @@ def build_small_warehouse(base: Path, every: int = 16) -> Path:
     _tamper(next(latest.glob(f"{TAMPERED}_*.xlsx")))
     (latest / BAD_FILE_NAME).write_bytes(b"not a workbook")
     items = [
-        (d, extract_workbook(d.path, d.sha256, max_bytes=2**27, max_unzipped=2**29, id_key=b"k"))
+        Submission(
+            d,
+            result=extract_workbook(
+                d.path, d.sha256, max_bytes=2**27, max_unzipped=2**29, id_key=b"k"
+            ),
+        )  # fmt: skip
         for d in discover(raw)
     ]
     wh = base / "warehouse.duckdb"

@@ -193,3 +193,8 @@ def redact(text: str | None) -> str | None:
     if not any(is_id_number(m.group()) for m in _ID_IN_TEXT.finditer(t)):
         return text
     return _ID_IN_TEXT.sub(lambda m: REDACTED if is_id_number(m.group()) else m.group(), t)
+
+
+def id_key(settings) -> bytes:
+    """The HMAC key of ``settings`` (``TPA_ID_KEY`` or the key file, created if missing)."""
+    return load_key(settings.id_key_text, settings.id_key_file)

@@ -43,7 +43,7 @@ from pipeline.run import cache
 MAX_JOBS = 64  # files parsed by one child before it is replaced
 TRANSIENT_RETRIES = 2  # further attempts on a transient OSError, RETRY_DELAY_S apart
 RETRY_DELAY_S = 2.0
-_PRELOAD = ["pipeline.run.steps", "pipeline.run.contain_warm"]  # imported once by the forkserver
+_PRELOAD = ["pipeline.run.parse", "pipeline.run.contain_warm"]  # imported once by the forkserver
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,15 @@ def _run_job(job: tuple) -> tuple:
     member)`` or ``("check", path, sha256, None, settings, key, env, None)``; ``env``:
     ``_tpa_env``; ``member``: a zip member of ``path`` read in place, or None."""
     from pipeline import hooks
-    from pipeline.run import steps
+    from pipeline.run import parse
 
     kind, path, sha256, folder, settings, key, env, member = job
     _sync_env(env)
     try:
         hooks.at("parse", path=path)
         if kind == "check":
-            return ("result", steps.extract_result(path, sha256, settings, key)[0])
-        out, parsed = steps.extract_one(path, sha256, folder, settings, key, member)
+            return ("result", parse.extract_result(path, sha256, settings, key)[0])
+        out, parsed = parse.extract_one(path, sha256, folder, settings, key, member)
         return ("ok", out, parsed)
     except MemoryError:
         return ("memory", "MemoryError")
@@ -351,7 +351,7 @@ def extract_contained(
     key: bytes,
     member: str | None = None,
 ) -> Outcome:
-    """Extract one workbook into ``folder`` (``pipeline.run.steps.extract_one``; ``member``: a
+    """Extract one workbook into ``folder`` (``pipeline.run.parse.extract_one``; ``member``: a
     zip member of ``path``) in a contained child; never raises for anything the file
     does. One attempt."""
     if cache.is_cached(Path(folder)):
@@ -379,11 +379,11 @@ def extract_files(files: list[tuple], settings: Settings, key: bytes) -> dict[st
 def check_contained(path: Path, sha256: str, settings: Settings, key: bytes):
     """The ``ExtractResult`` of ``path`` (``tpa check``), parsed in a contained child; a
     file that hits a limit or crashes the reader comes back rejected with that reason."""
-    from pipeline.run import steps
+    from pipeline.run import unread
 
     job = ("check", str(path), sha256, None, settings, key, _tpa_env(), None)
     reply = _ask(job, settings)
     if reply[0] == "result":
         return reply[1]
     o = _outcome(reply, path.name, settings)
-    return steps.unread_result(sha256, path.name, o.error or "", o.reason, o.limit)
+    return unread.unread_result(sha256, path.name, o.error or "", o.reason, o.limit)

@@ -61,7 +61,7 @@ class Discovered:
     text (for a member, ``<archive rel path>/<member name>``); ``file_name``: its last
     part. ``received_at``: modification time (UTC, naive; a member takes its archive's),
     made the earlier of that and the first time tpa saw the SHA-256 by
-    ``steps.plan_extracts``; ``modified_at`` keeps the modification time.
+    ``pipeline.run.submission.plan_extracts``; ``modified_at`` keeps the modification time.
     ``kind``: workbook | not_read | expanded | rejected, with ``reason`` (a short code)
     and ``message`` / ``message_en`` for the last three.
     """
@@ -81,7 +81,7 @@ class Discovered:
     member_name: str | None = None
     member: str | None = None
     modified_at: datetime | None = None
-    mtime_ahead_s: float = 0.0  # set by steps.plan_extracts when the clock is ahead
+    mtime_ahead_s: float = 0.0  # set by submission.plan_extracts when the clock is ahead
 
     @property
     def parts(self) -> list[str]:

@@ -55,7 +55,7 @@ def news_of_run(warehouse: Path, run_id: str) -> CountyNews:
     the workbook could not be identified)."""
     import duckdb
 
-    from pipeline.run.steps import load_manifest
+    from pipeline.run.manifest import load_manifest
 
     news = CountyNews()
     new = {

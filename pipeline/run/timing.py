@@ -108,3 +108,37 @@ def write_summary(flow_stages: dict) -> None:
         s["rows_per_s"] = s["rows"] / s["wall"] if s["wall"] and s["rows"] else 0
     path.write_text(json.dumps(total, indent=1))
     parts.unlink(missing_ok=True)
+
+
+def write_stages(clock: dict, report, rec) -> None:
+    """Stage wall (and CPU) seconds of a run for ``make bench`` (only when
+    ``TPA_TIMINGS_FILE`` is set): ``clock`` holds the flow's stage marks
+    (``flows.stages``), ``report`` the build's own timings, ``rec`` the row counts; the
+    extract workers' read/coerce/validate/cache tallies are added to them."""
+    if not enabled():
+        return
+    end = time.perf_counter()
+    rows = rec.rows_loaded + rec.rows_quarantined
+    build = report.timings
+    stages = {
+        "discover": clock["discover"] - clock["start"],
+        "extract": clock["extract"] - clock["discover"],
+        **build,
+        "publish": end - clock["extract"] - sum(build.values()),
+        "pipeline": end - clock["start"],
+    }
+    cpu_end, rss_end = time.process_time(), peak_rss_mib()
+    cpu = {
+        "discover": clock["cpu_discover"] - clock["cpu"],
+        "extract": clock["cpu_extract"] - clock["cpu_discover"],  # this process: workers apart
+        **report.cpu,
+        "publish": cpu_end - clock["cpu_extract"] - sum(report.cpu.values()),
+        "pipeline": cpu_end - clock["cpu"],
+    }
+    # peak RSS of this process by the end of the stage (the workers' is in read..cache)
+    rss = {"discover": clock["rss_discover"], "extract": clock["rss_extract"]}
+    out = {
+        k: {"wall": v, "rows": rows, "cpu": cpu.get(k, 0.0), "peak_rss_mib": rss.get(k, rss_end)}
+        for k, v in stages.items()
+    }
+    write_summary(out)  # adds the read/coerce/validate/cache tallies of the workers

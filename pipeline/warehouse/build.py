@@ -23,6 +23,7 @@ from pipeline.extract.identify import attribute
 from pipeline.extract.sheet import empty_frame
 from pipeline.extract.workbook import ExtractResult
 from pipeline.run.discover import Discovered
+from pipeline.run.submission import Submission
 from pipeline.warehouse import comments, models
 from schemas import FORMS, staged_columns
 
@@ -51,14 +52,16 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)  # wall seconds: build, models, tests
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds (all threads), same keys
     reused: bool = False  # made by ``refresh_runs`` from the published warehouse
-    inputs: str | None = None  # fingerprint of what it was built from (steps.build_inputs)
+    inputs: str | None = (
+        None  # fingerprint of what it was built from (pipeline.run.reuse.build_inputs)
+    )
 
     @property
     def tests_failed(self) -> int:
         return sum(1 for t in self.tests if t.rows)
 
 
-def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.DataFrame:
+def current_submissions(items: list[Submission]) -> pd.DataFrame:
     """One row per (file, form) of loaded files with is_current and superseded_by.
 
     The latest ``received_at`` per (county_code, period, form) is current; between
@@ -66,7 +69,8 @@ def current_submissions(items: list[tuple[Discovered, ExtractResult]]) -> pd.Dat
     depend on the order files were processed.
     """
     rows = []
-    for d, r in items:
+    for s in items:
+        d, r = s.found, s.result
         if r.status != "loaded":
             continue
         for form in r.forms:
@@ -110,14 +114,15 @@ def clock_warning(d: Discovered) -> Finding:
                    "warning", zh, en)  # fmt: skip
 
 
-def _files_frame(items, subs: pd.DataFrame, removed: dict[str, str] | None = None) -> pd.DataFrame:
+def _files_frame(items: list[Submission], subs: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    paths = {d.sha256: d.rel_path for d, _ in items}
-    for d, r in items:
+    paths = {s.sha256: s.found.rel_path for s in items}
+    for s in items:
+        d, r = s.found, s.result
         county, period, source = attribution(d, r)
         status, superseded_by, reason = r.status, None, r.reason
-        if d.sha256 in (removed or {}):  # left the raw folder: its staging rows are gone
-            status, reason = "removed", removed[d.sha256]
+        if s.removed is not None:  # left the raw folder: its staging rows are gone
+            status, reason = "removed", s.removed
         elif r.status == "loaded":
             mine = subs[subs["file_sha256"] == d.sha256]
             if len(mine) and not mine["is_current"].any():
@@ -259,9 +264,11 @@ def _create_form(con, form: str, items, casts: dict[str, str]) -> None:
     directly, one scan over all their files; frames held in memory go through pandas.
     """
     parts = [
-        r.forms[form]
-        for _, r in items
-        if r.status == "loaded" and form in r.forms and r.forms[form].rows_loaded
+        s.result.forms[form]
+        for s in items
+        if s.result.status == "loaded"
+        and form in s.result.forms
+        and s.result.forms[form].rows_loaded
     ]
     files = [sr.parquet for sr in parts if sr.parquet]
     if not files or len(files) < len(parts):
@@ -279,7 +286,8 @@ def _create_form(con, form: str, items, casts: dict[str, str]) -> None:
 
 def _form_frame(form: str, items) -> pd.DataFrame:
     parts = []
-    for d, r in items:
+    for s in items:
+        d, r = s.found, s.result
         if r.status != "loaded" or form not in r.forms:
             continue
         sr = r.forms[form]
@@ -303,18 +311,17 @@ def _form_frame(form: str, items) -> pd.DataFrame:
 
 
 def build(
-    items: list[tuple[Discovered, ExtractResult]],
+    items: list[Submission],
     build_path: Path,
     runs: list[dict] | None = None,
-    removed: dict[str, str] | None = None,
     storage_version: str = "v1.0.0",
 ) -> BuildReport:
     """Create the warehouse file at ``build_path`` (must not exist) from the extracts, in
     DuckDB's ``storage_version`` format (``v1.0.0``: readable by DuckDB 1.x clients).
 
-    ``removed`` (SHA-256 -> reason): workbooks no longer in the raw folder; they keep
-    their ``raw.files`` row (status ``removed``) and quarantine records, not their
-    staging rows, and do not compete as submissions.
+    ``items``: every submission with its ``result``; one with ``removed`` set (no longer
+    in the raw folder) keeps its ``raw.files`` row (status ``removed``) and quarantine
+    records, not its staging rows, and does not compete as a submission.
 
     Raises ``BuildFailed`` when a model fails or a SQL data test returns rows.
     """
@@ -329,11 +336,12 @@ def build(
         for s in ("ref", "raw", "quarantine", "staging", "intermediate", "marts"):
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
         create_reference(con)
-        for d, r in items:  # a clock ahead: said once per run, never cached in the extract
+        for s in items:  # a clock ahead: said once per run, never cached in the extract
+            d, r = s.found, s.result
             if d.mtime_ahead_s > 0 and not any(f.rule == "clock_ahead" for f in r.findings):
                 r.findings.append(clock_warning(d))
-        present = [(d, r) for d, r in items if d.sha256 not in (removed or {})]
-        _load_raw(con, items, present, runs, removed)
+        present = [s for s in items if s.removed is None]
+        _load_raw(con, items, present, runs)
         for form in FORMS:
             _create_form(con, form, present, _staging_casts(form))
         _load_quarantine(con, items)
@@ -368,7 +376,7 @@ def build(
     return report
 
 
-def _load_raw(con, items, present, runs, removed) -> None:
+def _load_raw(con, items, present, runs) -> None:
     """raw.submissions (from the workbooks present), raw.files (every workbook), raw.runs."""
     subs = current_submissions(present)
     _create(
@@ -386,7 +394,7 @@ def _load_raw(con, items, present, runs, removed) -> None:
     _create(
         con,
         "raw.files",
-        _files_frame(items, subs, removed),
+        _files_frame(items, subs),
         {
             "size_bytes": "CAST({c} AS BIGINT)",
             "received_at": "CAST({c} AS TIMESTAMP)",
@@ -418,17 +426,17 @@ def _load_quarantine(con, items) -> None:
     """quarantine.files (rejected workbooks), quarantine.rows, quarantine.findings."""
     qfiles = pd.DataFrame(
         [
-            (d.sha256, d.file_name, r.reason, r.message, r.message_en)
-            for d, r in items
-            if r.status == "rejected"
+            (s.sha256, s.found.file_name, s.result.reason, s.result.message, s.result.message_en)
+            for s in items
+            if s.result.status == "rejected"
         ],
         columns=["file_sha256", "file_name", "reason", "message", "message_en"],
     )
     _create(con, "quarantine.files", qfiles, {c: "CAST({c} AS VARCHAR)" for c in qfiles.columns})
     qrows = [
-        {"file_sha256": d.sha256, "file_name": d.file_name, **q}
-        for d, r in items
-        for sr in r.forms.values()
+        {"file_sha256": s.sha256, "file_name": s.found.file_name, **q}
+        for s in items
+        for sr in s.result.forms.values()
         for q in sr.quarantine
     ]
     qdf = pd.DataFrame(
@@ -444,7 +452,9 @@ def _load_quarantine(con, items) -> None:
             **{c: "CAST({c} AS VARCHAR)" for c in ("file_sha256", "file_name", "form", "sheet")},
         },
     )
-    fdf = pd.DataFrame([f.as_dict() for d, r in items for f in r.findings], columns=FINDING_COLUMNS)
+    fdf = pd.DataFrame(
+        [f.as_dict() for s in items for f in s.result.findings], columns=FINDING_COLUMNS
+    )
     _create(
         con,
         "quarantine.findings",

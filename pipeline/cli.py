@@ -737,7 +737,7 @@ def docs(
     warehouse: Warehouse = None,
 ) -> None:
     """Write the data dictionary (every table and column with its description) as Markdown."""
-    from pipeline.warehouse.comments import write_markdown
+    from pipeline.outputs.dictionary import write_markdown
 
     wh = _published(_settings(warehouse=warehouse))
     console.print(f"wrote {write_markdown(wh, out)}")

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     notify_quarantined_rows: int = (
         1000  # rows newly quarantined in a run to notify about (0: never)
     )
+    # issue 14: a module whose at(point, **context) a run calls at its test points
+    # (pipeline.hooks reads TPA_HOOKS itself: contained children have no Settings); the
+    # test suite sets devkit.testhooks. Never set in production.
+    hooks: str | None = None
 
     @field_validator("column_limits")
     @classmethod

@@ -74,7 +74,7 @@ serve: $(STAMP) ## serve the nightly deployment (02:00 Asia/Shanghai) against th
 # duplicate-code (R0801) over the package: a block of 8+ similar lines is a helper to extract (issue 14)
 lint: $(STAMP) ## ruff lint and format check, and pylint's duplicate-code check on the package
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=8 --score=n pipeline schemas flows
+	$(BIN)/pylint --disable=all --enable=duplicate-code --min-similarity-lines=8 --score=n pipeline schemas flows devkit
 
 fmt: $(STAMP) ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

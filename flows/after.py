@@ -101,22 +101,19 @@ def _outputs(after: After, wh: Path, settings: Settings) -> None:
 def files_per_county(wh: Path) -> list[dict]:
     """Per county (NULL: not identified), of the workbooks present: files loaded
     (loaded or superseded), files rejected, rows loaded, rows quarantined."""
-    import duckdb
+    from pipeline.warehouse import catalog
 
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
-        rows = con.execute(
-            """SELECT coalesce(f.county_code, '(unidentified)') AS county_code,
-                      any_value(c.county_name_zh) AS county_name_zh,
-                      count(*) FILTER (WHERE f.status IN ('loaded', 'superseded')) AS files_loaded,
-                      count(*) FILTER (WHERE f.status = 'rejected') AS files_rejected,
-                      coalesce(sum(f.rows_loaded), 0) AS rows_loaded,
-                      coalesce(sum(f.rows_quarantined), 0) AS rows_quarantined
-               FROM raw.files f LEFT JOIN ref.counties c USING (county_code)
-               WHERE f.status <> 'removed' GROUP BY 1 ORDER BY 1"""
-        ).fetchall()
-    finally:
-        con.close()
+    rows = catalog.rows(
+        wh,
+        """SELECT coalesce(f.county_code, '(unidentified)') AS county_code,
+                  any_value(c.county_name_zh) AS county_name_zh,
+                  count(*) FILTER (WHERE f.status IN ('loaded', 'superseded')) AS files_loaded,
+                  count(*) FILTER (WHERE f.status = 'rejected') AS files_rejected,
+                  coalesce(sum(f.rows_loaded), 0) AS rows_loaded,
+                  coalesce(sum(f.rows_quarantined), 0) AS rows_quarantined
+           FROM raw.files f LEFT JOIN ref.counties c USING (county_code)
+           WHERE f.status <> 'removed' GROUP BY 1 ORDER BY 1""",
+    )
     cols = ["county_code", "county_name_zh", "files_loaded", "files_rejected", "rows_loaded",
             "rows_quarantined"]  # fmt: skip
     return [dict(zip(cols, [v if v is not None else "" for v in r], strict=True)) for r in rows]
@@ -156,8 +153,7 @@ def revised(wh: Path, release_id: str, limit: int = 500) -> list[dict]:
     """Province, prefecture and county figures a release changed (revision > 0)."""
     import duckdb
 
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
+    with duckdb.connect(str(wh), read_only=True) as con:
         df = con.execute(
             "SELECT indicator_code, geo_level, geo_code, period, first_value, previous_value, "
             "value, revision FROM raw.indicator_revisions WHERE release_id = ? AND revision > 0 "
@@ -165,8 +161,6 @@ def revised(wh: Path, release_id: str, limit: int = 500) -> list[dict]:
             f"LIMIT {int(limit)}",
             [release_id],
         ).df()
-    finally:
-        con.close()
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 

@@ -9,7 +9,7 @@ import os
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -29,6 +29,16 @@ app = typer.Typer(
 # Wide when piped (CI, logs), so indicator codes are never cut.
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
+
+
+def _usage_error(message, exc: BaseException | None = None, **style) -> NoReturn:
+    """Print ``message`` on stderr (``style``: rich print options) and exit with status 2,
+    the status of a command that cannot do what it was asked (bad argument, no data)."""
+    err.print(message, **style)
+    if exc is None:
+        raise typer.Exit(2)
+    raise typer.Exit(2) from exc
+
 
 RawDir = Annotated[
     Path | None, typer.Option("--raw-dir", help="drop zone of county workbooks (default data/raw)")
@@ -255,8 +265,7 @@ def _print_summary(outcome, settings: Settings) -> None:
 def _print_rejections(warehouse: Path) -> None:
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         rejected = con.execute(
             "SELECT path, message, status FROM raw.files WHERE status IN ('rejected', 'not_read') "
             "ORDER BY path"
@@ -264,8 +273,6 @@ def _print_rejections(warehouse: Path) -> None:
         q = con.execute(
             "SELECT file_name, count(*) FROM quarantine.rows GROUP BY file_name ORDER BY file_name"
         ).fetchall()
-    finally:
-        con.close()
     for path, msg, status in rejected:
         label = "[red]rejected[/red]" if status == "rejected" else "[yellow]not read[/yellow]"
         console.print(f"{label} {escape(repr(path)[1:-1])}: {escape(msg or '')}", soft_wrap=True)
@@ -337,15 +344,13 @@ def sample(
         out = settings.raw_dir
 
     if scale not in (None, "province"):
-        err.print(f"[red]unknown --scale {scale}[/red] (known: province)")
-        raise typer.Exit(2)
+        _usage_error(f"[red]unknown --scale {scale}[/red] (known: province)")
     n = households or (PROVINCE_HOUSEHOLDS if scale == "province" else DEFAULT_HOUSEHOLDS)
     with console.status("writing sample workbooks…"):
         try:
             paths = generate(out, seed=seed, periods=tuple(period or DEFAULT_PERIODS), households=n)
         except ValueError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
+            _usage_error(f"[red]{exc}[/red]", exc=exc)
     console.print(f"wrote {len(paths)} workbooks under {out}")
 
 
@@ -372,19 +377,17 @@ def check(
 
     settings = _settings()
     if feedback is not None and (where := _forbidden_feedback_dir(feedback, settings)):
-        err.print(
+        _usage_error(
             f"[red]--feedback {escape(str(feedback))} is inside {escape(where)}[/red]: feedback "
             "workbooks keep the county's personal data and go back to that county only; "
             "choose a folder outside it"
         )
-        raise typer.Exit(2)
     lang = Lang(lang).value
     key = id_key(settings)
     errors = 0
     for f in files:
         if not f.is_file():
-            err.print(f"[red]not a file:[/red] {escape(display_name(str(f)))}")
-            raise typer.Exit(2)
+            _usage_error(f"[red]not a file:[/red] {escape(display_name(str(f)))}")
         # the same contained path as tpa run (issue 11): limits, a crash is one file's
         res = check_contained(f, sha256_of(f), settings, key)
         head = escape(
@@ -460,19 +463,16 @@ def template(
 
     bad = [f for f in forms or [] if f not in FORMS]
     if bad:
-        err.print(f"[red]unknown form(s):[/red] {', '.join(bad)}; known: {', '.join(FORMS)}")
-        raise typer.Exit(2)
+        _usage_error(f"[red]unknown form(s):[/red] {', '.join(bad)}; known: {', '.join(FORMS)}")
     df = counties()
     hit = df[df["county_code"] == county]
     if hit.empty:
-        err.print(f"[red]unknown county code:[/red] {county}")
-        raise typer.Exit(2)
+        _usage_error(f"[red]unknown county code:[/red] {county}")
     out = out or Path(f"{county}_{hit['county_name_zh'].iloc[0]}_{period}.xlsx")
     try:
         write_template(out, county, period, forms or None)
     except ValueError as exc:
-        err.print(f"[red]bad period (YYYY-MM):[/red] {period}")
-        raise typer.Exit(2) from exc
+        _usage_error(f"[red]bad period (YYYY-MM):[/red] {period}", exc=exc)
     console.print(f"wrote {out}")
 
 
@@ -500,8 +500,7 @@ def query(
         try:
             con = open_release(settings.warehouse, release)
         except ReleaseError as exc:
-            err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
-            raise typer.Exit(2) from exc
+            _usage_error(f"[red]{escape(str(exc))}[/red]", soft_wrap=True, exc=exc)
         _print_frame(_query_on(con, sql), fmt)
         return
     _print_frame(_safe_query(_published(settings), sql), fmt)
@@ -517,8 +516,9 @@ def _safe_query(wh: Path, sql: str, params: list | None = None):
     try:
         con = connect(wh)
     except duckdb.Error as exc:
-        err.print(f"cannot open {wh}: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
+        _usage_error(
+            f"cannot open {wh}: {exc}", markup=False, highlight=False, soft_wrap=True, exc=exc
+        )
     return _query_on(con, sql, params)
 
 
@@ -533,18 +533,15 @@ def _query_on(con, sql: str, params: list | None = None):
     try:
         why = refusal(con, sql)
         if why:
-            err.print(why, markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2)
+            _usage_error(why, markup=False, highlight=False, soft_wrap=True)
         cur = con.execute(sql, params or [])
         rows = cur.fetchall()
         return [d[0] for d in cur.description or []], rows
     except duckdb.PermissionException as exc:  # external access is off (pipeline.warehouse.safesql)
         line = str(exc).splitlines()[0]
-        err.print(f"refused: {line}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
+        _usage_error(f"refused: {line}", markup=False, highlight=False, soft_wrap=True, exc=exc)
     except duckdb.Error as exc:
-        err.print(str(exc), markup=False, highlight=False, style="red", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        _usage_error(str(exc), markup=False, highlight=False, style="red", soft_wrap=True, exc=exc)
     finally:
         con.close()
 
@@ -612,11 +609,9 @@ def county(
     import re
 
     if not re.fullmatch(r"[0-9]{6}", code):
-        err.print(f"bad county code {code!r}: six digits, e.g. 530128", markup=False)
-        raise typer.Exit(2)
+        _usage_error(f"bad county code {code!r}: six digits, e.g. 530128", markup=False)
     if not re.fullmatch(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", period):
-        err.print(f"bad period {period!r}: YYYY-MM, e.g. 2019-12", markup=False)
-        raise typer.Exit(2)
+        _usage_error(f"bad period {period!r}: YYYY-MM, e.g. 2019-12", markup=False)
     wh = _published(_settings(warehouse=warehouse))
     _print_frame(_safe_query(wh, COUNTY_SQL, [code, period]), "table")
     console.print(
@@ -656,8 +651,7 @@ def releases(warehouse: Warehouse = None) -> None:
 def _published(settings: Settings) -> Path:
     """The published warehouse, or exit 2 with a message when there is none."""
     if not settings.warehouse.is_file():
-        err.print(f"[red]no warehouse at[/red] {settings.warehouse} (run `tpa run` first)")
-        raise typer.Exit(2)
+        _usage_error(f"[red]no warehouse at[/red] {settings.warehouse} (run `tpa run` first)")
     return settings.warehouse
 
 
@@ -695,8 +689,7 @@ def report(
         try:
             path = write_report(wh, out, period, lang, progress=step)
         except ReportError as exc:
-            err.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
+            _usage_error(f"[red]{exc}[/red]", exc=exc)
     console.print(f"report written: {path}")
 
 
@@ -723,8 +716,7 @@ def export(
         with console.status(f"exporting {fmt}…"):
             paths = do_export(wh, fmt, out, period)
     except ExportError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        _usage_error(f"[red]{exc}[/red]", exc=exc)
     for p in paths:
         console.print(f"wrote {p}")
 

@@ -19,6 +19,17 @@ import pandas as pd
 REF_DIR = Path(__file__).resolve().parent / "reference"
 PROVINCE_CODE = "530000"
 PROVINCE_NAME_ZH = "云南省"
+# How each unit code of indicator_definitions.csv is written after a Chinese figure.
+UNIT_ZH = {
+    "ratio": "%",
+    "persons": "人",
+    "households": "户",
+    "villages": "个",
+    "sites": "个",
+    "counties": "个",
+    "workshops": "个",
+    "yuan": "元",
+}
 
 # Ethnic-group names that make up autonomous-county names (禄劝彝族苗族自治县 -> 禄劝).
 _ETHNIC = (

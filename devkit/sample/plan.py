@@ -44,6 +44,7 @@ import numpy as np
 from devkit.sample.alloc import allocate, county_weights, normalise_share, rng
 from devkit.sample.geo import County, counties
 from schemas.housing import KEY_GROUPS
+from schemas.infrastructure import FACILITIES
 
 Rows = list[dict]
 FormPlan = dict[str, Rows]  # county code -> data rows (counties without the form absent)
@@ -756,16 +757,6 @@ def build_employment(ctx: Context) -> FormPlan:
 
 
 # ---------------------------------------------------------------- infrastructure (表8)
-
-FACILITIES = (
-    "hardened_road",
-    "power_grid",
-    "optical_fiber",
-    "broadband",
-    "standard_clinic",
-    "activity_site",
-    "service_station",
-)
 
 
 def build_infrastructure(ctx: Context) -> FormPlan:

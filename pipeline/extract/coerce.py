@@ -268,6 +268,15 @@ def _check_len(s: str) -> None:
         raise _err("text_too_long")
 
 
+def _check_number_text(s: str, rule: str, variant: str | None = None) -> None:
+    """Text read as a number, code or year: ``text_too_long`` past Excel's limit, and
+    ``CellError(rule, variant)`` for characters NFKC would turn into other digits (²,
+    ①): a clerk's ``①`` is never read as 1."""
+    _check_len(s)
+    if not s.isascii() and _has_special_digits(s):
+        raise _err(rule, variant)
+
+
 def _is_placeholder(s: str) -> bool:
     """``s`` already normalised: a dash run, ``/`` or ``无`` alone."""
     return _PLACEHOLDER_RE.fullmatch(s) is not None
@@ -516,9 +525,7 @@ def parse_percent_points(cell: Cell) -> float | None:
     if v is None:
         return None
     if isinstance(v, str):
-        _check_len(v)
-        if not v.isascii() and _has_special_digits(v):
-            raise _err("not_a_number", "not_a_number_special")
+        _check_number_text(v, "not_a_number", "not_a_number_special")
         s = _norm(v)
         if s.endswith("%"):
             body = s[:-1].rstrip()
@@ -641,11 +648,9 @@ def parse_code(cell: Cell) -> str | None:
     if v is None:
         return None
     if isinstance(v, str):
-        _check_len(v)
+        _check_number_text(v, "bad_code")
         if v.isascii() and v.isdigit():  # fast path
             return v
-        if not v.isascii() and _has_special_digits(v):
-            raise _err("bad_code")
         s = _norm(v)
         if s and s[0] in _QUOTES:
             s = s[1:].strip()
@@ -883,9 +888,7 @@ def parse_year(cell: Cell) -> int | None:
     if v is None:
         return None
     if isinstance(v, str):
-        _check_len(v)
-        if not v.isascii() and _has_special_digits(v):
-            raise _err("bad_year")
+        _check_number_text(v, "bad_year")
         s = _WS_RE.sub("", _norm(v))
         if not s or _is_placeholder(s):
             return None

@@ -28,7 +28,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from pipeline.outputs.feedback import write_text
-from pipeline.warehouse.comments import RELATIONS
+from pipeline.refdata import UNIT_ZH
+from pipeline.warehouse import catalog
 
 FORMATS = ("xlsx", "csv", "parquet")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -41,16 +42,6 @@ LEVELS = (
     ("county", "县", ("州（市）", "县（市、区）")),
     ("village", "村", ("县（市、区）", "行政村")),
 )
-UNIT_ZH = {
-    "ratio": "%",
-    "persons": "人",
-    "households": "户",
-    "villages": "个",
-    "sites": "个",
-    "counties": "个",
-    "workshops": "个",
-    "yuan": "元",
-}
 PERCENT = "0.00%"
 INTEGER = "#,##0"
 DECIMAL = "#,##0.00"
@@ -130,25 +121,6 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _periods(con) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT period FROM marts.indicators WHERE period IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
-
-
-def _tables(con) -> set[str]:
-    return {
-        f"{s}.{t}"
-        for s, t in con.execute(
-            f"SELECT schema_name, table_name FROM ({RELATIONS}) "
-            "WHERE database_name = current_database()"
-        ).fetchall()
-    }
-
-
 def export(warehouse: Path, fmt: str, out_dir: Path, period: str | None = None) -> list[Path]:
     """Write the export in ``fmt`` under ``out_dir``; return the files written.
 
@@ -159,7 +131,7 @@ def export(warehouse: Path, fmt: str, out_dir: Path, period: str | None = None) 
         raise ExportError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        periods = _periods(con)
+        periods = catalog.indicator_periods(con)
         if not periods:
             raise ExportError("the warehouse has no indicators yet (no period with data)")
         if period is not None and period not in periods:
@@ -348,7 +320,7 @@ def _findings(con, period: str) -> pd.DataFrame:
 
 def _notes_sheet(ws, con, period: str, warehouse_name: str, defs: pd.DataFrame) -> None:
     runs = None
-    if "raw.runs" in _tables(con):
+    if "raw.runs" in catalog.tables(con, views=True):
         runs = con.execute("SELECT max(started_at) FROM raw.runs").fetchone()[0]
     files = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE status = 'loaded'), "
@@ -474,7 +446,7 @@ def _table_queries(con, period: str | None) -> dict[str, tuple[str, list]]:
         ),
         "indicator_definitions": ("SELECT * FROM ref.indicator_definitions", []),
     }
-    tables = _tables(con)
+    tables = catalog.tables(con, views=True)
     for name in ("county_exit", "village_exit", "household_causes", "reconciliation"):
         if f"marts.{name}" in tables:
             q[name] = (f"SELECT * FROM marts.{name} {where}", params)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.warehouse import catalog
+
 _RELEASE_FILE = re.compile(r"_(?P<id>\d{8}T\d{6}-[0-9a-f]{6})\.(html|xlsx)$")
 
 
@@ -47,14 +49,11 @@ def folders(warehouse: Path) -> tuple[Path, Path]:
 
 def latest_submitted_period(warehouse: Path) -> str | None:
     """The latest period with at least one current submission and indicators, or None."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        row = con.execute(
-            "SELECT max(period) FROM raw.submissions WHERE is_current "
-            "AND period IN (SELECT period FROM marts.indicators)"
-        ).fetchall()
-    finally:
-        con.close()
+    row = catalog.rows(
+        warehouse,
+        "SELECT max(period) FROM raw.submissions WHERE is_current "
+        "AND period IN (SELECT period FROM marts.indicators)",
+    )
     return row[0][0] if row else None
 
 
@@ -97,11 +96,8 @@ def write(warehouse: Path, release_id: str, lang: str = "zh") -> Outputs:
     if not export.is_file():
 
         def xlsx(tmp: Path) -> Path:
-            con = duckdb.connect(str(wh), read_only=True)
-            try:
+            with duckdb.connect(str(wh), read_only=True) as con:
                 return write_xlsx(con, tmp, period)
-            finally:
-                con.close()
 
         _write_into(export, xlsx)
         out.written = True

@@ -36,6 +36,8 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from pipeline.refdata import UNIT_ZH
+from pipeline.warehouse import catalog
 from schemas import FORMS
 
 EXIT_LINE = 0.03
@@ -146,19 +148,7 @@ FAMILY_NAMES = {
         "households": "Registered poor households (ledger)",
     },
 }
-UNITS = {
-    "zh": {
-        "persons": "人",
-        "households": "户",
-        "villages": "个",
-        "sites": "个",
-        "counties": "个",
-        "workshops": "个",
-        "yuan": "元",
-        "ratio": "%",
-    },
-    "en": {"ratio": "%"},
-}
+UNITS = {"zh": UNIT_ZH, "en": {"ratio": "%"}}
 FORM_NAMES_EN = {
     "population": "population",
     "relocation": "relocation",
@@ -426,25 +416,6 @@ class Data:
     rejected_sheets: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _tables(con) -> set[str]:
-    return {
-        f"{s}.{t}"
-        for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database()"
-        ).fetchall()
-    }
-
-
-def periods_available(con) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT period FROM marts.indicators WHERE period IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
-
-
 # one row per sheet of a loaded file of the period with an error finding about the whole
 # sheet (no row, no cell: e.g. a required column missing): its reason and the rows it lost
 REJECTED_SHEETS_SQL = """
@@ -461,42 +432,40 @@ REJECTED_SHEETS_SQL = """
 """
 
 
+def _row_message_sql(column: str, sep: str, alias: str) -> str:
+    """A quarantined row's messages from ``quarantine.findings.<column>`` joined by ``sep``:
+    the row's own errors, else the sheet's (a sheet rejected as a whole)."""
+    return f"""
+           coalesce(
+               (SELECT string_agg(x.{column}, '{sep}' ORDER BY x.cell_ref)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row = r.excel_row AND x.severity = 'error'),
+               (SELECT string_agg(x.{column}, '{sep}' ORDER BY x.rule, x.message)
+                FROM quarantine.findings x
+                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
+                  AND x.excel_row IS NULL AND x.severity = 'error')) AS {alias}"""
+
+
 # quarantined rows of one period (parameter: period) with their messages
-QUARANTINED_ROWS_SQL = """
+QUARANTINED_ROWS_SQL = f"""
     WITH r AS (
         SELECT q.file_sha256, q.file_name, q.form, q.sheet, q.excel_row, q.cells,
                f.county_code
         FROM quarantine.rows q JOIN raw.files f USING (file_sha256)
         WHERE f.period = ? AND f.status = 'loaded'
     )
-    SELECT r.*,
-           -- the row's own errors, else the sheet's (a sheet rejected as a whole)
-           coalesce(
-               (SELECT string_agg(x.message, '；' ORDER BY x.cell_ref)
-                FROM quarantine.findings x
-                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                  AND x.excel_row = r.excel_row AND x.severity = 'error'),
-               (SELECT string_agg(x.message, '；' ORDER BY x.rule, x.message)
-                FROM quarantine.findings x
-                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                  AND x.excel_row IS NULL AND x.severity = 'error')) AS message_zh,
-           coalesce(
-               (SELECT string_agg(x.message_en, '; ' ORDER BY x.cell_ref)
-                FROM quarantine.findings x
-                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                  AND x.excel_row = r.excel_row AND x.severity = 'error'),
-               (SELECT string_agg(x.message_en, '; ' ORDER BY x.rule, x.message)
-                FROM quarantine.findings x
-                WHERE x.file_sha256 = r.file_sha256 AND x.sheet = r.sheet
-                  AND x.excel_row IS NULL AND x.severity = 'error')) AS message_en
+    SELECT r.*,{_row_message_sql("message", "；", "message_zh")},{
+    _row_message_sql("message_en", "; ", "message_en")
+}
     FROM r ORDER BY r.county_code, r.file_name, r.sheet, r.excel_row
 """
 
 
 def load(con: duckdb.DuckDBPyConnection, period: str | None = None, limit: int = 200) -> Data:
     """Read what the report needs; raises ReportError without data or for a period not in it."""
-    tables = _tables(con)
-    periods = periods_available(con)
+    tables = catalog.tables(con)
+    periods = catalog.indicator_periods(con)
     if not periods:
         raise ReportError("the warehouse has no indicators yet (no period with data)")
     if period is None:
@@ -902,6 +871,21 @@ def _exit_annotations(code: str, lab: Labels) -> list[dict]:
     ]
 
 
+def _trend_trace(prov, code: str, periods, lab: Labels, line, marker, y_hover) -> go.Scatter:
+    """The province's line of one indicator over ``periods`` (gaps where a period lacks it)."""
+    s = prov[prov["indicator_code"] == code].set_index("period")["value"]
+    name = _esc(lab.indicator(code))
+    return go.Scatter(
+        x=[period_label(p, lab.lang) for p in periods],
+        y=[None if p not in s.index else float(s[p]) for p in periods],
+        mode="lines+markers",
+        name=name,
+        line=line,
+        marker=marker,
+        hovertemplate="%{x}: " + y_hover + "<extra>" + name + "</extra>",
+    )
+
+
 def trend_figure(data: Data, lab: Labels) -> go.Figure | None:
     prov = data.ind[data.ind["geo_level"] == "province"]
     rates = [c for c in TREND_RATES if (prov["indicator_code"] == c).any()]
@@ -914,37 +898,16 @@ def trend_figure(data: Data, lab: Labels) -> go.Figure | None:
         horizontal_spacing=0.12,
         subplot_titles=(lab.t["trend_rates"], lab.t["trend_counts"]),
     )
-    x_periods = [period_label(p, lab.lang) for p in data.periods]
     palette = ["#2f6f9f", "#b8312f", "#3c8d5a", "#c77c02", "#6a4c93", "#5b6f82"]
     for i, c in enumerate(rates):
-        s = prov[prov["indicator_code"] == c].set_index("period")["value"]
-        fig.add_trace(
-            go.Scatter(
-                x=x_periods,
-                y=[None if p not in s.index else float(s[p]) for p in data.periods],
-                mode="lines+markers",
-                name=_esc(lab.indicator(c)),
-                line={"color": palette[i % len(palette)]},
-                marker={"size": 9},
-                hovertemplate="%{x}: %{y:.2%}<extra>" + _esc(lab.indicator(c)) + "</extra>",
-            ),
-            row=1,
-            col=1,
-        )
+        line = {"color": palette[i % len(palette)]}
+        trace = _trend_trace(prov, c, data.periods, lab, line, {"size": 9}, "%{y:.2%}")
+        fig.add_trace(trace, row=1, col=1)
     for i, c in enumerate(counts):
-        s = prov[prov["indicator_code"] == c].set_index("period")["value"]
+        line = {"color": palette[(i + 3) % len(palette)], "dash": "dot"}
+        marker = {"size": 9, "symbol": "square"}
         fig.add_trace(
-            go.Scatter(
-                x=x_periods,
-                y=[None if p not in s.index else float(s[p]) for p in data.periods],
-                mode="lines+markers",
-                name=_esc(lab.indicator(c)),
-                line={"color": palette[(i + 3) % len(palette)], "dash": "dot"},
-                marker={"size": 9, "symbol": "square"},
-                hovertemplate="%{x}: %{y:,.0f}<extra>" + _esc(lab.indicator(c)) + "</extra>",
-            ),
-            row=1,
-            col=2,
+            _trend_trace(prov, c, data.periods, lab, line, marker, "%{y:,.0f}"), row=1, col=2
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1, gridcolor="#e6e9ee")
     fig.update_yaxes(tickformat=",d", rangemode="tozero", row=1, col=2, gridcolor="#e6e9ee")
@@ -1099,6 +1062,19 @@ def _quality_summary(dq, files, t) -> list[tuple[str, str]]:
     return summary
 
 
+def _hbar(names, values, name: str, color: str, **more) -> go.Bar:
+    """One horizontal bar series of whole counts, one bar per name, hover ``name: count``."""
+    return go.Bar(
+        y=names,
+        x=[int(v) for v in values],
+        orientation="h",
+        name=name,
+        marker_color=color,
+        hovertemplate="%{y}: %{x}<extra>" + name + "</extra>",
+        **more,
+    )
+
+
 def _quality_figure(dq, lab: Labels) -> go.Figure:
     """Per prefecture: counties that submitted and did not; rows quarantined."""
     t = lab.t
@@ -1119,41 +1095,18 @@ def _quality_figure(dq, lab: Labels) -> go.Figure:
         horizontal_spacing=0.22,
         subplot_titles=(t["chart_quality"], t["chart_q_rows"]),
     )
+    submitted, missing = pref["sub"], pref["total"] - pref["sub"]
+    fig.add_trace(_hbar(names, submitted, t["chart_submitted"], COLORS["good"]), row=1, col=1)
+    fig.add_trace(_hbar(names, missing, t["chart_not_submitted"], COLORS["bad"]), row=1, col=1)
     fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[int(v) for v in pref["sub"]],
-            orientation="h",
-            name=t["chart_submitted"],
-            marker_color=COLORS["good"],
-            hovertemplate="%{y}: %{x}<extra>" + t["chart_submitted"] + "</extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[int(v) for v in pref["total"] - pref["sub"]],
-            orientation="h",
-            name=t["chart_not_submitted"],
-            marker_color=COLORS["bad"],
-            hovertemplate="%{y}: %{x}<extra>" + t["chart_not_submitted"] + "</extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            y=names,
-            x=[int(v) for v in pref["quarantined"]],
-            orientation="h",
-            name=t["q_quarantined"],
-            marker_color="#c77c02",
+        _hbar(
+            names,
+            pref["quarantined"],
+            t["q_quarantined"],
+            "#c77c02",
             text=[f"{int(v):,}" for v in pref["quarantined"]],
             textposition="outside",
             cliponaxis=False,
-            hovertemplate="%{y}: %{x}<extra>" + t["q_quarantined"] + "</extra>",
         ),
         row=1,
         col=2,

@@ -53,9 +53,8 @@ def news_of_run(warehouse: Path, run_id: str) -> CountyNews:
     """Workbooks first seen by ``run_id`` (state manifest) that were rejected, and the rows
     they had quarantined (published ``raw.files``), per county code ('unidentified' when
     the workbook could not be identified)."""
-    import duckdb
-
     from pipeline.run.manifest import load_manifest
+    from pipeline.warehouse import catalog
 
     news = CountyNews()
     new = {
@@ -63,17 +62,14 @@ def news_of_run(warehouse: Path, run_id: str) -> CountyNews:
     }
     if not new:
         return news
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT f.path, coalesce(f.county_code, 'unidentified'), f.status, "
-            "f.rows_quarantined, c.county_name_zh FROM raw.files f "
-            "LEFT JOIN ref.counties c USING (county_code) "
-            "WHERE list_contains(?, f.file_sha256) ORDER BY f.path",
-            [list(new)],
-        ).fetchall()
-    finally:
-        con.close()
+    rows = catalog.rows(
+        warehouse,
+        "SELECT f.path, coalesce(f.county_code, 'unidentified'), f.status, "
+        "f.rows_quarantined, c.county_name_zh FROM raw.files f "
+        "LEFT JOIN ref.counties c USING (county_code) "
+        "WHERE list_contains(?, f.file_sha256) ORDER BY f.path",
+        [list(new)],
+    )
     for path, county, status, quarantined, name in rows:
         if name:
             news.names[county] = name

@@ -26,6 +26,7 @@ import duckdb
 
 from pipeline import refdata
 from pipeline.warehouse import models
+from pipeline.warehouse.catalog import RELATIONS
 from schemas import FORMS
 from schemas.columns import VILLAGE_CODE_DIGITS, VILLAGE_CODE_PATTERN, Col
 
@@ -160,6 +161,15 @@ COLUMNS = {
     "source": "where the figure or definition comes from",
 }
 
+# the county's submission state, the same columns in raw.runs and marts.data_quality
+_SUBMISSION_STATE = {
+    "files_not_read": "files not read: lock, hidden or backup files, files that are not "
+    "workbooks (send the workbook) [issue 12]",
+    "submission_state": "loaded (some form current), rejected (the county sent files, all "
+    "rejected or not read: it did send something) or nothing [issue 12]",
+    "rejected_reasons": "messages of the county's rejected and not-read files [issue 12]",
+}
+
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "ref.counties": {
         "county_code": "county code (GB/T 2260, 6 digits), as of today's code set",
@@ -248,11 +258,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "files_seen": "files in the raw folder, and in the zips read in place (one per content)",
         "files_new": "workbooks parsed in this run (not cached from an earlier run)",
         "files_rejected": "workbooks rejected whole",
-        "files_not_read": "files not read: lock, hidden or backup files, files that are not "
-        "workbooks (send the workbook) [issue 12]",
-        "submission_state": "loaded (some form current), rejected (the county sent files, all "
-        "rejected or not read: it did send something) or nothing [issue 12]",
-        "rejected_reasons": "messages of the county's rejected and not-read files [issue 12]",
+        **_SUBMISSION_STATE,
         "rows_loaded": "data rows loaded",
         "rows_quarantined": "data rows quarantined",
         "tests_passed": "SQL data tests passed",
@@ -306,11 +312,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "files_loaded": "workbooks loaded",
         "files_superseded": "workbooks replaced by a later one",
         "files_rejected": "workbooks rejected whole",
-        "files_not_read": "files not read: lock, hidden or backup files, files that are not "
-        "workbooks (send the workbook) [issue 12]",
-        "submission_state": "loaded (some form current), rejected (the county sent files, all "
-        "rejected or not read: it did send something) or nothing [issue 12]",
-        "rejected_reasons": "messages of the county's rejected and not-read files [issue 12]",
+        **_SUBMISSION_STATE,
         "rows_loaded": "data rows loaded (current rows in staging)",
         "rows_quarantined": "data rows quarantined (files still loaded)",
         "errors": "findings of severity error",
@@ -501,13 +503,6 @@ def column_comment(
 
 
 # Tables and the models kept as views (``-- materialized: view``), alike.
-RELATIONS = (
-    "SELECT database_name, schema_name, table_name, comment, 'TABLE' AS kind FROM duckdb_tables() "
-    "UNION ALL SELECT database_name, schema_name, view_name, comment, 'VIEW' FROM duckdb_views() "
-    "WHERE NOT internal"
-)
-
-
 def apply_comments(
     con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] = DOCUMENTED_SCHEMAS
 ) -> list[str]:

@@ -477,16 +477,32 @@ def open_workbook(
     max_chars: int = DEFAULT_MAX_CHARS,
     name: str | None = None,
 ) -> WorkbookData:
-    """``read_workbook``; a workbook calamine finds damaged or not a spreadsheet, although
-    its container (OOXML zip, OLE2, a bare BIFF2-4 stream) is one, is read by the
-    maintained reader of that container (``pipeline.extract.readers.fallback``: openpyxl, xlrd)
-    before it is given up (issue 12: nothing lost)."""
+    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
+
+    ``path``: the file, or its bytes (a zip member read in place) with ``name`` for
+    messages. The type comes from the bytes, never the name: OOXML (xlsx/xlsm), XLSB,
+    ODS and OLE2/BIFF (xls, WPS .et) are read whatever the extension (issue 12 item 6).
+
+    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
+    an .xlsx may expand to: checked on the zip's claims, then on what is really
+    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
+    values; checked before calamine allocates the sheet), ``max_chars`` (characters all
+    text cells expand to, shared strings copied per cell). Raises ``UnreadableWorkbook``
+    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
+    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
+    32,767 characters silently.
+
+    A workbook calamine finds damaged or not a spreadsheet, although its container (OOXML
+    zip, OLE2, a bare BIFF2-4 stream) is one, is read by the maintained reader of that
+    container (``pipeline.extract.readers.fallback``: openpyxl, xlrd) before it is given up
+    (issue 12: nothing lost).
+    """
+    src = Source(path, name)
     try:
-        return read_workbook(path, max_bytes, max_uncompressed, max_cells, max_chars, name)
+        return _read_calamine(src, max_bytes, max_uncompressed, max_cells, max_chars)
     except UnreadableWorkbook as exc:
         if exc.reason not in ("damaged", "not_a_workbook"):
             raise
-        src = Source(path, name)
         kind = sniff_head(src.head(8))
         if kind == "other" and not _raw_biff(src.head(4)):
             raise
@@ -525,30 +541,10 @@ def _fallback(src: Source, kind: str, max_cells: int, max_chars: int) -> Workboo
     )
 
 
-def read_workbook(
-    path: Path | bytes,
-    max_bytes: int,
-    max_uncompressed: int,
-    max_cells: int = DEFAULT_MAX_CELLS,
-    max_chars: int = DEFAULT_MAX_CHARS,
-    name: str | None = None,
+def _read_calamine(
+    src: Source, max_bytes: int, max_uncompressed: int, max_cells: int, max_chars: int
 ) -> WorkbookData:
-    """Read every sheet's values (and, for xlsx and BIFF8 xls, its side metadata).
-
-    ``path``: the file, or its bytes (a zip member read in place) with ``name`` for
-    messages. The type comes from the bytes, never the name: OOXML (xlsx/xlsm), XLSB,
-    ODS and OLE2/BIFF (xls, WPS .et) are read whatever the extension (issue 12 item 6).
-
-    Limits, all absolute: ``max_bytes`` (the file), ``max_uncompressed`` (bytes of XML
-    an .xlsx may expand to: checked on the zip's claims, then on what is really
-    decompressed), ``max_cells`` (per sheet, rows × columns spanned by cells with
-    values; checked before calamine allocates the sheet), ``max_chars`` (characters all
-    text cells expand to, shared strings copied per cell). Raises ``UnreadableWorkbook``
-    for a file that is empty, not a spreadsheet, damaged, password-protected, over a
-    limit, or (xlsx) holding a cell longer than Excel allows — calamine would cut it to
-    32,767 characters silently.
-    """
-    src = Source(path, name)
+    """``open_workbook`` through calamine (and the side pass for format metadata)."""
     _check_size(src, max_bytes)
     kind, meta = _side_pass(src, max_uncompressed, max_cells, max_chars)
     try:

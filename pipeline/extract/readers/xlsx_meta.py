@@ -130,44 +130,39 @@ class TooManyChars(Exception):
         self.limit = limit
 
 
-class Chars:
-    """Characters the shared-string cells of one workbook may still expand to.
-
-    ``lengths``: characters of each shared string by index (an upper bound: markup
-    between runs and entities count); ``limit``: None for no limit.
-    """
-
-    def __init__(self, lengths: list[int], limit: int | None):
-        self.lengths = lengths
-        self.longest = max(lengths, default=0)
-        self.limit = limit
-        self.left = limit
-
-    def length(self, index: str | bytes) -> int:
-        i = int(index)
-        return self.lengths[i] if 0 <= i < len(self.lengths) else 0
-
-    def take(self, n: int, sheet: str) -> None:
-        if self.left is None:
-            return
-        self.left -= n
-        if self.left < 0:
-            raise TooManyChars(sheet, self.limit)
-
-
 class Budget:
-    """Bytes of decompressed XML still allowed (shared by every part of one workbook)."""
+    """Bytes of decompressed XML still allowed (shared by every part of one workbook);
+    ``limit``: None for no limit. ``take`` past it raises ``exceeded(what, limit)``."""
 
-    def __init__(self, limit: int | None):
+    def __init__(self, limit: int | None, exceeded: type[Exception] = LimitExceeded):
         self.limit = limit
         self.left = limit
+        self.exceeded = exceeded
 
     def take(self, n: int, what: str) -> None:
         if self.left is None:
             return
         self.left -= n
         if self.left < 0:
-            raise LimitExceeded(what, self.limit)
+            raise self.exceeded(what, self.limit)
+
+
+class Chars(Budget):
+    """Characters the shared-string cells of one workbook may still expand to
+    (``take(n, sheet)`` past the limit raises ``TooManyChars``).
+
+    ``lengths``: characters of each shared string by index (an upper bound: markup
+    between runs and entities count); ``limit``: None for no limit.
+    """
+
+    def __init__(self, lengths: list[int], limit: int | None):
+        super().__init__(limit, TooManyChars)
+        self.lengths = lengths
+        self.longest = max(lengths, default=0)
+
+    def length(self, index: str | bytes) -> int:
+        i = int(index)
+        return self.lengths[i] if 0 <= i < len(self.lengths) else 0
 
 
 class _Counted:

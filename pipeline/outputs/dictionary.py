@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.warehouse.comments import DOCUMENTED_SCHEMAS, RELATIONS, SCHEMA_DESCRIPTIONS
+from pipeline.warehouse.catalog import RELATIONS
+from pipeline.warehouse.comments import DOCUMENTED_SCHEMAS, SCHEMA_DESCRIPTIONS
 
 
 def _md(text) -> str:

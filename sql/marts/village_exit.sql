@@ -33,30 +33,13 @@ with pop as (
     from staging.population as p
 ),
 
-infra as (
-    select
-        county_code,
-        period,
-        township,
-        village,
-        village_code,
-        hardened_road
-        and power_grid
-        and optical_fiber
-        and broadband
-        and standard_clinic
-        and activity_site
-        and service_station as complete
-    from staging.infrastructure
-),
-
 candidates as (
     select
         p.pop_id,
         i.complete,
         coalesce(i.village_code = p.village_code, false) as by_code
     from pop as p
-    inner join infra as i
+    inner join intermediate.int_infrastructure_villages as i
         on i.county_code = p.county_code
         and i.period = p.period
         and (

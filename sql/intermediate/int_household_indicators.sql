@@ -125,18 +125,9 @@ guarantees as (
     group by h.geo_level, h.geo_code, h.period, v.indicator_code
 ),
 
-facts as (
-    select
-        g.geo_level,
-        g.geo_code,
-        g.geo_name_zh,
-        g.period,
-        g.is_complete,
-        v.indicator_code,
-        v.numerator,
-        v.denominator,
-        v.units_total + g.q as units_total,
-        v.units_unknown + g.q as units_unknown
+-- per geography: each indicator's numerator, denominator and units among the loaded households
+measures as (
+    select g.geo_level, g.geo_code, g.period, v.*
     from lower_levels as g
     inner join lines as l on l.period = g.period
     cross join lateral (
@@ -167,14 +158,12 @@ facts as (
     select
         g.geo_level,
         g.geo_code,
-        g.geo_name_zh,
         g.period,
-        g.is_complete,
         d.indicator_code,
         coalesce(u.lacking, 0),
         g.n_rows - coalesce(u.blank, 0),
-        g.n_rows + g.q,
-        coalesce(u.blank, 0) + g.q
+        g.n_rows,
+        coalesce(u.blank, 0)
     from lower_levels as g
     inner join ref.indicator_definitions as d on d.indicator_code like 'households_lacking_%'
     left join guarantees as u
@@ -182,6 +171,24 @@ facts as (
         and u.geo_code = g.geo_code
         and u.period = g.period
         and u.indicator_code = d.indicator_code
+),
+
+-- at county level the ledger's quarantined rows are units too, and unknown
+facts as (
+    select
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
+        g.period,
+        g.is_complete,
+        m.indicator_code,
+        m.numerator,
+        m.denominator,
+        m.units_total + g.q as units_total,
+        m.units_unknown + g.q as units_unknown
+    from lower_levels as g
+    inner join measures as m
+        on m.geo_level = g.geo_level and m.geo_code = g.geo_code and m.period = g.period
 ),
 
 typed as (

@@ -61,18 +61,19 @@ form_lists as (
 -- (raw.files.identified_from); an archive read in place counts through its members
 files as (
     select
-        county_code,
-        period,
-        count(*) as files_received,
-        count(*) filter (where status = 'loaded') as files_loaded,
-        count(*) filter (where status = 'superseded') as files_superseded,
-        count(*) filter (where status = 'rejected') as files_rejected,
-        count(*) filter (where status = 'not_read') as files_not_read,
-        string_agg(message, '；' order by path)
-            filter (where status in ('rejected', 'not_read')) as rejected_reasons
-    from raw.files
-    where county_code is not null and period is not null and status <> 'expanded'
-    group by county_code, period
+        g.county_code,
+        g.period,
+        count(f.county_code) as files_received,
+        count(*) filter (where f.status = 'loaded') as files_loaded,
+        count(*) filter (where f.status = 'superseded') as files_superseded,
+        count(*) filter (where f.status = 'rejected') as files_rejected,
+        count(*) filter (where f.status = 'not_read') as files_not_read,
+        string_agg(f.message, '；' order by f.path)
+            filter (where f.status in ('rejected', 'not_read')) as rejected_reasons
+    from grid as g
+    left join raw.files as f
+        on f.county_code = g.county_code and f.period = g.period and f.status <> 'expanded'
+    group by g.county_code, g.period
 ),
 
 staged as (
@@ -88,15 +89,16 @@ staged as (
 ),
 
 rows_loaded as (
-    select county_code, period, count(*) as rows_loaded
-    from staged
-    group by county_code, period
+    select g.county_code, g.period, count(s.period) as rows_loaded
+    from grid as g
+    left join staged as s on s.county_code = g.county_code and s.period = g.period
+    group by g.county_code, g.period
 ),
 
 -- quarantined rows and findings of the files still loaded, leaving out the
 -- parts of a file whose form was superseded by a later file
 kept as (
-    select q.file_sha256, q.is_row, q.severity, q.rule
+    select lf.county_code, lf.period, q.is_row, q.severity, q.rule
     from (
         select file_sha256, form, true as is_row, null as severity, null as rule
         from quarantine.rows
@@ -104,6 +106,7 @@ kept as (
         select file_sha256, form, false, severity, rule
         from quarantine.findings
     ) as q
+    inner join raw.files as lf on lf.file_sha256 = q.file_sha256 and lf.status = 'loaded'
     where not exists (
         select 1
         from raw.submissions as sp
@@ -113,17 +116,17 @@ kept as (
 
 findings as (
     select
-        lf.county_code,
-        lf.period,
+        g.county_code,
+        g.period,
         count(*) filter (where k.is_row) as rows_quarantined,
         count(*) filter (where k.severity = 'error') as errors,
         count(*) filter (where k.severity = 'warning') as warnings,
         count(*) filter (where k.rule = 'total_mismatch') as total_mismatches,
         count(*) filter (where k.rule = 'column_not_read') as columns_not_read,
         count(*) filter (where k.rule = 'column_missing') as columns_missing
-    from kept as k
-    inner join raw.files as lf on lf.file_sha256 = k.file_sha256 and lf.status = 'loaded'
-    group by lf.county_code, lf.period
+    from grid as g
+    left join kept as k on k.county_code = g.county_code and k.period = g.period
+    group by g.county_code, g.period
 ),
 
 -- the ledger checks: NULL unless the county sent the ledger (and, for reconciliation, the
@@ -166,35 +169,35 @@ select
     fl.forms_received,
     coalesce(fl.forms_received_list, '') as forms_received_list,
     coalesce(fl.forms_missing, '') as forms_missing,
-    coalesce(fi.files_received, 0) as files_received,
-    coalesce(fi.files_loaded, 0) as files_loaded,
-    coalesce(fi.files_superseded, 0) as files_superseded,
-    coalesce(fi.files_rejected, 0) as files_rejected,
-    coalesce(rl.rows_loaded, 0) as rows_loaded,
-    coalesce(fd.rows_quarantined, 0) as rows_quarantined,
-    coalesce(fd.errors, 0) as errors,
-    coalesce(fd.warnings, 0) as warnings,
-    coalesce(fd.total_mismatches, 0) as total_mismatches,
-    coalesce(fd.columns_not_read, 0) as columns_not_read,
-    coalesce(fd.columns_missing, 0) as columns_missing,
+    fi.files_received,
+    fi.files_loaded,
+    fi.files_superseded,
+    fi.files_rejected,
+    rl.rows_loaded,
+    fd.rows_quarantined,
+    fd.errors,
+    fd.warnings,
+    fd.total_mismatches,
+    fd.columns_not_read,
+    fd.columns_missing,
     rc.reconciliation_differences,
     rc.ledger_villages_missing_from_population,
     rc.population_villages_missing_from_ledger,
     rc.village_codes_not_matching_county,
     lc.duplicate_id_households,
     -- [issue 12] a county that sent only rejected or not-read files did send something
-    coalesce(fi.files_not_read, 0) as files_not_read,
+    fi.files_not_read,
     case
         when fl.forms_received > 0 then 'loaded'
-        when coalesce(fi.files_received, 0) > 0 then 'rejected'
+        when fi.files_received > 0 then 'rejected'
         else 'nothing'
     end as submission_state,
     fi.rejected_reasons
 from grid as g
 inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
-left join files as fi on fi.county_code = g.county_code and fi.period = g.period
-left join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
-left join findings as fd on fd.county_code = g.county_code and fd.period = g.period
+inner join files as fi on fi.county_code = g.county_code and fi.period = g.period
+inner join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
+inner join findings as fd on fd.county_code = g.county_code and fd.period = g.period
 left join reconciled as rc on rc.county_code = g.county_code and rc.period = g.period
 left join ledger_checks as lc on lc.county_code = g.county_code and lc.period = g.period
 order by g.county_code, g.period

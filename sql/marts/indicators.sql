@@ -5,10 +5,9 @@
 -- / denominator, NULL when the denominator is 0; at prefecture and province level both are
 -- sums over the counties (a ratio of sums, never an average of county ratios). A plain count
 -- has a NULL denominator and value = numerator. A geography has a form's indicators only when
--- at least one of its counties submitted that form for the period. Every level is the one
--- roll-up of the counties (intermediate.int_indicator_rollup), the ledger indicators
--- (households_*, af_*) included; only they have village rows (geo_code = 12-digit
--- village_code, intermediate.int_household_local_indicators). units_total /
+-- at least one of its counties submitted that form for the period. The ledger indicators
+-- (households_*, af_*) come from intermediate.int_household_indicators at every level, village
+-- rows (geo_code = 12-digit village_code) included; only they have village rows. units_total /
 -- units_unknown [issue 12]: how many units (villages, townships, sites, households, counties,
 -- as the indicator counts them) the geography has and how many of them are unknown (a blank
 -- cell, a quarantined row); numerator and denominator cover the known units only, and are NULL
@@ -18,16 +17,45 @@
 -- column unit: unit of value: ratio, persons, households, villages, sites, counties or yuan
 -- column geo_name_zh: geography name in Chinese (village as written in the ledger)
 -- column period: reporting period, YYYY-MM
--- the counties rolled up to every level (intermediate.int_indicator_rollup), and the ledger's
--- village rows
-with all_levels as (
-    select * from intermediate.int_indicator_rollup
-    union all by name
+with facts as (
+    select * from intermediate.int_county_indicators
+),
+
+-- every county counts in itself, its prefecture and the province (ref.geographies)
+rolled_up as (
     select
-        indicator_code, geo_level, geo_code, geo_name_zh, period, numerator, denominator,
-        units_total, units_unknown
-    from intermediate.int_household_local_indicators
-    where geo_level = 'village'
+        f.indicator_code,
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
+        f.period,
+        sum(f.numerator) as numerator,
+        sum(f.denominator) as denominator,
+        sum(f.units_total) as units_total,
+        sum(f.units_unknown) as units_unknown
+    from facts as f
+    inner join ref.geographies as g on g.county_code = f.county_code
+    group by f.indicator_code, g.geo_level, g.geo_code, g.geo_name_zh, f.period
+),
+
+ledger as (
+    select
+        indicator_code,
+        geo_level,
+        geo_code,
+        geo_name_zh,
+        period,
+        cast(numerator as double) as numerator,
+        cast(denominator as double) as denominator,
+        units_total,
+        units_unknown
+    from intermediate.int_household_indicators
+),
+
+all_levels as (
+    select * from rolled_up
+    union all
+    select * from ledger
 )
 
 select

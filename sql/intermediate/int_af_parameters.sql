@@ -30,25 +30,20 @@ with p as (
         min(w_water) as w_water
     from ref.af_parameters
 )
+,
+
+totalled as (
+    select *, w_food_clothing + w_education + w_medical + w_housing + w_water as total
+    from p
+)
 
 select
     parameter_rows,
     cast(k as double) as k,
-    cast(w_food_clothing + w_education + w_medical + w_housing + w_water as double)
-        as weight_total,
-    cast(w_food_clothing as double)
-    / nullif(w_food_clothing + w_education + w_medical + w_housing + w_water, 0)
-        as w_food_clothing,
-    cast(w_education as double)
-    / nullif(w_food_clothing + w_education + w_medical + w_housing + w_water, 0)
-        as w_education,
-    cast(w_medical as double)
-    / nullif(w_food_clothing + w_education + w_medical + w_housing + w_water, 0)
-        as w_medical,
-    cast(w_housing as double)
-    / nullif(w_food_clothing + w_education + w_medical + w_housing + w_water, 0)
-        as w_housing,
-    cast(w_water as double)
-    / nullif(w_food_clothing + w_education + w_medical + w_housing + w_water, 0)
-        as w_water
-from p
+    cast(total as double) as weight_total,
+    cast(w_food_clothing as double) / nullif(total, 0) as w_food_clothing,
+    cast(w_education as double) / nullif(total, 0) as w_education,
+    cast(w_medical as double) / nullif(total, 0) as w_medical,
+    cast(w_housing as double) / nullif(total, 0) as w_housing,
+    cast(w_water as double) / nullif(total, 0) as w_water
+from totalled

@@ -10,65 +10,47 @@
 -- otherwise (a blank cell or a quarantined row, none above 0) whether it is at zero is
 -- unknown: numerator and denominator NULL, so it counts in neither
 -- (intermediate.int_county_indicators).
-with reporting as (
-    select county_code, period, is_complete, rows_quarantined
-    from intermediate.int_county_submissions
+-- The sums follow the rule of intermediate.int_county_units; the county at zero is stated here.
+with counted as (
+    select *
+    from intermediate.int_county_units
     where form = 'water'
 ),
 
-county as (
-    select
-        r.county_code,
-        r.period,
-        r.is_complete,
-        r.rows_quarantined as q,
-        count(w.excel_row) as n_rows,
-        coalesce(sum(w.unsafe_households_end), 0) as unsafe_households_end,
-        count(w.excel_row) filter (where w.unsafe_households_end is null) as end_blank,
-        coalesce(sum(w.resolved_households), 0) as resolved_households,
-        count(w.excel_row) filter (where w.resolved_households is null) as resolved_blank,
-        count(w.excel_row) filter (where w.unsafe_households_end > 0) as rows_above_zero
-    from reporting as r
-    left join staging.water as w on w.county_code = r.county_code and w.period = r.period
-    group by r.county_code, r.period, r.is_complete, r.rows_quarantined
+above_zero as (
+    select county_code, period
+    from staging.water
+    where unsafe_households_end > 0
+    group by county_code, period
 ),
 
 zero as (
     select
-        *,
+        c.county_code,
+        c.period,
+        c.form,
         case
-            when rows_above_zero > 0 then false
-            when is_complete and end_blank = 0 then true
+            when a.county_code is not null then false
+            -- every end-of-period cell reported and nothing quarantined
+            when s.is_complete and c.units_unknown = 0 then true
         end as at_zero
-    from county
+    from counted as c
+    inner join intermediate.int_county_submissions as s
+        on s.county_code = c.county_code and s.period = c.period and s.form = c.form
+    left join above_zero as a on a.county_code = c.county_code and a.period = c.period
+    where c.indicator_code = 'water_unsafe_households'
 )
 
 select
-    c.county_code,
-    c.period,
-    'water' as form,
-    v.indicator_code,
-    cast(v.numerator as decimal(38, 2)) as numerator,
-    cast(v.denominator as decimal(38, 2)) as denominator,
-    cast(v.units_total as bigint) as units_total,
-    cast(v.units_unknown as bigint) as units_unknown
-from zero as c
-cross join lateral (
-    values
-    ('water_unsafe_households', c.unsafe_households_end, null, c.n_rows + c.q, c.end_blank + c.q),
-    (
-        'water_resolved_households',
-        c.resolved_households,
-        null,
-        c.n_rows + c.q,
-        c.resolved_blank + c.q
-    ),
-    (
-        'water_zero_counties',
-        if(c.at_zero, 1, 0),
-        if(c.at_zero is null, 0, 1),
-        1,
-        if(c.at_zero is null, 1, 0)
-    )
-) as v (indicator_code, numerator, denominator, units_total, units_unknown)
-order by c.county_code, c.period, v.indicator_code
+    county_code,
+    period,
+    form,
+    'water_zero_counties' as indicator_code,
+    cast(if(at_zero, 1, 0) as decimal(38, 2)) as numerator,
+    cast(if(at_zero is null, 0, 1) as decimal(38, 2)) as denominator,
+    cast(1 as bigint) as units_total,
+    cast(if(at_zero is null, 1, 0) as bigint) as units_unknown
+from zero
+union all
+select * from counted
+order by county_code, period, indicator_code

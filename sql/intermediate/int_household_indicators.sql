@@ -38,16 +38,6 @@ agg as (
         count(*) as n_rows,
         count(*) filter (where not is_exited) as not_exited,
         count(*) filter (where is_exited) as exited,
-        count(*) filter (where lacking_food_clothing) as lacking_food_clothing,
-        count(*) filter (where lacking_food_clothing is null) as food_clothing_blank,
-        count(*) filter (where lacking_education) as lacking_education,
-        count(*) filter (where lacking_education is null) as education_blank,
-        count(*) filter (where lacking_medical) as lacking_medical,
-        count(*) filter (where lacking_medical is null) as medical_blank,
-        count(*) filter (where lacking_housing) as lacking_housing,
-        count(*) filter (where lacking_housing is null) as housing_blank,
-        count(*) filter (where lacking_water) as lacking_water,
-        count(*) filter (where lacking_water is null) as water_blank,
         count(*) filter (where meets_standard_not_exited) as meeting_not_exited,
         count(*) filter (where not is_exited and meets_standard is null) as meeting_unknown,
         count(*) filter (where exited_not_meeting) as exited_not_meeting,
@@ -71,16 +61,6 @@ county as (
         coalesce(a.not_exited, 0) as not_exited,
         coalesce(a.exited, 0) as exited,
         r.rows_quarantined as q,
-        coalesce(a.lacking_food_clothing, 0) as lacking_food_clothing,
-        coalesce(a.food_clothing_blank, 0) as food_clothing_blank,
-        coalesce(a.lacking_education, 0) as lacking_education,
-        coalesce(a.education_blank, 0) as education_blank,
-        coalesce(a.lacking_medical, 0) as lacking_medical,
-        coalesce(a.medical_blank, 0) as medical_blank,
-        coalesce(a.lacking_housing, 0) as lacking_housing,
-        coalesce(a.housing_blank, 0) as housing_blank,
-        coalesce(a.lacking_water, 0) as lacking_water,
-        coalesce(a.water_blank, 0) as water_blank,
         coalesce(a.meeting_not_exited, 0) as meeting_not_exited,
         coalesce(a.meeting_unknown, 0) as meeting_unknown,
         coalesce(a.exited_not_meeting, 0) as exited_not_meeting,
@@ -105,16 +85,6 @@ village as (
         not_exited,
         exited,
         0 as q,
-        lacking_food_clothing,
-        food_clothing_blank,
-        lacking_education,
-        education_blank,
-        lacking_medical,
-        medical_blank,
-        lacking_housing,
-        housing_blank,
-        lacking_water,
-        water_blank,
         meeting_not_exited,
         meeting_unknown,
         exited_not_meeting,
@@ -132,59 +102,38 @@ lower_levels as (
     select * from village
 ),
 
-facts as (
+-- the five guarantees, one row per household and guarantee: lacking TRUE, FALSE, or NULL when
+-- the cell is blank (unknown)
+guarantees as (
     select
-        g.geo_level,
-        g.geo_code,
-        g.geo_name_zh,
-        g.period,
-        g.is_complete,
+        h.geo_level,
+        h.geo_code,
+        h.period,
         v.indicator_code,
-        v.numerator,
-        v.denominator,
-        v.units_total + g.q as units_total,
-        v.units_unknown + g.q as units_unknown
+        count(*) filter (where v.lacking) as lacking,
+        count(*) filter (where v.lacking is null) as blank
+    from intermediate.int_household_geographies as h
+    cross join lateral (
+        values
+        ('households_lacking_food_clothing', h.lacking_food_clothing),
+        ('households_lacking_education', h.lacking_education),
+        ('households_lacking_medical', h.lacking_medical),
+        ('households_lacking_housing', h.lacking_housing),
+        ('households_lacking_water', h.lacking_water)
+    ) as v (indicator_code, lacking)
+    where h.geo_level in ('village', 'county')
+    group by h.geo_level, h.geo_code, h.period, v.indicator_code
+),
+
+-- per geography: each indicator's numerator, denominator and units among the loaded households
+measures as (
+    select g.geo_level, g.geo_code, g.period, v.*
     from lower_levels as g
     inner join lines as l on l.period = g.period
     cross join lateral (
         values
         ('households_registered', g.n_rows, null, g.n_rows, 0),
         ('households_not_exited', g.not_exited, null, g.n_rows, 0),
-        (
-            'households_lacking_food_clothing',
-            g.lacking_food_clothing,
-            g.n_rows - g.food_clothing_blank,
-            g.n_rows,
-            g.food_clothing_blank
-        ),
-        (
-            'households_lacking_education',
-            g.lacking_education,
-            g.n_rows - g.education_blank,
-            g.n_rows,
-            g.education_blank
-        ),
-        (
-            'households_lacking_medical',
-            g.lacking_medical,
-            g.n_rows - g.medical_blank,
-            g.n_rows,
-            g.medical_blank
-        ),
-        (
-            'households_lacking_housing',
-            g.lacking_housing,
-            g.n_rows - g.housing_blank,
-            g.n_rows,
-            g.housing_blank
-        ),
-        (
-            'households_lacking_water',
-            g.lacking_water,
-            g.n_rows - g.water_blank,
-            g.n_rows,
-            g.water_blank
-        ),
         -- without a line for the year the standard is not assessed: every unit unknown
         (
             'households_meeting_standard_not_exited',
@@ -204,6 +153,42 @@ facts as (
         ('af_intensity', g.af_score_sum, g.af_q, g.n_rows, g.n_rows - g.af_n),
         ('af_adjusted_headcount', g.af_score_sum, g.af_n, g.n_rows, g.n_rows - g.af_n)
     ) as v (indicator_code, numerator, denominator, units_total, units_unknown)
+    union all
+    -- a guarantee counts the households lacking it over those whose guarantee is known
+    select
+        g.geo_level,
+        g.geo_code,
+        g.period,
+        d.indicator_code,
+        coalesce(u.lacking, 0),
+        g.n_rows - coalesce(u.blank, 0),
+        g.n_rows,
+        coalesce(u.blank, 0)
+    from lower_levels as g
+    inner join ref.indicator_definitions as d on d.indicator_code like 'households_lacking_%'
+    left join guarantees as u
+        on u.geo_level = g.geo_level
+        and u.geo_code = g.geo_code
+        and u.period = g.period
+        and u.indicator_code = d.indicator_code
+),
+
+-- at county level the ledger's quarantined rows are units too, and unknown
+facts as (
+    select
+        g.geo_level,
+        g.geo_code,
+        g.geo_name_zh,
+        g.period,
+        g.is_complete,
+        m.indicator_code,
+        m.numerator,
+        m.denominator,
+        m.units_total + g.q as units_total,
+        m.units_unknown + g.q as units_unknown
+    from lower_levels as g
+    inner join measures as m
+        on m.geo_level = g.geo_level and m.geo_code = g.geo_code and m.period = g.period
 ),
 
 typed as (

@@ -61,109 +61,103 @@ form_lists as (
 -- (raw.files.identified_from); an archive read in place counts through its members
 files as (
     select
-        county_code,
-        period,
-        count(*) as files_received,
-        count(*) filter (where status = 'loaded') as files_loaded,
-        count(*) filter (where status = 'superseded') as files_superseded,
-        count(*) filter (where status = 'rejected') as files_rejected,
-        count(*) filter (where status = 'not_read') as files_not_read,
-        string_agg(message, '；' order by path)
-            filter (where status in ('rejected', 'not_read')) as rejected_reasons
-    from raw.files
-    where county_code is not null and period is not null and status <> 'expanded'
-    group by county_code, period
+        g.county_code,
+        g.period,
+        count(f.county_code) as files_received,
+        count(*) filter (where f.status = 'loaded') as files_loaded,
+        count(*) filter (where f.status = 'superseded') as files_superseded,
+        count(*) filter (where f.status = 'rejected') as files_rejected,
+        count(*) filter (where f.status = 'not_read') as files_not_read,
+        string_agg(f.message, '；' order by f.path)
+            filter (where f.status in ('rejected', 'not_read')) as rejected_reasons
+    from grid as g
+    left join raw.files as f
+        on f.county_code = g.county_code and f.period = g.period and f.status <> 'expanded'
+    group by g.county_code, g.period
 ),
 
 staged as (
     select county_code, period from staging.population
-    union all
-    select county_code, period from staging.relocation
-    union all
-    select county_code, period from staging.housing
-    union all
-    select county_code, period from staging.medical
-    union all
-    select county_code, period from staging.water
-    union all
-    select county_code, period from staging.education
-    union all
-    select county_code, period from staging.employment
-    union all
-    select county_code, period from staging.infrastructure
-    union all
-    select county_code, period from staging.households
+    union all select county_code, period from staging.relocation
+    union all select county_code, period from staging.housing
+    union all select county_code, period from staging.medical
+    union all select county_code, period from staging.water
+    union all select county_code, period from staging.education
+    union all select county_code, period from staging.employment
+    union all select county_code, period from staging.infrastructure
+    union all select county_code, period from staging.households
 ),
 
 rows_loaded as (
-    select county_code, period, count(*) as rows_loaded
-    from staged
-    group by county_code, period
+    select g.county_code, g.period, count(s.period) as rows_loaded
+    from grid as g
+    left join staged as s on s.county_code = g.county_code and s.period = g.period
+    group by g.county_code, g.period
 ),
 
-loaded_files as (
-    select file_sha256, county_code, period
-    from raw.files
-    where status = 'loaded'
-),
-
-superseded_parts as (
-    select file_sha256, form
-    from raw.submissions
-    where not is_current
-),
-
-quarantined as (
-    select lf.county_code, lf.period, count(*) as rows_quarantined
-    from quarantine.rows as q
-    inner join loaded_files as lf on lf.file_sha256 = q.file_sha256
+-- quarantined rows and findings of the files still loaded, leaving out the
+-- parts of a file whose form was superseded by a later file
+kept as (
+    select lf.county_code, lf.period, q.is_row, q.severity, q.rule
+    from (
+        select file_sha256, form, true as is_row, null as severity, null as rule
+        from quarantine.rows
+        union all
+        select file_sha256, form, false, severity, rule
+        from quarantine.findings
+    ) as q
+    inner join raw.files as lf on lf.file_sha256 = q.file_sha256 and lf.status = 'loaded'
     where not exists (
         select 1
-        from superseded_parts as sp
-        where sp.file_sha256 = q.file_sha256 and sp.form = q.form
+        from raw.submissions as sp
+        where not sp.is_current and sp.file_sha256 = q.file_sha256 and sp.form = q.form
     )
-    group by lf.county_code, lf.period
 ),
 
 findings as (
     select
-        lf.county_code,
-        lf.period,
-        count(*) filter (where q.severity = 'error') as errors,
-        count(*) filter (where q.severity = 'warning') as warnings,
-        count(*) filter (where q.rule = 'total_mismatch') as total_mismatches,
-        count(*) filter (where q.rule = 'column_not_read') as columns_not_read,
-        count(*) filter (where q.rule = 'column_missing') as columns_missing
-    from quarantine.findings as q
-    inner join loaded_files as lf on lf.file_sha256 = q.file_sha256
-    where not exists (
-        select 1
-        from superseded_parts as sp
-        where sp.file_sha256 = q.file_sha256 and sp.form = q.form
-    )
-    group by lf.county_code, lf.period
+        g.county_code,
+        g.period,
+        count(*) filter (where k.is_row) as rows_quarantined,
+        count(*) filter (where k.severity = 'error') as errors,
+        count(*) filter (where k.severity = 'warning') as warnings,
+        count(*) filter (where k.rule = 'total_mismatch') as total_mismatches,
+        count(*) filter (where k.rule = 'column_not_read') as columns_not_read,
+        count(*) filter (where k.rule = 'column_missing') as columns_missing
+    from grid as g
+    left join kept as k on k.county_code = g.county_code and k.period = g.period
+    group by g.county_code, g.period
 ),
 
+-- the ledger checks: NULL unless the county sent the ledger (and, for reconciliation, the
+-- population form)
 ledger_checks as (
     select
-        county_code,
-        period,
-        count(*) filter (where head_id_shared) as duplicate_id_households
-    from intermediate.int_households
-    group by county_code, period
+        r.county_code,
+        r.period,
+        count(*) filter (where h.head_id_shared) as duplicate_id_households
+    from received as r
+    left join intermediate.int_households as h
+        on h.county_code = r.county_code and h.period = r.period
+    where r.form = 'households'
+    group by r.county_code, r.period
 ),
 
 reconciled as (
     select
-        county_code,
-        period,
-        count(*) filter (where status = 'both' and has_difference) as reconciliation_differences,
-        count(*) filter (where status = 'ledger_only') as ledger_villages_missing_from_population,
-        count(*) filter (where status = 'population_only' and has_difference)
+        p.county_code,
+        p.period,
+        count(*) filter (where c.status = 'both' and c.has_difference)
+            as reconciliation_differences,
+        count(*) filter (where c.status = 'ledger_only') as ledger_villages_missing_from_population,
+        count(*) filter (where c.status = 'population_only' and c.has_difference)
             as population_villages_missing_from_ledger,
-        count(*) filter (where not code_matches_county) as village_codes_not_matching_county
-    from marts.reconciliation
-    group by county_code, period
+        count(*) filter (where not c.code_matches_county) as village_codes_not_matching_county
+    from ledger_checks as l
+    inner join received as p
+        on p.county_code = l.county_code and p.period = l.period and p.form = 'population'
+    left join marts.reconciliation as c on c.county_code = p.county_code and c.period = p.period
+    group by p.county_code, p.period
 )
 
 select
@@ -175,54 +169,35 @@ select
     fl.forms_received,
     coalesce(fl.forms_received_list, '') as forms_received_list,
     coalesce(fl.forms_missing, '') as forms_missing,
-    coalesce(fi.files_received, 0) as files_received,
-    coalesce(fi.files_loaded, 0) as files_loaded,
-    coalesce(fi.files_superseded, 0) as files_superseded,
-    coalesce(fi.files_rejected, 0) as files_rejected,
-    coalesce(rl.rows_loaded, 0) as rows_loaded,
-    coalesce(q.rows_quarantined, 0) as rows_quarantined,
-    coalesce(fd.errors, 0) as errors,
-    coalesce(fd.warnings, 0) as warnings,
-    coalesce(fd.total_mismatches, 0) as total_mismatches,
-    coalesce(fd.columns_not_read, 0) as columns_not_read,
-    coalesce(fd.columns_missing, 0) as columns_missing,
-    case
-        when rh.form is not null and rp.form is not null
-            then coalesce(rc.reconciliation_differences, 0)
-    end as reconciliation_differences,
-    case
-        when rh.form is not null and rp.form is not null
-            then coalesce(rc.ledger_villages_missing_from_population, 0)
-    end as ledger_villages_missing_from_population,
-    case
-        when rh.form is not null and rp.form is not null
-            then coalesce(rc.population_villages_missing_from_ledger, 0)
-    end as population_villages_missing_from_ledger,
-    case
-        when rh.form is not null and rp.form is not null
-            then coalesce(rc.village_codes_not_matching_county, 0)
-    end as village_codes_not_matching_county,
-    case
-        when rh.form is not null then coalesce(lc.duplicate_id_households, 0)
-    end as duplicate_id_households,
+    fi.files_received,
+    fi.files_loaded,
+    fi.files_superseded,
+    fi.files_rejected,
+    rl.rows_loaded,
+    fd.rows_quarantined,
+    fd.errors,
+    fd.warnings,
+    fd.total_mismatches,
+    fd.columns_not_read,
+    fd.columns_missing,
+    rc.reconciliation_differences,
+    rc.ledger_villages_missing_from_population,
+    rc.population_villages_missing_from_ledger,
+    rc.village_codes_not_matching_county,
+    lc.duplicate_id_households,
     -- [issue 12] a county that sent only rejected or not-read files did send something
-    coalesce(fi.files_not_read, 0) as files_not_read,
+    fi.files_not_read,
     case
         when fl.forms_received > 0 then 'loaded'
-        when coalesce(fi.files_received, 0) > 0 then 'rejected'
+        when fi.files_received > 0 then 'rejected'
         else 'nothing'
     end as submission_state,
     fi.rejected_reasons
 from grid as g
 inner join form_lists as fl on fl.county_code = g.county_code and fl.period = g.period
-left join files as fi on fi.county_code = g.county_code and fi.period = g.period
-left join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
-left join quarantined as q on q.county_code = g.county_code and q.period = g.period
-left join findings as fd on fd.county_code = g.county_code and fd.period = g.period
-left join received as rh
-    on rh.county_code = g.county_code and rh.period = g.period and rh.form = 'households'
-left join received as rp
-    on rp.county_code = g.county_code and rp.period = g.period and rp.form = 'population'
+inner join files as fi on fi.county_code = g.county_code and fi.period = g.period
+inner join rows_loaded as rl on rl.county_code = g.county_code and rl.period = g.period
+inner join findings as fd on fd.county_code = g.county_code and fd.period = g.period
 left join reconciled as rc on rc.county_code = g.county_code and rc.period = g.period
 left join ledger_checks as lc on lc.county_code = g.county_code and lc.period = g.period
 order by g.county_code, g.period

@@ -68,35 +68,21 @@ ledger_ids as (
 ),
 
 pop as (
-    select
-        p.county_code,
-        p.period,
-        p.township,
-        p.village,
-        p.village_code,
-        p.registered_households,
-        p.exited_households,
-        p.remaining_households,
-        row_number() over (
-            order by p.county_code, p.period, p.file_sha256, p.sheet, p.excel_row
-        ) as pop_id
-    from staging.population as p
+    select p.*
+    from intermediate.int_population_villages as p
     inner join both_forms as b on b.county_code = p.county_code and b.period = p.period
 ),
 
 candidates as (
-    select
-        l.ledger_id,
-        p.pop_id,
-        coalesce(l.village_code = p.village_code, false) as by_code
+    select l.ledger_id, m.pop_id, m.by_code
     from ledger_ids as l
-    inner join pop as p
-        on p.county_code = l.county_code
-        and p.period = l.period
-        and (
-            p.village_code = l.village_code
-            or (p.township = l.township and p.village = l.village)
-        )
+    inner join intermediate.int_village_matches as m
+        on m.form = 'households'
+        and m.county_code = l.county_code
+        and m.period = l.period
+        and m.township is not distinct from l.township
+        and m.village is not distinct from l.village
+        and m.village_code is not distinct from l.village_code
 ),
 
 -- one population village per ledger village: a code match wins over a name match

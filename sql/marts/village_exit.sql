@@ -24,45 +24,10 @@
 -- column infrastructure_reported: the county's infrastructure form (表8) has the village
 -- column total_population: 总人口 of the village (population form)
 -- column remaining_persons: 未脱贫人口数 of the village (population form)
-with pop as (
-    select
-        p.*,
-        row_number() over (
-            order by p.county_code, p.period, p.file_sha256, p.sheet, p.excel_row
-        ) as pop_id
-    from staging.population as p
-),
-
-infra as (
-    select
-        county_code,
-        period,
-        township,
-        village,
-        village_code,
-        hardened_road
-        and power_grid
-        and optical_fiber
-        and broadband
-        and standard_clinic
-        and activity_site
-        and service_station as complete
-    from staging.infrastructure
-),
-
-candidates as (
-    select
-        p.pop_id,
-        i.complete,
-        coalesce(i.village_code = p.village_code, false) as by_code
-    from pop as p
-    inner join infra as i
-        on i.county_code = p.county_code
-        and i.period = p.period
-        and (
-            i.village_code = p.village_code
-            or (i.township = p.township and i.village = p.village)
-        )
+with candidates as (
+    select pop_id, complete, by_code
+    from intermediate.int_village_matches
+    where form = 'infrastructure'
 ),
 
 -- a code match wins; the names are used only when no infrastructure row has the code
@@ -97,7 +62,7 @@ tested as (
             when p.total_population > 0 and p.remaining_persons is not null
                 then 100 * p.remaining_persons <= 3 * p.total_population
         end as below_threshold
-    from pop as p
+    from intermediate.int_population_villages as p
     left join facilities as f on f.pop_id = p.pop_id
 )
 

@@ -2,28 +2,39 @@
 -- 1e-12; the parts agree (H's numerator q = A's denominator, A's numerator Σ c_i(k) = M0's
 -- numerator, H's denominator n = M0's denominator); A ≥ k of the parameters where q > 0
 -- (every poor household scores at least k; tolerance 1e-9); n ≤ households_registered.
+-- one row per geography and period; <code>_num, <code>_den, <code>_value of each indicator
 with af as (
+    pivot (
+        select geo_level, geo_code, period, indicator_code, numerator, denominator, value
+        from marts.indicators
+    )
+    on indicator_code in (
+        'af_headcount_ratio', 'af_intensity', 'af_adjusted_headcount', 'households_registered'
+    )
+    using max(numerator) as num, max(denominator) as den, max(value) as value
+    group by geo_level, geo_code, period
+),
+
+measures as (
     select
         geo_level,
         geo_code,
         period,
-        max(numerator) filter (where indicator_code = 'af_headcount_ratio') as q,
-        max(denominator) filter (where indicator_code = 'af_headcount_ratio') as n,
-        max(value) filter (where indicator_code = 'af_headcount_ratio') as h,
-        max(numerator) filter (where indicator_code = 'af_intensity') as a_num,
-        max(denominator) filter (where indicator_code = 'af_intensity') as a_den,
-        max(value) filter (where indicator_code = 'af_intensity') as a,
-        max(numerator) filter (where indicator_code = 'af_adjusted_headcount') as m_num,
-        max(denominator) filter (where indicator_code = 'af_adjusted_headcount') as m_den,
-        max(value) filter (where indicator_code = 'af_adjusted_headcount') as m0,
-        max(numerator) filter (where indicator_code = 'households_registered') as registered
-    from marts.indicators
-    where indicator_code like 'af\_%' escape '\' or indicator_code = 'households_registered'
-    group by geo_level, geo_code, period
+        af_headcount_ratio_num as q,
+        af_headcount_ratio_den as n,
+        af_headcount_ratio_value as h,
+        af_intensity_num as a_num,
+        af_intensity_den as a_den,
+        af_intensity_value as a,
+        af_adjusted_headcount_num as m_num,
+        af_adjusted_headcount_den as m_den,
+        af_adjusted_headcount_value as m0,
+        households_registered_num as registered
+    from af
 )
 
-select af.*
-from af
+select m.*
+from measures as m
 cross join intermediate.int_af_parameters as p
 where (h is not null and (h < 0 or h > 1))
     or (a is not null and (a < 0 or a > 1 + 1e-12))

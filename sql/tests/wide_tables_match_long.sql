@@ -33,27 +33,16 @@ column_problems as (
     where w.indicator_code is null or e.indicator_code is null
 ),
 
+wide_rows as (
+    select 'county' as geo_level, * from marts.county_indicators
+    union all by name select 'prefecture' as geo_level, * from marts.prefecture_indicators
+    union all by name select 'province' as geo_level, * from marts.province_indicators
+),
+
 wide_long as (
-    select 'county' as geo_level, geo_code, period, indicator_code, value
-    from (
-        unpivot marts.county_indicators
-        on columns(* exclude (geo_code, geo_name_zh, period))
-        into name indicator_code value value
-    )
-    union all
-    select 'prefecture', geo_code, period, indicator_code, value
-    from (
-        unpivot marts.prefecture_indicators
-        on columns(* exclude (geo_code, geo_name_zh, period))
-        into name indicator_code value value
-    )
-    union all
-    select 'province', geo_code, period, indicator_code, value
-    from (
-        unpivot marts.province_indicators
-        on columns(* exclude (geo_code, geo_name_zh, period))
-        into name indicator_code value value
-    )
+    unpivot wide_rows
+    on columns(* exclude (geo_level, geo_code, geo_name_zh, period))
+    into name indicator_code value value
 ),
 
 long as (
@@ -63,18 +52,9 @@ long as (
 ),
 
 value_problems as (
-    select
-        coalesce(w.geo_level, l.geo_level) as geo_level,
-        coalesce(w.indicator_code, l.indicator_code) as indicator_code,
-        coalesce(w.geo_code, l.geo_code) as geo_code,
-        coalesce(w.period, l.period) as period,
-        'value differs' as problem
+    select geo_level, indicator_code, geo_code, period, 'value differs' as problem
     from wide_long as w
-    full outer join long as l
-        on l.geo_level = w.geo_level
-        and l.geo_code = w.geo_code
-        and l.period = w.period
-        and l.indicator_code = w.indicator_code
+    full outer join long as l using (geo_level, geo_code, period, indicator_code)
     where w.value is distinct from l.value
 )
 

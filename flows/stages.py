@@ -29,7 +29,7 @@ from flows.after import After, after_publish, summary_rows
 from flows.after import stage as stage_release
 from pipeline import errors
 from pipeline.config import Settings
-from pipeline.run import contain, history, progress, reuse, timing
+from pipeline.run import cache, contain, dropzone, history, progress, reuse, timing
 from pipeline.run.publish import PublishError
 from pipeline.run.submission import Submission, plan_extracts, prune_extracts
 from pipeline.run.unread import note_resource_limits
@@ -143,8 +143,6 @@ def _batch_outcomes(batch: list[Submission], state) -> dict:
     """Submission -> ``contain.Outcome`` for one extract task. A complete extract is a
     result whatever the task's state; a file the task has no outcome for (the task
     itself failed: a worker lost) gets the task's error, in one line."""
-    from pipeline.run import cache
-
     outs = state.result(raise_on_failure=False) if state.is_completed() else None
     outs = outs if isinstance(outs, dict) else {}
     exc = tasks.failure(state) if state.is_failed() else None
@@ -207,8 +205,6 @@ def publish(night: Night) -> bool:
     if pub.published and pub.verified is not False:
         rec.status = "published"
         reuse.note_published(wh, night.report.inputs)  # the next night may copy it
-        from pipeline.run import dropzone
-
         dropzone.remember(wh, verdict.counts)
         return True
     rec.status, outcome.exit_code, rec.finished_at = "not_published", 3, None

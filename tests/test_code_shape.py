@@ -6,11 +6,11 @@ not yet split are listed below by name, so the test still fails on any new long 
 """
 
 import ast
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.builders.paths import ROOT
+
 PACKAGES = ("pipeline", "schemas", "flows")
 MAX_LINES = 80
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -415,7 +414,7 @@ class Layout:
 # --------------------------------------------------------------------------- writers
 
 
-def write_xlsx(path: Path, sheets: list[Sheet], keep_vba: bool = False) -> Path:
+def write_xlsx(path: Path, sheets: list[Sheet]) -> Path:
     """Write ``sheets`` with openpyxl (inline strings, formulas without cached values)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -542,31 +541,7 @@ def warnings(res, rule: str | None = None) -> list:
     return [f for f in res.findings if f.severity == "warning" and (rule is None or f.rule == rule)]
 
 
-def numeric_cols(form: str, kinds=("count",)) -> list[str]:
-    return [c.name for c in FORMS[form].columns if c.kind in kinds]
-
-
-def first_numeric(form: str, kinds=NUMERIC) -> str | None:
-    """A numeric column of ``form`` no cross-column rule depends on when it changes."""
-    free = {
-        "population": "total_households",
-        "relocation": "moved_in_households",
-        "housing": "other_planned",
-        "medical": "medical_assistance_cases",
-        "water": None,
-        "education": "compulsory_age_children",
-        "employment": "workshops",
-        "infrastructure": None,
-        "households": "household_size",
-    }
-    name = free.get(form)
-    if name is None:
-        return None
-    return name if FORMS[form].col(name).kind in kinds else None
-
-
 PERSONAL = {c.name for f in FORMS.values() for c in f.columns if c.kind in PERSONAL_KINDS}
-LETTERS = string.ascii_uppercase
 
 
 def derive(rec: Rec) -> Rec:

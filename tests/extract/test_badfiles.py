@@ -78,15 +78,6 @@ def _sheet_xml_entry(path: Path) -> zipfile.ZipInfo:
         return next(i for i in zf.infolist() if i.filename == "xl/worksheets/sheet1.xml")
 
 
-def _rewrite(src: Path, dst: Path, replace: dict[str, bytes | None]) -> Path:
-    """Copy a zip, replacing (bytes) or streaming (None: see ``_bomb``) some parts."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = replace.get(item.filename, zin.read(item.filename))
-            zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
-    return dst
-
-
 def _bomb(src: Path, dst: Path, mib: int = 300) -> Path:
     """A sheet of ``mib`` MiB of repeated ``<row/>`` that compresses to well under 1 MiB."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:  # fmt: skip

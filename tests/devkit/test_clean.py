@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from devkit.sample import SAMPLE_MARK, mark_sample, remove_sample
 from tests.builders.paths import ROOT
 
@@ -47,6 +49,7 @@ def test_remove_sample_deletes_only_unchanged_marked_files(tmp_path):
     assert {"county", "county_top", "county_folder", "changed_sample"} <= _left(site)
 
 
+@pytest.mark.slow
 def test_make_clean_keeps_every_submission(tmp_path):
     site = _site(tmp_path)
     out = subprocess.run(

@@ -292,6 +292,7 @@ def outcome(tmp_path_factory):
     return exp, got
 
 
+@pytest.mark.slow
 def test_every_file_is_accounted_for(outcome):
     exp, got = outcome
     assert sorted(got) == sorted(exp)

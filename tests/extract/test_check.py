@@ -18,6 +18,9 @@ import pytest
 from tests.builders.mess import BIG, FILE_NAME, Layout, Sheet, records, write_xlsx
 from tests.builders.paths import ROOT
 
+# every test runs `tpa check` in a child process (seconds each; make test-fast skips them)
+pytestmark = pytest.mark.slow
+
 STEM = FILE_NAME.removesuffix(".xlsx")
 
 

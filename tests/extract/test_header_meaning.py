@@ -123,6 +123,7 @@ def _grid(form, draw) -> tuple[Grid, list, dict[str, int]]:
     return Grid([upper, lower]), merges, {c.name: i for i, c in enumerate(cols)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", list(FORMS))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())

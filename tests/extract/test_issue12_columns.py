@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import pytest
 
 from pipeline.run.discover import Discovered, sha256_of
 from pipeline.warehouse.build import build
@@ -116,6 +117,7 @@ def test_empty_unknown_column_is_no_finding(tmp_path):
     assert not res.findings and loaded(res, "population") == expected(lay)
 
 
+@pytest.mark.slow
 def test_data_quality_counts_columns_not_read_and_missing(tmp_path):
     _, res = _population(tmp_path, "人口总数", extra=[("联系人", ["甲", "乙", "丙"])])
     path = tmp_path / "raw" / FILE_NAME

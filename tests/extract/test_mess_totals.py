@@ -156,6 +156,7 @@ def test_money_total_in_the_sheet_unit(tmp_path):
     assert "（差 0.01万元）" in w.message and "difference 0.01万元" in w.message_en
 
 
+@pytest.mark.slow
 def test_data_quality_counts_total_mismatches(tmp_path):
     """Two wrong totals in one county's workbook -> marts.data_quality.total_mismatches = 2."""
     sheets = []

@@ -13,6 +13,7 @@ from pipeline.config import Settings
 from tests.builders.paths import ROOT
 
 
+@pytest.mark.slow
 def test_deployment_definition(tmp_path):
     from flows.deploy import deployment, scheduled
 
@@ -109,6 +110,7 @@ def test_pause_hook_is_inert_unless_asked(monkeypatch, capsys):
     assert "TPA_TEST_PAUSED extract" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_run_never_imports_the_test_hooks():
     """Issue 14, item 1: hooks are injected, never imported by the flow."""
     code = (

@@ -50,6 +50,7 @@ def fake(monkeypatch):
     return FakeServer
 
 
+@pytest.mark.slow
 def test_a_slow_first_start_is_stopped_and_retried(fake):
     fake.fail = 1
     server = api.start_temporary_server(timeout_s=120, retries=1)

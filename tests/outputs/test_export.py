@@ -44,6 +44,7 @@ def test_neutralise():
     assert neutralise(-5) == -5 and neutralise(0.25) == 0.25  # numbers stay numbers
 
 
+@pytest.mark.slow
 def test_xlsx_equals_marts(wh, tmp_path):
     (path,) = export(wh, "xlsx", tmp_path)
     assert path.name == f"indicators_{PERIOD}.xlsx"
@@ -84,6 +85,7 @@ def test_xlsx_equals_marts(wh, tmp_path):
     assert "poverty_incidence" in notes
 
 
+@pytest.mark.slow
 def test_xlsx_clerk_text_never_formula(wh, tmp_path):
     (path,) = export(wh, "xlsx", tmp_path)
     wb = openpyxl.load_workbook(path)
@@ -101,6 +103,7 @@ def test_xlsx_clerk_text_never_formula(wh, tmp_path):
         assert texts[t].data_type == "s" and texts[t].quotePrefix
 
 
+@pytest.mark.slow
 def test_csv(wh, tmp_path):
     paths = export(wh, "csv", tmp_path)
     names = {p.name for p in paths}
@@ -127,6 +130,7 @@ def test_csv(wh, tmp_path):
     assert not [v for v in cells if v.startswith(("=", "+", "@"))]
 
 
+@pytest.mark.slow
 def test_parquet(wh, tmp_path):
     export(wh, "parquet", tmp_path, period=PERIOD)
     t = pq.read_table(tmp_path / f"indicators_{PERIOD}.parquet")
@@ -134,6 +138,7 @@ def test_parquet(wh, tmp_path):
     assert t.num_rows == len(_indicators(wh))
 
 
+@pytest.mark.slow
 def test_cli(wh, tmp_path):
     runner = CliRunner()
     res = runner.invoke(app, ["export", "--format", "xlsx", "--warehouse", str(wh), "--out", str(tmp_path)])  # fmt: skip

@@ -92,6 +92,7 @@ def page_requests(netlog: Path) -> list[str]:
     return urls
 
 
+@pytest.mark.slow
 def test_self_contained(built):
     _, _, zh, en = built
     for path in (zh, en):
@@ -106,6 +107,7 @@ def test_self_contained(built):
         assert text.count('class="plotly-graph-div"') >= 5
 
 
+@pytest.mark.slow
 def test_clerk_text_escaped(built):
     _, _, zh, en = built
     for path in (zh, en):
@@ -116,6 +118,7 @@ def test_clerk_text_escaped(built):
         assert "<img src=x" not in text and "&lt;img src=x onerror=alert(2)&gt;" in text
 
 
+@pytest.mark.slow
 def test_sections(built):
     _, _, zh, en = built
     text = zh.read_text(encoding="utf-8")
@@ -129,6 +132,7 @@ def test_sections(built):
     assert "Poverty incidence" in en_text and "Counties that have not submitted" in en_text
 
 
+@pytest.mark.slow
 def test_cli(built, tmp_path):
     _, wh, _, _ = built
     runner = CliRunner()
@@ -141,6 +145,7 @@ def test_cli(built, tmp_path):
     assert res.exit_code == 2
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_renders_in_chromium(built, tmp_path):
     _, _, zh, _ = built
@@ -164,6 +169,7 @@ def test_renders_in_chromium(built, tmp_path):
     assert "<script>alert(1)" not in dom
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_network_check_is_not_vacuous(tmp_path):
     """The request log catches a page that loads from outside (so an empty list means it)."""
@@ -178,6 +184,7 @@ def test_network_check_is_not_vacuous(tmp_path):
     assert "http://example.invalid/x.png" in requests
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_screenshot(built, tmp_path):
     _, _, zh, _ = built
@@ -199,6 +206,7 @@ def test_screenshot(built, tmp_path):
     assert shot.stat().st_size > 50_000  # a rendered page, not a blank one
 
 
+@pytest.mark.slow
 def test_change_since_previous_period(built, tmp_path):
     """The headline shows the change since the previous period (percentage points for
     rates, a fall in incidence as an improvement) and the trend has a point per period."""
@@ -225,6 +233,7 @@ def test_change_since_previous_period(built, tmp_path):
     assert "无上期数据" in earliest
 
 
+@pytest.mark.slow
 def test_sheet_rejected_whole_shows_its_reason(built, tmp_path):
     """A sheet rejected as a whole (a finding with no row and no cell): its quarantined
     rows carry the sheet's reason, and the sheet is listed with the rows it lost."""

@@ -126,6 +126,7 @@ def _tpa(*args, cwd):
                           capture_output=True, text=True, cwd=cwd, timeout=120, env=env)  # fmt: skip
 
 
+@pytest.mark.slow
 def test_cli(tmp_path):
     p = _tpa("population", "housing", "--county", "530128", "--period", "2019-12", cwd=tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr

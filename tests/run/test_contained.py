@@ -159,6 +159,7 @@ def hostile(tmp_path_factory):
     return raw, run_batch(sorted(raw.iterdir()), base)
 
 
+@pytest.mark.slow
 def test_far_cell_alone_is_read_as_one_cell(hostile):
     """calamine is asked for the span of the cells only: a lone far value is a 1×1 sheet
     (no form in it), not 17 billion cells."""
@@ -203,6 +204,7 @@ def test_good_file_beside_hostile_ones_loads(hostile):
     assert (g["status"], g["rows"]) == ("loaded", 3)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -23,8 +23,6 @@ from pipeline.run import cache
 from pipeline.run.state import state_dir
 from tests.builders.runs import q, sha, snapshot, stage
 
-pytestmark = pytest.mark.usefixtures("harness")  # flows run in this process
-
 
 @pytest.fixture(scope="module")
 def good(books, tmp_path_factory) -> Path:
@@ -111,6 +109,7 @@ def extract_of(wh: Path, path: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("harness")  # the flow runs in this process
 def test_damaged_extracts_are_parsed_again_or_set_aside(books, tmp_path):
     """Night 1: A1, B, C1 published. Night 2: a bit flipped in A1's staged rows and in
     B's meta.json: both parsed again, same figures. Night 3: C1 has left the raw folder

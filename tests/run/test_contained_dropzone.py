@@ -26,9 +26,6 @@ from pipeline.run.state import state_dir
 from tests.builders.paths import ROOT
 from tests.builders.runs import q, snapshot, stage
 
-pytestmark = pytest.mark.usefixtures("harness")  # flows run in this process
-
-
 # ---------------------------------------------------------------- the rule
 
 
@@ -120,6 +117,7 @@ def record(wh: Path, run_id: str) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("harness")  # the flow runs in this process
 def test_an_emptied_or_shrunken_drop_zone_does_not_publish(books, tmp_path):
     raw, wh = tmp_path / "raw", tmp_path / "wh" / "warehouse.duckdb"
     wh.parent.mkdir()
@@ -164,6 +162,7 @@ def test_an_emptied_or_shrunken_drop_zone_does_not_publish(books, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("harness")  # the flow runs in this process
 def test_a_first_run_on_an_empty_drop_zone_is_refused_unless_allowed(tmp_path):
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     raw.mkdir()
@@ -175,6 +174,7 @@ def test_a_first_run_on_an_empty_drop_zone_is_refused_unless_allowed(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("harness")  # the flow runs in this process
 def test_make_run_on_an_empty_share_writes_no_sample_and_exits_5(tmp_path):
     """A whole ``make run`` (one ``tpa run`` subprocess) with RAW= an empty folder."""
     share, wh = tmp_path / "share", tmp_path / "out" / "warehouse.duckdb"

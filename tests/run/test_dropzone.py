@@ -140,6 +140,7 @@ def _docx(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_every_file_gets_a_row(tmp_path):
     raw = tmp_path / "raw"
     d = raw / PERIOD
@@ -195,6 +196,7 @@ def test_a_hidden_or_backup_copy_never_hides_the_workbook(tmp_path):
 # ------------------------------------------------------------------ 12.6 zips read in place
 
 
+@pytest.mark.slow
 def test_zip_with_gbk_names_is_read_in_place(tmp_path):
     raw = tmp_path / "raw"
     a, b = _layout(seed=3), _layout("water", seed=4)
@@ -234,6 +236,7 @@ def test_zip_with_gbk_names_is_read_in_place(tmp_path):
     assert not any("╟" in str(v) or "Â" in str(v) for r in got.values() for v in r)  # no mojibake
 
 
+@pytest.mark.slow
 def test_a_zip_that_leaves_keeps_its_rows_as_removed(tmp_path):
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     book = write_xlsx(tmp_path / "src" / "a.xlsx", [_layout(seed=13).sheet]).read_bytes()
@@ -265,6 +268,7 @@ def _rows(db: Path) -> dict[str, tuple]:
     return {k: v[:3] for k, v in files(db).items()}
 
 
+@pytest.mark.slow
 def test_nested_encrypted_and_oversized_archives_are_rejected(tmp_path):
     raw = tmp_path / "raw"
     book = write_xlsx(tmp_path / "src" / "a.xlsx", [_layout(seed=5).sheet]).read_bytes()
@@ -318,6 +322,7 @@ def test_another_countys_workbook_is_rejected_whole(tmp_path):
     assert res.forms == {} and [f.rule for f in res.findings] == ["county_conflict"]
 
 
+@pytest.mark.slow
 def test_a_changed_cover_does_not_replace_the_countys_figures(tmp_path):
     """The example of issue 12: 五华区's workbook (population and medical) with its cover
     changed to 鲁甸县, received after 鲁甸县's own: rejected whole, so 鲁甸县's township
@@ -368,6 +373,7 @@ def test_code_changes_are_respected(tmp_path):
 # ------------------------------------------------------------------ 12.7 received_at
 
 
+@pytest.mark.slow
 def test_a_clock_ahead_does_not_keep_a_file_current(tmp_path):
     raw, wh = tmp_path / "raw", tmp_path / "w.duckdb"
     a = write_xlsx(raw / "a" / "530128_禄劝_2019-12.xlsx", [_layout(seed=7).sheet])
@@ -413,6 +419,7 @@ def test_a_cover_without_its_county_takes_the_file_name(tmp_path):
     assert loaded(res, "population") == expected(lay)
 
 
+@pytest.mark.slow
 def test_a_rejected_file_belongs_to_the_county_it_names(tmp_path):
     raw = tmp_path / "raw"
     write_xlsx(raw / PERIOD / "530128_禄劝_2019-12.xlsx", [_layout().sheet])
@@ -437,6 +444,7 @@ def test_a_rejected_file_belongs_to_the_county_it_names(tmp_path):
     assert dq[2][4] == "报表.xlsx：文件为空（0字节），请重新报送"
 
 
+@pytest.mark.slow
 def test_report_and_export_say_the_county_sent_a_rejected_file(tmp_path):
     from pipeline.outputs.export import write_xlsx as export_xlsx
     from pipeline.outputs.report import write_report
@@ -505,6 +513,7 @@ def _shown(raw: bytes) -> str:
         return raw.decode("gb18030")
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -63,6 +63,7 @@ def _outcome(code: int, message: str, status: str = "build_failed"):
     return FlowOutcome(RunRecord(trigger="schedule", status=status, message=message), code)
 
 
+@pytest.mark.slow
 def test_tpa_run_tells_the_webhook_when_another_run_holds_the_lock(hook, tmp_path, monkeypatch):
     from pipeline.cli import app
     from pipeline.run.lock import run_lock
@@ -81,6 +82,7 @@ def test_tpa_run_tells_the_webhook_when_another_run_holds_the_lock(hook, tmp_pat
     assert f"warehouse: {wh.resolve()}" in body and f"raw folder: {raw.resolve()}" in body
 
 
+@pytest.mark.slow
 def test_the_deployment_tells_the_webhook_of_a_failed_build(hook, tmp_path, monkeypatch):
     import flows.deploy as deploy
 
@@ -98,6 +100,7 @@ def test_the_deployment_tells_the_webhook_of_a_failed_build(hook, tmp_path, monk
     assert "(schedule)" in body and f"warehouse: {wh.resolve()}" in body
 
 
+@pytest.mark.slow
 def test_published_nights_are_quiet_unless_over_a_threshold(hook, tmp_path, monkeypatch):
     """A published night: nothing under the thresholds; over them, the counties."""
     from pipeline.run import notify

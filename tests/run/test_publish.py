@@ -81,6 +81,7 @@ def test_parse_lock_error_variants():
 # ------------------------------------------------------------------ readers keep reading
 
 
+@pytest.mark.slow
 def test_publish_while_two_readers_hold_the_old_file(wh, sessions):
     a, b = sessions(wh), sessions(wh)
     assert a.ask(SUM) == [[1]] and b.ask(SUM) == [[1]]
@@ -97,6 +98,7 @@ def test_publish_while_two_readers_hold_the_old_file(wh, sessions):
     assert pending_build(wh) is None
 
 
+@pytest.mark.slow
 def test_first_publish_without_a_warehouse(tmp_path):
     wh = tmp_path / "sub" / "warehouse.duckdb"
     res = publish(a_build(wh, "r1", 7), wh, wait_s=0)
@@ -107,6 +109,7 @@ def test_first_publish_without_a_warehouse(tmp_path):
 # ------------------------------------------------------------------ a read-write session
 
 
+@pytest.mark.slow
 def test_writer_blocks_publish_keeps_old_warehouse_and_build(wh, sessions):
     w = sessions(wh, "rw")
     w.ask("CREATE TABLE scratch AS SELECT 1 AS x")
@@ -138,6 +141,7 @@ def test_writer_blocks_publish_keeps_old_warehouse_and_build(wh, sessions):
     assert pending_build(wh) is None and list(builds_dir(wh).iterdir()) == []
 
 
+@pytest.mark.slow
 def test_writer_closing_during_the_wait_lets_publish_through(wh, sessions, monkeypatch):
     """The writer closes once publish has seen it (a condition, not a timer: on a busy
     machine a timer may fire before publish even looks)."""
@@ -163,6 +167,7 @@ def test_writer_closing_during_the_wait_lets_publish_through(wh, sessions, monke
     assert fresh_query(wh) == ("ok", [[4]])
 
 
+@pytest.mark.slow
 def test_read_write_session_without_wal_is_a_writer_too(wh, sessions):
     """Connected read-write but nothing written yet: no WAL, still holds the lock (its
     first write would create a WAL that breaks a file renamed over it)."""
@@ -179,6 +184,7 @@ def test_read_write_session_without_wal_is_a_writer_too(wh, sessions):
 # ------------------------------------------------------------------ a crashed session
 
 
+@pytest.mark.slow
 def test_stale_wal_of_a_crashed_session_is_set_aside(wh, sessions):
     crashed = subprocess.run(
         [sys.executable, "-c", SESSION, str(wh), "crash"], env=ENV, timeout=180
@@ -202,6 +208,7 @@ def test_stale_wal_of_a_crashed_session_is_set_aside(wh, sessions):
 # ------------------------------------------------------------------ bad builds
 
 
+@pytest.mark.slow
 def test_bad_builds_are_refused_and_the_warehouse_untouched(wh, tmp_path, sessions):
     with pytest.raises(BuildInvalid, match="does not exist"):
         publish(tmp_path / "nope.duckdb", wh, wait_s=0)
@@ -225,6 +232,7 @@ def test_bad_builds_are_refused_and_the_warehouse_untouched(wh, tmp_path, sessio
     assert fresh_query(wh) == ("ok", [[1]])
 
 
+@pytest.mark.slow
 def test_pending_build_is_the_newest_kept_and_abandoned_builds_are_cleaned(wh, sessions):
     w = sessions(wh, "rw")
     b1 = a_build(wh, "r1", 11)
@@ -242,6 +250,7 @@ def test_pending_build_is_the_newest_kept_and_abandoned_builds_are_cleaned(wh, s
 # ------------------------------------------------------------------ the swap guard
 
 
+@pytest.mark.slow
 def test_swap_guard_lets_readers_in_and_keeps_writers_out(wh, sessions):
     from pipeline.run.publish import _swap_guard
 
@@ -260,6 +269,7 @@ def test_swap_guard_lets_readers_in_and_keeps_writers_out(wh, sessions):
     w.close()
 
 
+@pytest.mark.slow
 def test_a_writer_missed_by_the_check_is_still_caught_by_the_guard(wh, sessions, monkeypatch):
     import pipeline.run.publish as pub
 
@@ -272,6 +282,7 @@ def test_a_writer_missed_by_the_check_is_still_caught_by_the_guard(wh, sessions,
     assert fresh_query(wh) == ("ok", [[1]])
 
 
+@pytest.mark.slow
 def test_rename_over_a_live_wal_is_reported_not_called_a_success(wh, sessions, monkeypatch):
     """What the guard prevents (case 15's trap), forced: a rename while W has a WAL
     beside the file leaves a warehouse nobody can open until W closes; publish says so."""

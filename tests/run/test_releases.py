@@ -101,6 +101,7 @@ def history(tmp_path):
     return out
 
 
+@pytest.mark.slow
 def test_first_published_value_is_kept_and_each_change_says_why(history):
     wh = history["wh"]
     assert [m["release_id"] if m else None for m in history["kept"]] == [
@@ -128,6 +129,7 @@ def test_first_published_value_is_kept_and_each_change_says_why(history):
     assert (m["revisions"], m["first_published"]) == (2, 0)  # two changed, none new
 
 
+@pytest.mark.slow
 def test_a_release_reproduces_the_figure_sent_upward(history):
     wh = history["wh"]
     sql = f"SELECT value FROM marts.indicators WHERE geo_code = '530102' AND period = '{P}'"
@@ -142,6 +144,7 @@ def test_a_release_reproduces_the_figure_sent_upward(history):
     assert all((p.stat().st_mode & 0o222) == 0 for p in folder.rglob("*"))  # read-only
 
 
+@pytest.mark.slow
 def test_retention_keeps_first_published_releases(history, tmp_path):
     wh = history["wh"]
     reports, exports = night.folders(wh)
@@ -162,6 +165,7 @@ def test_retention_keeps_first_published_releases(history, tmp_path):
     assert [r[7] for r in revisions(wh) if r[1] == "530102"] == [R[0], R[1], R[3]]
 
 
+@pytest.mark.slow
 def test_tpa_releases_and_query_release(history, tmp_path):
     wh = history["wh"]
     runner = CliRunner()
@@ -190,6 +194,7 @@ def test_tpa_releases_and_query_release(history, tmp_path):
     assert res.exit_code == 2 and "no release 'nope'" in res.output
 
 
+@pytest.mark.slow
 def test_a_withdrawn_figure_is_a_revision_to_null_and_can_come_back(tmp_path):
     wh = tmp_path / "warehouse.duckdb"
     both = {(INC, "county", "530102", P): 0.05, (INC, "county", "530103", P): 0.02}

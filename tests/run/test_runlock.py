@@ -95,6 +95,7 @@ def test_held_by_a_child_refuses_naming_it(tmp_path, children):
     child.wait(timeout=120)
 
 
+@pytest.mark.slow
 def test_waiting_gets_the_lock_when_the_holder_finishes(tmp_path, children):
     wh = tmp_path / "warehouse.duckdb"
     holding(children(wh, 1.0))

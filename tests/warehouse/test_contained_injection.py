@@ -144,6 +144,7 @@ def test_tpa_county_uses_parameters(site):
     assert "530128_禄劝.xlsx" in res.output and "0.5" not in res.output  # only 530128
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -181,6 +182,7 @@ def make(site, *variables: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_make_county_passes_its_variables_as_data(site):
     ok = make(site, "COUNTY=530128", "PERIOD=2019-12")
     assert ok.returncode == 0, ok.stderr

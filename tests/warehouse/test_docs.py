@@ -29,6 +29,7 @@ def _q(wh, sql, params=None):
         con.close()
 
 
+@pytest.mark.slow
 def test_every_table_and_column_has_a_comment(wh):
     schemas = list(comments.DOCUMENTED_SCHEMAS)
     marks = ", ".join("?" for _ in schemas)
@@ -56,6 +57,7 @@ def test_every_table_and_column_has_a_comment(wh):
         assert _q(wh, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ?", [s])[0][0]
 
 
+@pytest.mark.slow
 def test_comments_come_from_the_sources(wh):
     def comment(schema, table, column):
         return _q(
@@ -93,6 +95,7 @@ def test_apply_comments_reports_what_it_cannot_describe():
     assert got
 
 
+@pytest.mark.slow
 def test_docs_markdown(wh, tmp_path):
     res = CliRunner().invoke(app, ["docs", "--warehouse", str(wh), "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
@@ -102,6 +105,7 @@ def test_docs_markdown(wh, tmp_path):
     assert "| `indicator_code` | VARCHAR |" in text
 
 
+@pytest.mark.slow
 def test_query_formats(wh):
     runner = CliRunner()
     sql = (
@@ -125,6 +129,7 @@ def test_shell_statements_split():
     assert list(shell.statements(lines)) == [".tables", "SELECT 1\n  + 1;", "SELECT 2;", ".quit"]
 
 
+@pytest.mark.slow
 def test_shell_read_only(wh):
     console = Console(record=True, width=200)
     con = shell.connect(wh)
@@ -154,6 +159,7 @@ def test_shell_read_only(wh):
     assert _q(wh, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'x'")[0][0] == 0
 
 
+@pytest.mark.slow
 def test_shell_cli_piped(wh):
     res = CliRunner().invoke(
         app,
@@ -164,6 +170,7 @@ def test_shell_cli_piped(wh):
     assert "云南省" in res.output
 
 
+@pytest.mark.slow
 def test_shell_prefers_harlequin_read_only(wh, monkeypatch, tmp_path):
     monkeypatch.setattr(shell.sys, "executable", str(tmp_path / "python"))
     monkeypatch.setattr(shell.shutil, "which", lambda name: None)

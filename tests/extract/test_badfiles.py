@@ -298,6 +298,7 @@ def test_every_file_is_accounted_for(outcome):
     assert sorted(got) == sorted(exp)
 
 
+@pytest.mark.slow
 def test_good_files_still_load(outcome):
     exp, got = outcome
     for name, e in exp.items():
@@ -306,6 +307,7 @@ def test_good_files_still_load(outcome):
             assert got[name]["rows_loaded"] == 3
 
 
+@pytest.mark.slow
 def test_bad_files_rejected_with_one_line_reason(outcome):
     exp, got = outcome
     for name, e in exp.items():

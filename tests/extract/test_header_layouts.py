@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils.cell import range_boundaries
 
 from schemas import FORMS
+from tests.builders.marks import slow_except
 from tests.builders.mess import (
     FILE_NAME,
     Layout,
@@ -109,7 +110,9 @@ CASES = [(f, s, "xlsx") for f in FORMS for s in STYLES] + [
 ]
 
 
-@pytest.mark.parametrize("form,style,fmt", CASES)
+@pytest.mark.parametrize(
+    "form,style,fmt", slow_except(CASES, lambda c: c[0] == "housing", spread=True)
+)
 def test_grouped_header_layouts_load_the_same_columns(tmp_path, form, style, fmt):
     lay, centre = build(form, style)
     if style in ("one_cell", "no_merges", "center_across"):

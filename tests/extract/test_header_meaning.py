@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pipeline.extract.header import find_header, header_unit, normalise
 from pipeline.extract.readers.workbook import Grid
 from schemas import FORMS
+from tests.builders.marks import slow_except
 
 
 def _cat_ignored(ch: str) -> bool:
@@ -138,7 +139,9 @@ def test_every_alias_matched_whatever_the_typography(form, data):
 ALIASES = [(f, c.name, a) for f in FORMS for c in FORMS[f].columns for a in _aliases(c)]
 
 
-@pytest.mark.parametrize("form,name,alias", ALIASES)
+@pytest.mark.parametrize(
+    "form,name,alias", slow_except(ALIASES, lambda a: a[0] == "population", spread=True)
+)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_each_alias_alone(form, name, alias, data):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from schemas import FORMS
+from tests.builders.marks import slow_except
 from tests.builders.mess import (
     COUNTY,
     FILE_NAME,
@@ -188,7 +189,7 @@ HEADER_VARIANTS = {
 }
 
 
-@pytest.mark.parametrize("form", ALL)
+@pytest.mark.parametrize("form", slow_except(ALL, lambda f: f == "population"))
 @pytest.mark.parametrize("variant", list(HEADER_VARIANTS))
 def test_header_text_variants(tmp_path, form, variant):
     """forms.md item 2 for every form: spaces and line breaks inside headers, either

@@ -14,6 +14,7 @@ import datetime as dt
 import pytest
 
 from schemas import FORMS
+from tests.builders.marks import slow_except
 from tests.builders.mess import (
     BIG,
     FILE_NAME,
@@ -56,7 +57,7 @@ def _one(tmp_path, form, overrides_by_row, n=3, seed=0, mutate=None, **kw):
     return lay, rows, res
 
 
-@pytest.mark.parametrize("form", WITH_BIG)
+@pytest.mark.parametrize("form", slow_except(WITH_BIG, lambda f: f == "population"))
 @pytest.mark.parametrize("variant", list(NUMBER_TEXT))
 def test_counts_as_text_load_exactly(tmp_path, form, variant):
     col = BIG[form]
@@ -74,7 +75,7 @@ def test_counts_as_text_load_exactly(tmp_path, form, variant):
     assert loaded(res2, form)[rows2[1]][col] == value >= 12000
 
 
-@pytest.mark.parametrize("form", WITH_ZERO)
+@pytest.mark.parametrize("form", slow_except(WITH_ZERO, lambda f: f == "population"))
 @pytest.mark.parametrize("placeholder", ["—", "-", "/", "无", "－", "——", " / "])
 def test_placeholders_are_zero_and_blank_is_null(tmp_path, form, placeholder):
     col = ZERO[form]
@@ -176,7 +177,7 @@ COVERS = [
 ]
 
 
-@pytest.mark.parametrize("form", ALL)
+@pytest.mark.parametrize("form", slow_except(ALL, lambda f: f == "population"))
 @pytest.mark.parametrize("cover", range(len(COVERS)))
 def test_cover_date_forms_give_the_period(tmp_path, form, cover):
     """The period is the month of the cover's statistics date in any listed form; a
@@ -289,7 +290,7 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("form", WITH_BIG)
+@pytest.mark.parametrize("form", slow_except(WITH_BIG, lambda f: f == "population"))
 @pytest.mark.parametrize("text,rule,hint", MALFORMED)
 def test_malformed_numbers_quarantine_the_row(tmp_path, form, text, rule, hint):
     col = BIG[form]

@@ -27,6 +27,7 @@ from pipeline.extract.readers.xlsx_meta import cell_ref
 from pipeline.run import cache, contain, steps
 from pipeline.run.discover import sha256_of
 from pipeline.run.state import state_dir
+from tests.builders.marks import slow_except
 from tests.builders.mess import Layout, records, write_xlsx
 from tests.builders.paths import ROOT
 
@@ -235,7 +236,8 @@ HOW = {  # hook -> (reason, limit)
 
 
 @pytest.mark.parametrize(
-    "how", [h if h != "sleep" else pytest.param(h, marks=pytest.mark.slow) for h in sorted(HOW)]
+    "how",
+    slow_except(sorted(HOW), lambda h: h == "abort"),  # a representative in test-fast
 )
 def test_a_dying_child_costs_only_its_file(tmp_path, monkeypatch, how):
     raw = tmp_path / "raw"

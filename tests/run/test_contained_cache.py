@@ -42,6 +42,7 @@ def flip(path: Path, offset: int, bit: int) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_meta_records_a_checksum_of_every_file(good):
     meta = json.loads((good / "meta.json").read_text(encoding="utf-8"))
     files = sorted(p.name for p in good.iterdir() if p.name != "meta.json")
@@ -50,6 +51,7 @@ def test_meta_records_a_checksum_of_every_file(good):
         assert digest == cache.file_sha256(good / name)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -66,6 +68,7 @@ def test_every_single_bit_flip_is_seen(good, tmp_path_factory, data):
     assert cache.verify(copy) is not None, (name, offset, bit)
 
 
+@pytest.mark.slow
 def test_a_missing_file_or_a_truncated_meta_is_seen(good, tmp_path):
     a = tmp_path / "a"
     shutil.copytree(good, a)
@@ -78,6 +81,7 @@ def test_a_missing_file_or_a_truncated_meta_is_seen(good, tmp_path):
     assert "unreadable" in cache.verify(b)
 
 
+@pytest.mark.slow
 def test_an_old_extract_without_checksums_is_read_whole(good, tmp_path):
     old = tmp_path / "old"
     shutil.copytree(good, old)

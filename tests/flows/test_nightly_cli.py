@@ -162,7 +162,7 @@ def site(tmp_path_factory, server):
     books = write_books(base / "books")
     raw, wh = base / "raw", base / "wh" / "warehouse.duckdb"
     stage(raw, books, ["A1", "B", "C1"])
-    return {"books": books, "raw": raw, "wh": wh, "env": server["env"], "state": {}}
+    return {"books": books, "raw": raw, "wh": wh, "env": server["env"]}
 
 
 def tpa(site, *args: str, pause: str | None = None, ephemeral: bool = False) -> Proc:
@@ -215,18 +215,28 @@ def newest(site) -> tuple:
     return history[max(history)]
 
 
-# ---------------------------------------------------------------- tests, in order
+# ---------------------------------------------------------------- the story, step by step
+# Each step is a module fixture that asks for the step before it, so the tests can run in
+# any order: a test asserts what its step saw at the time (the warehouse moves on after).
 
 
-def test_first_run(site):
+@pytest.fixture(scope="module")
+def first_run(site) -> dict:
+    """The first ``tpa run`` on A1 B C1: its exit code, output, snapshot and row count."""
     p = tpa(site)
-    assert p.finish() == 0, p.text
-    assert "Traceback" not in p.text
-    site["state"]["S0"] = snapshot(site["wh"])
-    assert fresh_query(site["wh"], COUNT) == ("ok", [[3]])
+    code = p.finish()
+    return {"code": code, "text": p.text, "S0": snapshot(site["wh"]),
+            "count": fresh_query(site["wh"], COUNT)}  # fmt: skip
 
 
-def test_second_run_refused_then_killed_runs_at_each_stage(site):
+def test_first_run(first_run):
+    assert first_run["code"] == 0, first_run["text"]
+    assert "Traceback" not in first_run["text"]
+    assert first_run["count"] == ("ok", [[3]])
+
+
+@pytest.fixture(scope="module")
+def killed_runs(site, first_run) -> dict:
     """A pauses mid-extract (a new workbook arrived); B is refused with status 4 naming A;
     C waits for the lock with --lock-wait and pauses mid-build after A is SIGKILLed; E
     waits, and pauses mid-publish after C is killed; E is killed. The published warehouse
@@ -237,7 +247,8 @@ def test_second_run_refused_then_killed_runs_at_each_stage(site):
 
     from pipeline.run.steps import _proc
 
-    s0 = site["state"]["S0"]
+    assert first_run["code"] == 0, first_run["text"]
+    s0 = first_run["S0"]
     stage(site["raw"], site["books"], ["D"])
 
     a = tpa(site, pause="extract", ephemeral=True)
@@ -277,25 +288,32 @@ def test_second_run_refused_then_killed_runs_at_each_stage(site):
     assert snapshot(site["wh"]) == s0
 
     f = tpa(site)
-    assert f.finish() == 0, f.text
-    assert "Traceback" not in f.text
-    assert fresh_query(site["wh"], COUNT) == ("ok", [[4]])
-    assert leftovers(site) == []
-    history = runs(site)
+    code = f.finish()
+    return {"code": code, "text": f.text, "count": fresh_query(site["wh"], COUNT),
+            "leftovers": leftovers(site), "history": runs(site), "S1": snapshot(site["wh"])}  # fmt: skip
+
+
+def test_second_run_refused_then_killed_runs_at_each_stage(killed_runs):
+    """F, after the refused and killed runs above (``killed_runs``), completes normally."""
+    f = killed_runs
+    assert f["code"] == 0, f["text"]
+    assert "Traceback" not in f["text"]
+    assert f["count"] == ("ok", [[4]])
+    assert f["leftovers"] == []
+    history = f["history"]
     statuses = sorted(s for s, *_ in history.values())
     assert statuses == ["killed", "killed", "killed", "published", "published"]
     last = history[max(history)]  # the newest run: published, as its own build says
     assert last == ("published", 4, 0)  # D was parsed by C before it was killed: cached
-    site["state"]["S1"] = snapshot(site["wh"])
 
 
-def test_two_runs_at_the_same_moment(site):
+def test_two_runs_at_the_same_moment(site, killed_runs):
     g, h = tpa(site), tpa(site)
     codes = sorted([g.finish(), h.finish()])
     assert codes == [0, 4], g.text + h.text
     loser = g if g.p.returncode == 4 else h
     assert "another run is in progress" in loser.text and "Traceback" not in loser.text
-    assert snapshot(site["wh"]) == site["state"]["S1"]
+    assert snapshot(site["wh"]) == killed_runs["S1"]
     assert fresh_query(site["wh"], COUNT) == ("ok", [[4]])
     assert leftovers(site) == []
 
@@ -305,11 +323,11 @@ def make(site, *args: str) -> Proc:
     return Proc(["make", "-s", *args, *vars_], site["env"])
 
 
-def test_make_targets(site):
+def test_make_targets(site, killed_runs):
     p = make(site, "rebuild")
     assert p.finish() == 0, p.text
     assert newest(site) == ("published", 4, 4)  # every workbook parsed again
-    assert snapshot(site["wh"]) == site["state"]["S1"]
+    assert snapshot(site["wh"]) == killed_runs["S1"]
 
     p = make(site, "run")
     assert p.finish() == 0, p.text
@@ -325,10 +343,10 @@ def test_make_targets(site):
     p = make(site, "run")
     assert p.finish() == 0, p.text
     assert newest(site) == ("published", 4, 4)
-    assert snapshot(site["wh"]) == site["state"]["S1"]
+    assert snapshot(site["wh"]) == killed_runs["S1"]
 
 
-def test_make_serve_registers_the_nightly_deployment(site, server, tmp_path):
+def test_make_serve_registers_the_nightly_deployment(site, server, killed_runs, tmp_path):
     """``make serve`` against the server: the deployment has the 02:00 Asia/Shanghai cron
     and a concurrency limit of 1, and a run of it builds the warehouse."""
     from prefect.client.orchestration import get_client

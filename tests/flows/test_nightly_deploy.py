@@ -1,5 +1,5 @@
 """The nightly deployment and the task runners as declared in the repository (no server:
-the objects are loaded and checked). tests/test_nightly_cli.py serves the deployment on
+the objects are loaded and checked). tests/flows/test_nightly_cli.py serves the deployment on
 a real server and runs it."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ orders, the Dask task runner, retries, and a scheduled flow run twice.
 Real workbooks (a few counties written by the sample generator), real DuckDB files and
 a temporary Prefect API (``prefect_test_harness``; PREFECT_HOME is a temporary folder,
 tests/conftest.py). The flows run in this process so that parsing can be counted;
-tests/test_nightly_cli.py runs ``tpa run`` as real processes.
+tests/flows/test_nightly_cli.py runs ``tpa run`` as real processes.
 """
 
 from __future__ import annotations

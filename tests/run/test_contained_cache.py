@@ -5,7 +5,7 @@ when the workbook is gone, its raw.files row stays ``removed`` with the reason "
 extract damaged; rows no longer available" and the extract is moved aside.
 
 Bit flips are drawn by hypothesis (file, byte offset, bit) over a real extract of a
-sample workbook; the flows run in this process (tests/test_nightly_flow.py's helpers).
+sample workbook; the flows run in this process (tests/builders/runs.py).
 """
 
 from __future__ import annotations

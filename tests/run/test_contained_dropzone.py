@@ -4,7 +4,7 @@ its workbooks or of a form's staging rows is refused (exit 5, one line naming wh
 shrank, the run recorded ``not_published``), unless the run allows it; ``make run``
 writes the sample only into the default data/raw, and only before any publish.
 
-Flows run in this process (tests/test_nightly_flow.py's helpers); one whole ``make run``
+Flows run in this process (tests/builders/runs.py); one whole ``make run``
 (and so one ``tpa run``) runs as a subprocess.
 """
 

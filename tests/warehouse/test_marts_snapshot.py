@@ -2,14 +2,14 @@
 was restated (issue 14 item 4: one roll-up through ref.geographies, one wide pivot, models
 ordered by their references).
 
-``tests/data/marts_snapshot.json`` holds, per mart, its columns (name and type, in order),
+``tests/warehouse/data/marts_snapshot.json`` holds, per mart, its columns (name and type, in order),
 its row count and the SHA-256 of the ``repr`` of its rows read in the mart's own order
 over those columns. A column added to a mart later does not change the checksum (only the
 snapshot's columns are read); a changed value, type, row or row order does. The three
 wide contract tables must have exactly the snapshot's columns (warehouse.md).
 
 Regenerate, only when a change of the figures is intended, with
-``.venv/bin/python -m tests.test_marts_snapshot <warehouse.duckdb>``.
+``.venv/bin/python -m tests.warehouse.test_marts_snapshot <warehouse.duckdb>``.
 """
 
 from __future__ import annotations

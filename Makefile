@@ -44,10 +44,10 @@ DUCKDB1 := .venv-duckdb1/.installed
 $(DUCKDB1):
 	-$(PYTHON) -m venv .venv-duckdb1 && .venv-duckdb1/bin/pip install -q duckdb==1.5.6 && touch $(DUCKDB1)
 
-test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite
+test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite (slow tests too; order shuffled)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP) ## the quick subset: every test not marked slow
+test-fast: $(STAMP) ## the quick subset, under a minute: every test not marked slow (order shuffled)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 sample: $(STAMP) ## write the seeded sample workbooks into data/raw (RAW=…)

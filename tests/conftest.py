@@ -1,4 +1,8 @@
-"""Shared fixtures: an isolated Prefect home, a throwaway ID key, the shared cases folder."""
+"""Fixtures shared by several test folders: an isolated Prefect home, a throwaway ID key,
+the shared cases folder, a temporary Prefect API (``harness``), the BOOKS sample
+workbooks (``books``) and DuckDB sessions in child processes (``sessions``).
+
+Builders (plain functions) live in tests/builders/; this file holds only fixtures."""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT.parent / "shared" / "cases"
+from tests.builders.paths import CASES
 
 # Prefect never touches the user's home or a server in tests; quiet and offline.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -33,3 +36,37 @@ def cases_dir() -> Path:
     if not CASES.is_dir():
         pytest.skip("../shared/cases not present (acceptance cases are optional for the product)")
     return CASES
+
+
+@pytest.fixture(scope="module")
+def harness():
+    """A temporary Prefect API for the flows run in this process (one per module)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=300):
+        yield
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory) -> dict[str, Path]:
+    """The BOOKS workbooks of tests.builders.runs, written once per module."""
+    from tests.builders.runs import write_books
+
+    return write_books(tmp_path_factory.mktemp("books"))
+
+
+@pytest.fixture
+def sessions():
+    """Start sessions through this; every child is killed at the end whatever happens."""
+    from tests.builders.sessions import Session
+
+    started: list[Session] = []
+
+    def start(path: Path, mode: str = "ro") -> Session:
+        s = Session(path, mode)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.kill()

@@ -1,22 +1,15 @@
 """Code shape (issue 14): no function in the package is longer than 80 lines.
 
 A function is counted from its `def` line to the last line of its body (decorators
-excluded), as `ast` reports them. Long functions are split by responsibility; the few
-not yet split are listed below by name, so the test still fails on any new long one.
+excluded), as `ast` reports them. Long functions are split by responsibility.
 """
 
 import ast
-from pathlib import Path
 
-import pytest
+from tests.builders.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("pipeline", "schemas", "flows", "devkit")
 MAX_LINES = 80
-
-# issue 14: still to split. "path:qualified name" -> lines when listed. Remove an entry
-# when its function is split; never add one for new code.
-KNOWN_LONG: dict[str, int] = {}
 
 
 def function_lengths(source: str) -> dict[str, int]:
@@ -61,12 +54,5 @@ def test_nested_functions_are_counted_on_their_own():
 def test_no_function_longer_than_80_lines():
     found = package_functions()
     assert found, "no function found: wrong root?"
-    too_long = {k: n for k, n in found.items() if n > MAX_LINES and k not in KNOWN_LONG}
+    too_long = {k: n for k, n in found.items() if n > MAX_LINES}
     assert not too_long, f"split these (> {MAX_LINES} lines): {too_long}"
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_LONG))
-def test_allow_list_is_current(name):
-    # an entry whose function was split (or renamed) must leave the list
-    found = package_functions()
-    assert found.get(name, 0) > MAX_LINES, f"{name} is no longer long: remove it"

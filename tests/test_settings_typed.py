@@ -29,6 +29,7 @@ def test_task_runner_choices_are_accepted(value):
     assert Settings(task_runner=value).task_runner == value
 
 
+@pytest.mark.slow
 @given(st.text(min_size=1, max_size=20))
 def test_anything_else_is_refused(text):
     ok = text in {k.value for k in RunnerKind} or (
@@ -66,6 +67,7 @@ def test_choices_are_listed_in_help():
     assert res.exit_code == 2
 
 
+@pytest.mark.slow
 def test_the_id_key_never_prints_serialises_or_becomes_a_parameter(monkeypatch):
     from flows.nightly import public_settings
     from pipeline.extract.personal import id_key

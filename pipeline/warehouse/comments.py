@@ -13,7 +13,7 @@ One source of truth per kind of column:
   ``TABLE_COLUMNS`` below; then, for any table, the shared vocabulary ``COLUMNS`` (names
   such as county_code or period that mean the same everywhere).
 
-``apply_comments`` returns what it could not describe; ``tests/test_docs.py`` fails on
+``apply_comments`` returns what it could not describe; ``tests/warehouse/test_docs.py`` fails on
 any such column, so a new column needs a ``-- column`` line in its model (or a line here,
 or in its form spec).
 """

@@ -31,9 +31,6 @@ from schemas import FORMS
 from schemas.columns import VILLAGE_CODE_DIGITS, VILLAGE_CODE_PATTERN, Col
 
 DOCUMENTED_SCHEMAS = ("ref", "raw", "staging", "intermediate", "marts", "quarantine")
-# Schemas where every column must carry a description (the intermediate layer is
-# described where its columns are known, best effort).
-REQUIRED_SCHEMAS = ("ref", "raw", "staging", "marts", "quarantine")
 
 SCHEMA_DESCRIPTIONS = {
     "ref": "Reference data shipped with the product (codes, names, poverty lines, "

@@ -350,7 +350,8 @@ def test_tpa_run_with_hostile_files(tmp_path):
 def test_xls_bounds_measure_text_and_streams(tmp_path):
     """.xls: 100 cells of one 1,000-character string expand to 100,000 characters
     (xlrd counts them); the Workbook stream is larger than a 1 KiB limit (olefile)."""
-    from pipeline.extract.readers.xls_bounds import XlsTooLarge, check_sheets, check_streams
+    from pipeline.extract.readers.xls import read_xls
+    from pipeline.extract.readers.xls_bounds import XlsTooLarge
 
     xlwt = pytest.importorskip("xlwt")
     wb = xlwt.Workbook()
@@ -359,12 +360,14 @@ def test_xls_bounds_measure_text_and_streams(tmp_path):
         ws.write(r, 0, "村" * 1000)
     path = tmp_path / "amp.xls"
     wb.save(str(path))
-    check_sheets(path, max_cells=100, max_chars=100_000)  # exactly at the limits
+    size = path.stat().st_size
+    meta = read_xls(path, size, max_cells=100, max_chars=100_000)  # exactly at the limits
+    assert list(meta.sheets) == ["表1"]
     with pytest.raises(XlsTooLarge) as chars:
-        check_sheets(path, max_cells=100, max_chars=99_999)
+        read_xls(path, size, max_cells=100, max_chars=99_999)
     assert (chars.value.what, chars.value.size, chars.value.sheet) == ("chars", 100_000, "表1")
     with pytest.raises(XlsTooLarge) as cells:
-        check_sheets(path, max_cells=99, max_chars=10**9)
+        read_xls(path, size, max_cells=99, max_chars=10**9)
     assert (cells.value.what, cells.value.rows, cells.value.cols, cells.value.ref) == (
         "cells",
         100,
@@ -372,6 +375,5 @@ def test_xls_bounds_measure_text_and_streams(tmp_path):
         "A100",
     )
     with pytest.raises(XlsTooLarge) as stream:
-        check_streams(path, max_bytes=1024)
+        read_xls(path, 1024, max_cells=100, max_chars=100_000)
     assert stream.value.what == "stream" and stream.value.sheet == "Workbook"
-    check_streams(path, max_bytes=path.stat().st_size)

@@ -226,12 +226,6 @@ def describe_head(head: bytes) -> tuple[str, str]:
     return ("无法识别的文件", "an unrecognised file")
 
 
-def describe_other(path: Path) -> tuple[str, str]:
-    """``describe_head`` of the file at ``path``."""
-    with open(path, "rb") as fh:
-        return describe_head(fh.read(512))
-
-
 def _too_large(what_zh: str, what_en: str) -> UnreadableWorkbook:
     return UnreadableWorkbook(
         "too_large",

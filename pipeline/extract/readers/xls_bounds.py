@@ -16,9 +16,6 @@ metadata alike.
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import olefile
 import xlrd
 
@@ -47,18 +44,6 @@ def check_sizes(sizes: dict[str, int], max_bytes: int) -> None:
     for name, size in sizes.items():
         if size > max_bytes:
             raise XlsTooLarge("stream", size, max_bytes, sheet=name)
-
-
-def check_streams(path: Path, max_bytes: int) -> None:
-    """Every stream of the OLE container at most ``max_bytes`` (the size olefile reads
-    from the directory; a stream whose sectors do not hold it is olefile's error).
-    Files olefile cannot open are left to the reader."""
-    try:
-        with olefile.OleFileIO(str(path)) as ole:
-            sizes = stream_sizes(ole)
-    except Exception:  # not an OLE file olefile can read: the reader says what it is
-        return
-    check_sizes(sizes, max_bytes)
 
 
 def _span(sheet) -> tuple[int, int, int, int] | None:
@@ -100,23 +85,6 @@ def check_sheet(sheet, max_cells: int) -> None:
             raise XlsTooLarge(
                 "cells", rows * cols, max_cells, sheet.name, cell_ref(r1, c1), rows, cols
             )
-
-
-def check_sheets(path: Path, max_cells: int, max_chars: int) -> None:
-    """Each sheet's span of cells at most ``max_cells`` and the text of all cells at most
-    ``max_chars`` characters; raises ``XlsTooLarge``. Sheets are read one at a time
-    (``on_demand``) and unloaded. (``xls.read_xls`` runs the same checks in its pass.)"""
-    try:
-        book = xlrd.open_workbook(
-            str(path), on_demand=True, ragged_rows=True, logfile=io.StringIO()
-        )
-    except Exception:  # xlrd cannot read it: encrypted, damaged (the reader says)
-        return
-    try:
-        for _ in bounded_sheets(book, max_cells, max_chars):
-            pass
-    finally:
-        book.release_resources()
 
 
 def bounded_sheets(book, max_cells: int, max_chars: int):

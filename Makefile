@@ -44,8 +44,10 @@ DUCKDB1 := .venv-duckdb1/.installed
 $(DUCKDB1):
 	-$(PYTHON) -m venv .venv-duckdb1 && .venv-duckdb1/bin/pip install -q duckdb==1.5.6 && touch $(DUCKDB1)
 
-test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite (slow tests too; order shuffled)
-	$(BIN)/python -m pytest -q
+# worker processes for make test (pytest-xdist): one a core by default; TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= auto
+test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite (slow tests too; order shuffled; TEST_WORKERS=…)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## the quick subset, under a minute: every test not marked slow (order shuffled)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -26,9 +26,12 @@ app = typer.Typer(
     no_args_is_help=True,
     help="tpa: targeted poverty alleviation statistics pipeline",
 )
-# Wide when piped (CI, logs), so indicator codes are never cut.
-console = Console() if sys.stdout.isatty() else Console(width=160)
-err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
+# Piped (CI, logs, cron mail): tables 160 wide so indicator codes are never cut, and a
+# printed line is never broken (a long path keeps its message on its line, for grep).
+console = Console() if sys.stdout.isatty() else Console(width=160, soft_wrap=True)
+err = (
+    Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160, soft_wrap=True)
+)
 
 
 def _usage_error(message, exc: BaseException | None = None, **style) -> NoReturn:

@@ -177,9 +177,12 @@ def holds_id(value: object) -> bool:
         return False
     if not 1e14 <= value < 1e18:
         return False
-    if isinstance(value, float):  # the 15 significant digits Excel keeps, not binary noise
-        value = int(Decimal(format(value, ".15g")))
-    return is_id_number(str(value)) or _lost_digits_id(value)
+    if isinstance(value, int):
+        return is_id_number(str(value)) or _lost_digits_id(value)
+    # A float: the 15 significant digits Excel shows, or the double as stored (the
+    # rounding to 15 digits can carry into the birth date: 20010430|95… -> 20010431)
+    shown, stored = int(Decimal(format(value, ".15g"))), int(value)
+    return any(is_id_number(str(v)) or _lost_digits_id(v) for v in (shown, stored))
 
 
 REDACTED = "[身份证号已隐去]"

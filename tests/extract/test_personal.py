@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.extract.personal import header_kind, holds_id, redact
@@ -144,6 +144,7 @@ def test_standard_personal_headers_have_their_kind():
 
 @PROPS
 @given(id18())
+@example("110000200104309507")  # as a float, 15-digit rounding carries into the birth date
 def test_ids_are_recognised_in_text_and_numbers(ident):
     assert holds_id(ident) and holds_id(ident.lower())
     assert holds_id(f"备注：户主身份证{ident}已核实")

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from tests.builders.paths import ROOT
+from tests.builders.runs import q
 
 pytestmark = pytest.mark.slow  # over 10 s on an idle machine (make test-fast skips it)
 
@@ -58,14 +59,6 @@ def sample_run(tmp_path_factory):
     return base, raw, wh, paths, p
 
 
-def _q(wh, sql, params=None):
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize(
     "period,published", [("2019-12", PUBLISHED_2019), ("2018-12", PUBLISHED_2018)]
 )
@@ -75,7 +68,7 @@ def test_published(sample_run, period, published):
     assert len(paths) == 2 * 129
     rows = {
         r[0]: r[1:]
-        for r in _q(
+        for r in q(
             wh,
             "SELECT indicator_code, numerator, denominator, value FROM marts.indicators "
             "WHERE geo_level = 'province' AND geo_code = '530000' AND period = ?",
@@ -95,7 +88,7 @@ def test_published(sample_run, period, published):
 def test_medical_numerator_equals_denominator(sample_run):
     _, _, wh, _, _ = sample_run
     for code in ("medical_basic_coverage", "medical_serious_illness_coverage"):
-        ((n, d),) = _q(
+        ((n, d),) = q(
             wh,
             "SELECT numerator, denominator FROM marts.indicators WHERE geo_level='province' "
             "AND indicator_code = ? AND period = '2019-12'",
@@ -110,7 +103,7 @@ def test_row_accounting(sample_run):
 
     _, _, wh, _, _ = sample_run
     written = known_totals(2019)["rows"]
-    files = _q(
+    files = q(
         wh, "SELECT file_name, status, rows_read, rows_loaded, rows_quarantined FROM raw.files"
     )
     assert len(files) == 2 * 129
@@ -119,7 +112,7 @@ def test_row_accounting(sample_run):
         assert read == loaded + quarantined, name
         assert read == sum(written[name].values()), name
     staged = dict(
-        _q(
+        q(
             wh,
             "SELECT file_name, count(*) FROM quarantine.findings WHERE severity='error' GROUP BY 1",
         )
@@ -133,7 +126,7 @@ def test_forms_per_county(sample_run):
         "SELECT form, count(DISTINCT county_code) FROM raw.submissions "
         "WHERE period = '2019-12' GROUP BY form"
     )
-    counts = dict(_q(wh, sql))
+    counts = dict(q(wh, sql))
     core = {k: counts[k] for k in ("population", "housing", "medical", "water", "relocation")}
     assert core == {
         "population": 129,

@@ -20,10 +20,8 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 from devkit.sample import write_counties
-from pipeline.extract.workbook import extract_workbook
-from pipeline.run.discover import discover
-from pipeline.run.submission import Submission
 from pipeline.warehouse.build import build
+from tests.builders.warehouse import extracted
 
 pytestmark = [
     pytest.mark.slow,
@@ -91,16 +89,7 @@ def _with_formula_totals(src: Path, dst: Path) -> int:
 
 
 def _load(folder: Path, out: Path) -> dict:
-    items = [
-        Submission(
-            d,
-            result=extract_workbook(
-                d.path, d.sha256, max_bytes=2**27, max_unzipped=2**29, id_key=b"k"
-            ),
-        )  # fmt: skip
-        for d in discover(folder)
-    ]
-    build(items, out)
+    build(extracted(folder), out)
     con = duckdb.connect(str(out), read_only=True)
     try:
         return {

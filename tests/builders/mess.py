@@ -645,3 +645,16 @@ def patch_parts(path: Path, old: str, new: str, prefix: str = "xl/") -> Path:
             zout.writestr(item, data)
     tmp.replace(path)
     return path
+
+
+def build_one(path: Path, res, wh: Path) -> Path:
+    """Build the warehouse ``wh`` from one extracted workbook at ``path`` (its extract
+    result ``res``), received 2020-01-06, with ``pipeline.warehouse.build.build``."""
+    from pipeline.run.discover import Discovered
+    from pipeline.run.submission import Submission
+    from pipeline.warehouse.build import build
+
+    d = Discovered(path, path.name, path.name, path.stat().st_size, dt.datetime(2020, 1, 6),
+                   sha256_of(path))  # fmt: skip
+    build([Submission(d, result=res)], wh)
+    return wh

@@ -78,11 +78,23 @@ def _write_sample(raw: Path, every: int) -> None:
             write_one((str(raw), 2019, period, i, sample.DEFAULT_HOUSEHOLDS))
 
 
-def build_small_warehouse(base: Path, every: int = 16) -> Path:
-    """Build ``base/warehouse.duckdb`` from a fresh raw folder; return its path."""
+def extracted(raw: Path) -> list:
+    """Every workbook under ``raw`` discovered and extracted in this process (no Prefect,
+    no cache, ID key ``k``): the ``Submission`` list ``pipeline.warehouse.build.build``
+    takes."""
     from pipeline.extract.workbook import extract_workbook
     from pipeline.run.discover import discover
     from pipeline.run.submission import Submission
+
+    return [
+        Submission(d, result=extract_workbook(d.path, d.sha256, max_bytes=2**27,
+                                              max_unzipped=2**29, id_key=b"k"))
+        for d in discover(raw)
+    ]  # fmt: skip
+
+
+def build_small_warehouse(base: Path, every: int = 16) -> Path:
+    """Build ``base/warehouse.duckdb`` from a fresh raw folder; return its path."""
     from pipeline.warehouse.build import build
 
     raw = base / "raw"
@@ -90,17 +102,8 @@ def build_small_warehouse(base: Path, every: int = 16) -> Path:
     latest = sorted(p for p in raw.iterdir() if p.is_dir())[-1]
     _tamper(next(latest.glob(f"{TAMPERED}_*.xlsx")))
     (latest / BAD_FILE_NAME).write_bytes(b"not a workbook")
-    items = [
-        Submission(
-            d,
-            result=extract_workbook(
-                d.path, d.sha256, max_bytes=2**27, max_unzipped=2**29, id_key=b"k"
-            ),
-        )  # fmt: skip
-        for d in discover(raw)
-    ]
     wh = base / "warehouse.duckdb"
-    build(items, wh)
+    build(extracted(raw), wh)
     return wh
 
 

@@ -9,10 +9,7 @@ Excel shape say so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-
-import openpyxl
 
 
 @dataclass
@@ -26,29 +23,11 @@ class SheetSpec:
 
 
 def write_workbook(path: Path, sheets: list[SheetSpec]) -> Path:
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for spec in sheets:
-        ws = wb.create_sheet(spec.name)
-        for r, row in enumerate(spec.rows, start=1):
-            for c, v in enumerate(row, start=1):
-                if v is None:
-                    continue
-                cell = ws.cell(row=r, column=c, value=v)
-                if isinstance(v, str) and v.startswith("="):
-                    cell.data_type = "s"  # clerk text, not a formula
-        for m in spec.merges:
-            ws.merge_cells(m)
-        for r in spec.hidden_rows:
-            ws.row_dimensions[r].hidden = True
-        for ref, fmt in spec.formats.items():
-            ws[ref].number_format = fmt
-        ws.sheet_state = spec.state
-    wb.properties.created = datetime(2020, 1, 1)
-    wb.properties.modified = datetime(2020, 1, 1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    """Write ``sheets`` with ``tests.builders.mess.write_xlsx`` (a text starting with ``=``
+    is clerk text, never a formula)."""
+    from tests.builders.mess import Sheet, write_xlsx
+
+    return write_xlsx(path, [Sheet(**vars(spec)) for spec in sheets])
 
 
 COVER = "填报单位：禄劝彝族苗族自治县（盖章）    统计截止时间：2019年12月31日    单位：户、人"

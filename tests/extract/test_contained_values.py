@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from pipeline.config import Settings
 from schemas import FORMS
 from tests.builders.mess import COVER, FILE_NAME, Layout, extract, records, write_xlsx
+from tests.builders.runs import q
 from tests.builders.values import gb11643_check, hostile_workbook
 
 pytestmark = pytest.mark.slow
@@ -91,28 +92,20 @@ def night(tmp_path_factory):
     return raw, wh, outcome
 
 
-def _q(wh: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_the_build_publishes_and_the_other_rows_load(night):
     raw, wh, outcome = night
     assert outcome.exit_code == 0, outcome.record.message
     for form in FORMS:  # the clean rows of each hostile workbook are loaded
-        n = _q(
+        n = q(
             wh,
             f"SELECT count(*) FROM staging.{form} s JOIN raw.files f USING (file_sha256) "
             f"WHERE f.file_name = '{form}_{FILE_NAME}'",
         )[0][0]
         assert n >= CLEAN, form
-    files = _q(wh, "SELECT file_name, status FROM raw.files ORDER BY file_name")
+    files = q(wh, "SELECT file_name, status FROM raw.files ORDER BY file_name")
     assert {s for _, s in files} == {"loaded"} and len(files) == len(list(raw.iterdir()))
     # every data row is loaded or quarantined, per file (the counts add up)
-    bad = _q(
+    bad = q(
         wh,
         "SELECT file_name FROM raw.files WHERE rows_read != rows_loaded + rows_quarantined",
     )
@@ -184,12 +177,12 @@ def test_no_personal_value_in_clear_anywhere(night, capfd):
     for value in clear_values():
         leaks = [where for where, text in blobs.items() if value in text]
         assert not leaks, (value, leaks)
-    rows = _q(
+    rows = q(
         wh,
         f"SELECT cells FROM quarantine.rows WHERE file_name = 'ledger_{NAME_2020}'",
     )
     assert len(rows) == 1 and None in json.loads(rows[0][0]).values()  # the remark, withheld
-    named = _q(
+    named = q(
         wh,
         "SELECT cell_ref, cell_text, severity FROM quarantine.findings "
         "WHERE rule = 'personal_data_misplaced' ORDER BY cell_ref",

@@ -12,17 +12,13 @@ or its exact findings (cell, header text, message content).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import duckdb
 import pytest
 
-from pipeline.run.discover import Discovered, sha256_of
-from pipeline.run.submission import Submission
-from pipeline.warehouse.build import build
 from tests.builders.mess import (
     FILE_NAME,
     Layout,
+    build_one,
     errors,
     expected,
     extract,
@@ -122,9 +118,7 @@ def test_empty_unknown_column_is_no_finding(tmp_path):
 def test_data_quality_counts_columns_not_read_and_missing(tmp_path):
     _, res = _population(tmp_path, "人口总数", extra=[("联系人", ["甲", "乙", "丙"])])
     path = tmp_path / "raw" / FILE_NAME
-    d = Discovered(path, FILE_NAME, FILE_NAME, path.stat().st_size, datetime(2020, 1, 6),
-                   sha256_of(path))  # fmt: skip
-    build([Submission(d, result=res)], tmp_path / "w.duckdb")
+    build_one(path, res, tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         got = con.execute(

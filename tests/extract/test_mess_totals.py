@@ -7,19 +7,15 @@ computed sums; a quarantined covered row or a total made of formulas without val
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import duckdb
 import pytest
 
-from pipeline.run.discover import Discovered, sha256_of
-from pipeline.run.submission import Submission
-from pipeline.warehouse.build import build
 from schemas import FORMS
 from tests.builders.mess import (
     BIG,
     FILE_NAME,
     Layout,
+    build_one,
     errors,
     extract,
     records,
@@ -172,9 +168,7 @@ def test_data_quality_counts_total_mismatches(tmp_path):
     path = write_xlsx(tmp_path / "raw" / FILE_NAME, sheets)
     res = extract(path)
     assert len(_mismatches(res)) == 2
-    d = Discovered(path, FILE_NAME, FILE_NAME, path.stat().st_size, datetime(2020, 1, 6),
-                   sha256_of(path))  # fmt: skip
-    build([Submission(d, result=res)], tmp_path / "w.duckdb")
+    build_one(path, res, tmp_path / "w.duckdb")
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:
         got = con.execute(

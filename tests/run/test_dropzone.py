@@ -41,6 +41,7 @@ from tests.builders.mess import (
     write_xls,
     write_xlsx,
 )
+from tests.builders.runs import q
 
 PERIOD = "2019-12"
 FILES = ("path, status, reason, county_code, period, identified_from, member_name, archive_path, "
@@ -66,14 +67,6 @@ def run_steps(raw: Path, wh: Path, limits: Limits | None = None) -> Path:
             parse.extract_one(str(s.found.path), s.sha256, s.folder, cfg, key, s.found.member)
     path, _, _ = build_task.fn(subs, str(wh), history.RunRecord())
     return Path(path)
-
-
-def q(db: Path, sql: str, params=None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def files(db: Path) -> dict[str, tuple]:

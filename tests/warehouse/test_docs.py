@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.outputs import shell
 from pipeline.warehouse import comments
+from tests.builders.runs import q
 from tests.builders.warehouse import small_warehouse
 
 
@@ -21,25 +22,17 @@ def wh(tmp_path_factory):
     return small_warehouse(tmp_path_factory)
 
 
-def _q(wh, sql, params=None):
-    con = duckdb.connect(str(wh), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.mark.slow
 def test_every_table_and_column_has_a_comment(wh):
     schemas = list(comments.DOCUMENTED_SCHEMAS)
     marks = ", ".join("?" for _ in schemas)
-    tables = _q(
+    tables = q(
         wh,
         f"SELECT schema_name || '.' || table_name FROM ({comments.RELATIONS}) "
         f"WHERE schema_name IN ({marks}) AND coalesce(trim(comment), '') = ''",
         schemas,
     )
-    columns = _q(
+    columns = q(
         wh,
         f"SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
         f"WHERE schema_name IN ({marks}) AND coalesce(trim(comment), '') = ''",
@@ -51,16 +44,16 @@ def test_every_table_and_column_has_a_comment(wh):
         "header, or to pipeline/warehouse/comments.py (tables the build creates), or to the form spec: "
         + ", ".join(missing)
     )
-    n = _q(wh, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts'")[0][0]
+    n = q(wh, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'marts'")[0][0]
     assert n > 50
     for s in ("ref", "raw", "staging", "marts", "quarantine"):
-        assert _q(wh, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ?", [s])[0][0]
+        assert q(wh, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ?", [s])[0][0]
 
 
 @pytest.mark.slow
 def test_comments_come_from_the_sources(wh):
     def comment(schema, table, column):
-        return _q(
+        return q(
             wh,
             "SELECT comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? "
             "AND column_name = ?",
@@ -73,7 +66,7 @@ def test_comments_come_from_the_sources(wh):
     assert "HMAC" in comment("staging", "households", "head_id_hash")
     assert "贫困发生率" in comment("marts", "county_indicators", "poverty_incidence")
     assert "ratio" in comment("marts", "indicators", "value")
-    table = _q(
+    table = q(
         wh,
         "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' "
         "AND table_name = 'indicators'",
@@ -156,7 +149,7 @@ def test_shell_read_only(wh):
     assert "marts.indicators" in out  # .tables
     assert "unknown command .nope" in out
     assert "never reached" not in out
-    assert _q(wh, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'x'")[0][0] == 0
+    assert q(wh, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'x'")[0][0] == 0
 
 
 @pytest.mark.slow

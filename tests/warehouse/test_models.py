@@ -1,16 +1,7 @@
-"""The SQL models of ``sql/`` on a tiny hand-built warehouse, with numbers worked out by hand.
-
-Three counties in two prefectures, period 2019-12:
-- A = 530128 禄劝 and B = 530129 寻甸 (昆明市 530100), C = 530621 鲁甸 (昭通市 530600).
-- A sent two files: ``a1`` (population + water) was superseded by ``a2`` (every form but
-  the ledger); a1's rows would change the numbers if staging kept them.
-- B sent every form but infrastructure and the ledger; one population row was quarantined.
-- C sent population, relocation, housing and an empty water sheet (no unsafe village);
-  昭通市 therefore has no medical, education, employment or infrastructure rows.
-- 530602 昭阳 sent one rejected file; 530102 五华 sent nothing.
-
-Every expected number below is computed by hand in the comment beside it.
-"""
+"""The SQL models of ``sql/`` on the tiny hand-built warehouse of
+``tests/builders/handbuilt.py`` (three counties in two prefectures, period 2019-12; its
+docstring tells what each county sent). Every expected number below is computed by hand
+in the comment beside it."""
 
 from __future__ import annotations
 

@@ -44,13 +44,13 @@ DUCKDB1 := .venv-duckdb1/.installed
 $(DUCKDB1):
 	-$(PYTHON) -m venv .venv-duckdb1 && .venv-duckdb1/bin/pip install -q duckdb==1.5.6 && touch $(DUCKDB1)
 
-# worker processes for make test (pytest-xdist): one a core by default; TEST_WORKERS=0 runs in one process
+# worker processes for make test and test-fast (pytest-xdist): one a core by default; TEST_WORKERS=0 runs in one process
 TEST_WORKERS ?= auto
 test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite (slow tests too; order shuffled; TEST_WORKERS=…)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## the quick subset, under a minute: every test not marked slow (order shuffled)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 sample: $(STAMP) ## write the seeded sample workbooks into data/raw (RAW=…)
 	$(TPA) sample --out "$$TPA_RAW_DIR"

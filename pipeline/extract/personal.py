@@ -152,13 +152,16 @@ def is_id_number(digits: str) -> bool:
     return False
 
 
-def _lost_digits_id(x: float) -> bool:
-    """A number of 18 digits (Excel kept 15): its first 14 still show region and birth date."""
-    digits = str(int(x))
-    return (
-        len(digits) == 18
-        and _region(digits)
-        and _real_date(digits[6:10], digits[10:12], digits[12:14])
+def _lost_digits_id(x: int) -> bool:
+    """A number of 18 digits (Excel kept 15): its first 14 still show region and birth
+    date, or did before the rounding of the lost digits carried one into them
+    (``…19780731|9974`` is stored as ``…197807320000``)."""
+    digits = str(x)
+    if len(digits) != 18:
+        return False
+    head = int(digits[:14])
+    return any(
+        _region(h) and _real_date(h[6:10], h[10:12], h[12:14]) for h in (str(head), str(head - 1))
     )
 
 
@@ -179,8 +182,7 @@ def holds_id(value: object) -> bool:
         return False
     if isinstance(value, int):
         return is_id_number(str(value)) or _lost_digits_id(value)
-    # A float: the 15 significant digits Excel shows, or the double as stored (the
-    # rounding to 15 digits can carry into the birth date: 20010430|95… -> 20010431)
+    # A float: the 15 significant digits Excel shows, or the double as stored
     shown, stored = int(Decimal(format(value, ".15g"))), int(value)
     return any(is_id_number(str(v)) or _lost_digits_id(v) for v in (shown, stored))
 

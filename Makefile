@@ -47,10 +47,10 @@ $(DUCKDB1):
 # worker processes for make test and test-fast (pytest-xdist): one a core by default; TEST_WORKERS=0 runs in one process
 TEST_WORKERS ?= auto
 test: $(STAMP) $(DUCKDB1) ## set up and run the whole test suite (slow tests too; order shuffled; TEST_WORKERS=…)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP) ## the quick subset, under a minute: every test not marked slow (order shuffled)
-	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 sample: $(STAMP) ## write the seeded sample workbooks into data/raw (RAW=…)
 	$(TPA) sample --out "$$TPA_RAW_DIR"

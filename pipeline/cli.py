@@ -710,7 +710,7 @@ def export(
     ] = None,
     warehouse: Warehouse = None,
 ) -> None:
-    """Export the indicators: xlsx (sheets 省/州市/县, Chinese headers), csv or parquet."""
+    """Export the indicators: xlsx (sheets 省, 州市, 县, 村, 数据质量, 问题清单, 说明; Chinese headers), csv or parquet."""
     from pipeline.outputs.export import ExportError
     from pipeline.outputs.export import export as do_export
 

@@ -200,3 +200,16 @@ def test_a_night_over_the_rejected_threshold_names_the_file(nights):
     # night 3 brought no new rejected file: nobody is told
     assert compose(settings, 0, nights["runs"][2]) is None
     assert compose(Settings(warehouse=wh, notify_rejected_files=2), 0, o1) is None
+
+
+def test_the_committed_data_dictionary_is_what_tpa_docs_writes(nights, tmp_path):
+    """docs/data_dictionary.md is generated (`tpa docs` on a published warehouse, which
+    has every table a night makes, raw.indicator_revisions included); a change to a model
+    header, a form spec or comments.py without regenerating it fails here."""
+    from pipeline.outputs.dictionary import write_markdown
+    from tests.builders.paths import ROOT
+
+    text = write_markdown(nights["wh"], tmp_path).read_text(encoding="utf-8")
+    committed = (ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
+    assert "### raw.indicator_revisions" in text and "### marts.indicators" in text
+    assert text == committed, "docs/data_dictionary.md is stale: run `tpa docs` and commit it"

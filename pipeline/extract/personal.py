@@ -168,7 +168,7 @@ def _lost_digits_id(x: int) -> bool:
 def holds_id(value: object) -> bool:
     """True when a cell value holds a resident ID number: text containing one (full-width
     digits too), or a whole number of 15 digits, or of 18 digits whose region and birth
-    date survive Excel's 15 significant digits."""
+    date survive Excel's 15 significant digits (a carry from the lost digits included)."""
     if isinstance(value, str):
         if len(value) < 15:
             return False
@@ -180,11 +180,9 @@ def holds_id(value: object) -> bool:
         return False
     if not 1e14 <= value < 1e18:
         return False
-    if isinstance(value, int):
-        return is_id_number(str(value)) or _lost_digits_id(value)
-    # A float: the 15 significant digits Excel shows, or the double as stored
-    shown, stored = int(Decimal(format(value, ".15g"))), int(value)
-    return any(is_id_number(str(v)) or _lost_digits_id(v) for v in (shown, stored))
+    if isinstance(value, float):  # the 15 significant digits Excel keeps, not binary noise
+        value = int(Decimal(format(value, ".15g")))
+    return is_id_number(str(value)) or _lost_digits_id(value)
 
 
 REDACTED = "[身份证号已隐去]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from openpyxl.utils import get_column_letter
 
 from pipeline.extract.readers.xlsx_meta import _fast_sheet_meta, _read_sheet_meta_bytes
 
@@ -18,12 +19,8 @@ XFS = ["General", "0.00%", "yyyy-mm-dd", "@", "0", "0000"]  # style index -> num
 
 
 def _col(k: int) -> str:
-    out = ""
-    k += 1
-    while k:
-        k, rem = divmod(k - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    """0-based column -> letters, by openpyxl (not the scanner's own helper)."""
+    return get_column_letter(k + 1)
 
 
 def _cell(rng: random.Random, r: int, c: int, feats: set[str]) -> str:

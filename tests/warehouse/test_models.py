@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.warehouse import models
 from schemas import staged_columns
+from tests.builders import sql
 from tests.builders.handbuilt import (
     KUNMING,
     PERIOD,
@@ -34,14 +35,8 @@ def con():
 
 
 def ind(con, code: str, level: str, geo: str) -> tuple | None:
-    """(numerator, denominator, value, unit) of one row of marts.indicators, or None."""
-    rows = con.execute(
-        "SELECT numerator, denominator, value, unit FROM marts.indicators "
-        "WHERE indicator_code = ? AND geo_level = ? AND geo_code = ? AND period = ?",
-        [code, level, geo, PERIOD],
-    ).fetchall()
-    assert len(rows) <= 1
-    return rows[0] if rows else None
+    """(numerator, denominator, value, unit) of one row of marts.indicators in PERIOD."""
+    return sql.ind(con, code, level, geo, PERIOD)
 
 
 def approx(x):
